@@ -1,0 +1,2 @@
+"""Reconciliation workbench helpers."""
+__version__ = "0.1.0"
