@@ -1,0 +1,576 @@
+"""Match two (or three) loaded tables by a recipe: link what is safe, explain the rest, lose nothing.
+
+``match(left, right, recipe)`` runs the recipe's ordered cascade of rules. Each rule sees only the rows
+no earlier rule decided; the first rule that decides a row wins. The relational work (keys, joins,
+group sums, candidate pairs inside tolerances and windows) runs in DuckDB through
+:mod:`recon_helpers.relational`; only small candidate blocks come to Python, where
+:mod:`recon_helpers.assign` decides them - and refuses to decide when the data allow two answers.
+
+Every input row ends in exactly one place: a link (a group of rows that correspond) or an exception
+(with a category from one taxonomy and up to three ranked candidates). :meth:`MatchResult.check`
+proves it on every result, and raises :class:`~recon_helpers.errors.InvariantError` if not.
+
+Tolerance rule: |left - right| <= abs_tol + rel_tol * |right|. Dates: |right - left| <= days.
+"""
+from __future__ import annotations
+
+import html
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterable
+
+import pandas as pd
+import pyarrow as pa
+
+from . import assign
+from .errors import InvariantError, MatchInputError
+from .recipes import (AmountDateRule, Compare, DateGroup, ExactKeyRule, FuzzyRule, GroupSumRule,
+                      NormalisedKeyRule, Recipe, SubsetSumRule, get_recipe)
+from .relational import CompareSpec, SidePrep, Workspace, literal
+
+LINK_COLUMNS = ("group_id", "side", "source_file", "source_row", "key", "amount", "rule", "status", "score")
+EXCEPTION_COLUMNS = ("side", "source_file", "source_row", "key", "amount", "category", "detail", "candidates",
+                     "group_id", "rule")
+_LINK_ORDER = "group_id, _side_no, _rid"
+_EXC_ORDER = "category, key, group_id, _side_no, _rid"
+
+
+# ---------------------------------------------------------------------------------------------------
+# result
+# ---------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SideSummary:
+    """Rows and totals of one side; total = matched_total + unmatched_total (exact)."""
+
+    label: str
+    rows: int
+    total: Decimal
+    matched_rows: int
+    matched_total: Decimal
+    unmatched_rows: int
+    unmatched_total: Decimal
+
+
+@dataclass(frozen=True)
+class CategorySummary:
+    category: str
+    side: str
+    rows: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class MatchSummary:
+    """Figures a reviewer reads first: rows and totals per side, exceptions per category, auto-match rate."""
+
+    recipe: str
+    sides: dict[str, SideSummary]
+    categories: list[CategorySummary]
+    rows: int
+    matched_rows: int
+    auto_match_rate: float
+
+    def exception_counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for c in self.categories:
+            out[c.category] = out.get(c.category, 0) + c.rows
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: money as decimal strings."""
+        return {
+            "recipe": self.recipe,
+            "rows": self.rows,
+            "matched_rows": self.matched_rows,
+            "auto_match_rate": round(self.auto_match_rate, 6),
+            "sides": {s: {k: (str(v) if isinstance(v, Decimal) else v) for k, v in vars(x).items()}
+                      for s, x in self.sides.items()},
+            "exceptions": [{"category": c.category, "side": c.side, "rows": c.rows, "amount": str(c.amount)}
+                           for c in self.categories],
+        }
+
+
+class MatchResult:
+    """Links, exceptions and summary of one match.
+
+    Links and exceptions live in the workspace as DuckDB tables and become pandas DataFrames only when
+    asked for (``.links``, ``.exceptions``), so a large match can be written without converting it.
+    """
+
+    def __init__(self, recipe: Recipe, ws: Workspace, sides: list[str], diff_names: list[str]):
+        self.recipe = recipe
+        self.sides = sides
+        self.diff_names = diff_names
+        self.inputs: dict[str, dict[str, Any]] = {}
+        self._ws = ws
+        self._links: pd.DataFrame | None = None
+        self._exceptions: pd.DataFrame | None = None
+        self._summary: MatchSummary | None = None
+
+    # -- tables --------------------------------------------------------------------------------
+    def _select(self, view: str, columns: Iterable[str], order: str) -> str:
+        return f"SELECT {', '.join(f'{chr(34)}{c}{chr(34)}' for c in columns)} FROM {view} ORDER BY {order}"
+
+    @property
+    def link_columns(self) -> list[str]:
+        return list(LINK_COLUMNS) + list(self.diff_names)
+
+    @property
+    def links(self) -> pd.DataFrame:
+        """group_id, side, source_file, source_row, key, amount, rule, status, score, diff_* (one row per
+        linked input row; a group's rows share its group_id and differences)."""
+        if self._links is None:
+            self._links = self._ws.pandas(self._select("links", self.link_columns, _LINK_ORDER))
+        return self._links
+
+    @property
+    def exceptions(self) -> pd.DataFrame:
+        """side, source_file, source_row, key, amount, category, detail, candidates, group_id, rule."""
+        if self._exceptions is None:
+            self._exceptions = self._ws.pandas(self._select("exceptions", EXCEPTION_COLUMNS, _EXC_ORDER))
+        return self._exceptions
+
+    def links_arrow(self) -> pa.Table:
+        return self._ws.arrow(self._select("links", self.link_columns, _LINK_ORDER))
+
+    def exceptions_arrow(self) -> pa.Table:
+        return self._ws.arrow(self._select("exceptions", EXCEPTION_COLUMNS, _EXC_ORDER))
+
+    @property
+    def summary(self) -> MatchSummary:
+        if self._summary is None:
+            self._summary = self._build_summary()
+        return self._summary
+
+    def _build_summary(self) -> MatchSummary:
+        per_side, per_cat = self._ws.summary_frames(self.sides)
+        sides = {}
+        by_side = {row.side: row for row in per_side.itertuples(index=False)}
+        for row in (by_side[s] for s in self.sides):
+            sides[row.side] = SideSummary(
+                label=self.recipe.side_label(row.side), rows=int(row.rows), total=_dec(row.total),
+                matched_rows=int(row.matched_rows), matched_total=_dec(row.matched_total),
+                unmatched_rows=int(row.unmatched_rows), unmatched_total=_dec(row.unmatched_total))
+        cats = [CategorySummary(category=r.category, side=r.side, rows=int(r.rows), amount=_dec(r.amount))
+                for r in per_cat.itertuples(index=False)]
+        rows = sum(s.rows for s in sides.values())
+        matched = sum(s.matched_rows for s in sides.values())
+        return MatchSummary(recipe=self.recipe.name, sides=sides, categories=cats, rows=rows,
+                            matched_rows=matched, auto_match_rate=(matched / rows if rows else 1.0))
+
+    # -- checks and output ---------------------------------------------------------------------
+    def check(self) -> None:
+        """Every input row appears exactly once across links and exceptions, and per side
+        total = matched + unmatched (exact decimals). Raises InvariantError otherwise."""
+        report = self._ws.invariant_report(self.sides)
+        problems = []
+        for r in report.itertuples(index=False):
+            n = int(r.n_rows)
+            exactly_once = (int(r.n_outcomes) == int(r.n_distinct) == int(r.n_joined) == n
+                            and (n == 0 or (int(r.min_rid) == 0 and int(r.max_rid) == n - 1)))
+            if not exactly_once:
+                problems.append(f"{r.side}: {n} input rows but {r.n_outcomes} results for {r.n_distinct} distinct rows")
+            if _dec(r.total) != _dec(r.matched) + _dec(r.unmatched):
+                problems.append(f"{r.side}: total {r.total} != matched {r.matched} + unmatched {r.unmatched}")
+        if problems:
+            raise InvariantError(f"recipe {self.recipe.name!r} broke the every-row-exactly-once rule: "
+                                 + "; ".join(problems) + ". This is a bug in the matcher: please report it "
+                                 "with the recipe and the input files")
+
+    def write(self, out_dir: str | Path) -> dict[str, Path]:
+        """Write links.csv, exceptions.csv and summary.json (money as decimal strings) into ``out_dir``."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        paths = {"links": out / "links.csv", "exceptions": out / "exceptions.csv", "summary": out / "summary.json"}
+        self._ws.write_csv(self._select("links", self.link_columns, _LINK_ORDER), paths["links"])
+        self._ws.write_csv(self._select("exceptions", EXCEPTION_COLUMNS, _EXC_ORDER), paths["exceptions"])
+        doc = self.summary.to_dict()
+        if self.inputs:
+            doc["inputs"] = self.inputs
+        paths["summary"].write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        return paths
+
+    def close(self) -> None:
+        self._ws.close()
+
+    def _repr_html_(self) -> str:
+        s = self.summary
+        rows = "".join(
+            f"<tr><td>{html.escape(x.label)} ({side})</td><td>{x.rows}</td><td>{x.total}</td>"
+            f"<td>{x.matched_rows}</td><td>{x.matched_total}</td><td>{x.unmatched_rows}</td><td>{x.unmatched_total}</td></tr>"
+            for side, x in s.sides.items())
+        cats = "".join(f"<tr><td>{html.escape(c.category)}</td><td>{c.side}</td><td>{c.rows}</td><td>{c.amount}</td></tr>"
+                       for c in s.categories)
+        return (f"<div><b>匹配结果 match: {html.escape(s.recipe)}</b> — auto-match rate "
+                f"{s.auto_match_rate:.1%} ({s.matched_rows} of {s.rows} rows)"
+                "<table><tr><th>side</th><th>rows</th><th>total</th><th>matched</th><th>matched total</th>"
+                f"<th>unmatched</th><th>unmatched total</th></tr>{rows}</table>"
+                "<table><tr><th>exception</th><th>side</th><th>rows</th><th>amount</th></tr>"
+                f"{cats}</table></div>")
+
+    def __repr__(self) -> str:
+        s = self.summary
+        return (f"MatchResult(recipe={s.recipe!r}, rows={s.rows}, matched={s.matched_rows}, "
+                f"exceptions={s.exception_counts()})")
+
+
+def _dec(value: Any) -> Decimal:
+    if value is None or (isinstance(value, float) and value != value):
+        return Decimal("0.00")
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+# ---------------------------------------------------------------------------------------------------
+# input checks
+# ---------------------------------------------------------------------------------------------------
+def _as_arrow(table: Any, side: str) -> pa.Table:
+    """Arrow view of an input table; adds source_file (<side>) and source_row (1..n) when absent."""
+    if isinstance(table, pa.Table):
+        data = table
+    elif isinstance(table, pd.DataFrame):
+        data = pa.Table.from_pandas(table, preserve_index=False)
+    else:
+        raise MatchInputError(f"the {side} table must be a pandas DataFrame or a pyarrow Table, "
+                              f"got {type(table).__name__}; load files with recon_helpers.load(path)")
+    n = data.num_rows
+    if "source_file" not in data.column_names:
+        data = data.append_column("source_file", pa.array([f"<{side}>"] * n, pa.string()))
+    if "source_row" not in data.column_names:
+        data = data.append_column("source_row", pa.array(range(1, n + 1), pa.int64()))
+    return data
+
+
+def _filter_columns(expr: str | None, columns: Iterable[str]) -> list[str]:
+    if not expr:
+        return []
+    words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", expr))
+    return [c for c in columns if c in words]
+
+
+def _validate_columns(recipe: Recipe, tables: dict[str, pa.Table]) -> None:
+    """List every missing or wrongly typed column of every side in one MatchInputError."""
+    problems = []
+    for side, table in tables.items():
+        have = set(table.column_names)
+        need = recipe.required_columns(side)
+        missing = [c for c in need if c not in have]
+        if missing:
+            users = sorted({u for c in missing for u in need[c]})
+            problems.append(f"{side} table ({recipe.side_label(side)}) lacks columns {', '.join(missing)} "
+                            f"needed by {', '.join(users)}")
+        for col in [recipe.amount_field(side)] + [getattr(c, side) for c in recipe.compare
+                                                  if side in c.sides and c.kind == "money"]:
+            if col and col in have and pa.types.is_floating(table.schema.field(col).type):
+                problems.append(f"{side} table column {col} holds floats; money must be exact: "
+                                "load it with recon_helpers.load or build it with canonical.money()")
+    if problems:
+        raise MatchInputError(f"recipe {recipe.name!r} does not fit the tables: " + "; ".join(problems)
+                              + ". Use tables with these canonical columns or a recipe made for them")
+
+
+def _resolve_compare(c: Compare, recipe: Recipe, tables: dict[str, pa.Table]) -> CompareSpec:
+    a_side, b_side = c.sides
+    a_col, b_col = getattr(c, a_side), getattr(c, b_side)
+    a_type, b_type = tables[a_side].schema.field(a_col).type, tables[b_side].schema.field(b_col).type
+    kind = c.kind
+    if kind == "exact":
+        numeric = all(pa.types.is_integer(t) or pa.types.is_decimal(t) for t in (a_type, b_type))
+        if all(pa.types.is_decimal(t) for t in (a_type, b_type)):
+            kind = "money"
+        else:
+            kind = "number" if numeric else "text"
+    signs = {"left": recipe.sign.left, "right": recipe.sign.right, "third": recipe.sign.third}
+    return CompareSpec(
+        name=c.name, kind=kind, a_side=a_side, b_side=b_side, a_col=a_col, b_col=b_col,
+        category=c.effective_category, a_label=recipe.side_label(a_side), b_label=recipe.side_label(b_side),
+        abs_tol=c.abs_tol or Decimal("0"), rel_tol=c.rel_tol or Decimal("0"), days=c.days or 0,
+        mapping=dict(c.mapping or {}), a_sign=signs[a_side], b_sign=signs[b_side])
+
+
+# ---------------------------------------------------------------------------------------------------
+# the cascade
+# ---------------------------------------------------------------------------------------------------
+def match(left: Any, right: Any, recipe: "str | Path | Recipe", *, third: Any = None,
+          threads: int | None = None) -> MatchResult:
+    """Match ``left`` against ``right`` (and ``third``) by ``recipe``; every row ends linked or excepted.
+
+    Parameters
+    ----------
+    left, right, third : pandas DataFrames (as ``recon_helpers.load`` returns them) or Arrow tables with
+        the canonical columns the recipe names, plus ``source_file`` and ``source_row`` (added as
+        ``<left>`` / 1..n when absent).
+    recipe : a built-in recipe name, a path to a recipe YAML file, or a Recipe.
+    threads : DuckDB threads (default: all cores).
+
+    Returns
+    -------
+    MatchResult, already checked: every input row appears exactly once across links and exceptions.
+
+    Raises
+    ------
+    RecipeError
+        The recipe is unknown or broken.
+    MatchInputError
+        A table lacks columns the recipe needs (all of them listed), money is float, or the third
+        table is missing/unexpected.
+    InvariantError
+        The result broke the every-row-exactly-once rule (a bug).
+    """
+    recipe = get_recipe(recipe)
+    if (third is None) != (recipe.third is None):
+        raise MatchInputError(
+            f"recipe {recipe.name!r} " + ("matches three tables: pass third=<the "
+                                          f"{recipe.third.label} table>" if recipe.third else
+                                          "matches two tables: do not pass third=") )
+    tables = {"left": _as_arrow(left, "left"), "right": _as_arrow(right, "right")}
+    if third is not None:
+        tables["third"] = _as_arrow(third, "third")
+    _validate_columns(recipe, tables)
+
+    ws = Workspace(threads=threads)
+    try:
+        return _run(recipe, tables, ws)
+    except BaseException:
+        ws.close()
+        raise
+
+
+def _run(recipe: Recipe, tables: dict[str, pa.Table], ws: Workspace) -> MatchResult:
+    sides = list(tables)
+    signs = {"left": recipe.sign.left, "right": recipe.sign.right, "third": recipe.sign.third}
+    for side, table in tables.items():
+        scope = getattr(recipe.filters, side)
+        optional = [c for r in recipe.rules if r.optional for c in recipe.rule_columns(r, side)]
+        columns = [c for c in list(recipe.required_columns(side)) + optional + _filter_columns(scope, table.column_names)
+                   if c in table.column_names]
+        amount = recipe.amount_field(side) if side != "third" or (
+            recipe.amount is not None and not isinstance(recipe.amount, str) and recipe.amount.third) else None
+        ws.prepare_rows(table, SidePrep(
+            side=side, columns=tuple(dict.fromkeys(columns)),
+            key=recipe.key_field(side) if recipe.key_field(side) in table.column_names else None,
+            amount=amount if amount in table.column_names else None,
+            date=recipe.date_field(side) if (recipe.date_field(side) in table.column_names) else None,
+            sign=signs[side], scope=scope))
+    resolved = [_resolve_compare(c, recipe, tables) for c in recipe.compare]
+    two_way = [c for c in resolved if {c.a_side, c.b_side} == {"left", "right"}]
+    three_way = [c for c in resolved if "third" in (c.a_side, c.b_side)]
+    ws.create_state(two_way)
+    for side in sides:
+        scope = getattr(recipe.filters, side)
+        if scope:
+            ws.out_of_scope(side, scope)
+
+    for rule in recipe.rules:
+        if rule.optional and any(c not in tables[s].column_names
+                                 for s in ("left", "right") for c in recipe.rule_columns(rule, s)):
+            continue  # an optional rule whose columns these tables do not carry
+        _RULES[type(rule)](ws, recipe, rule, two_way)
+
+    _sweep(ws, recipe)
+    if recipe.third is not None:
+        partner = recipe.third.joins
+        ws.third_way(partner=partner, partner_col=recipe.third.partner_field,
+                     steps=recipe.steps_for_field(recipe.third.third_field), required=recipe.third.required,
+                     compares=three_way, third_label=recipe.side_label("third"),
+                     partner_label=recipe.side_label(partner))
+    diff_names = [name for name, _ in ws.diff_columns]
+    ws.finish(sides, recipe.category_names)
+    result = MatchResult(recipe, ws, sides, diff_names)
+    result.check()
+    return result
+
+
+def _same(rule: Any) -> list[tuple[str, str]]:
+    return [(s.left, s.right) for s in rule.same_pairs()]
+
+
+def _exact_key(ws: Workspace, recipe: Recipe, rule: ExactKeyRule, compares: list[CompareSpec]) -> None:
+    ws.key_rule(rule.name, compares, left_steps=None, right_steps=None, score=1.0)
+
+
+def _normalised_key(ws: Workspace, recipe: Recipe, rule: NormalisedKeyRule, compares: list[CompareSpec]) -> None:
+    ws.key_rule(rule.name, compares, left_steps=recipe.key_steps("left"),
+                right_steps=recipe.key_steps("right"), score=1.0)
+
+
+def _amount_date(ws: Workspace, recipe: Recipe, rule: AmountDateRule, compares: list[CompareSpec]) -> None:
+    cand = ws.amount_date_candidates(days=rule.days, abs_tol=rule.abs_tol, rel_tol=rule.rel_tol, same=_same(rule))
+    if cand.empty:
+        return
+    decided = assign.one_to_one(cand)
+    ws.record_assigned_pairs(_pairs_frame(decided.pairs), rule.name, compares)
+    ws.record_ambiguous(_ambiguous_frame(decided.ambiguous), rule=rule.name,
+                        detail=f"rule {rule.name}: several equally good counterparts with the same amount "
+                               f"within {rule.days} days; not linked - choose one")
+
+
+def _group_sum(ws: Workspace, recipe: Recipe, rule: GroupSumRule, compares: list[CompareSpec]) -> None:
+    many = rule.many_side
+    groups = [(g.date, True) if isinstance(g, DateGroup) else (g, False) for g in rule.groups]
+    cand = ws.group_candidates(many=many, groups=groups, days=rule.days, abs_tol=rule.abs_tol,
+                               rel_tol=rule.rel_tol, same=_same(rule))
+    if cand.empty:
+        return
+    # one_to_one pairs "left" with "right": the group plays the role of its side
+    edges = pd.DataFrame({"left_rid": cand["gid"] if many == "left" else cand["orid"],
+                          "right_rid": cand["orid"] if many == "left" else cand["gid"], "cost": cand["cost"]})
+    decided = assign.one_to_one(edges)
+    pairs = _pairs_frame(decided.pairs)
+    links = pd.DataFrame({"gid": pairs["left_rid"] if many == "left" else pairs["right_rid"],
+                          "orid": pairs["right_rid"] if many == "left" else pairs["left_rid"],
+                          "score": pairs["score"]})
+    ws.record_group_links(links, many=many, rule=rule.name)
+    if decided.ambiguous:
+        one = "right" if many == "left" else "left"
+        gids = {rid for (side, rid) in decided.ambiguous if side == many}
+        gids |= {c[1] for (side, _), cs in decided.ambiguous.items() if side == one for c in cs}
+        members = ws.group_members(gids)
+        first = members.groupby("gid")["_rid"].min().to_dict()
+        rows = []
+        for (side, rid), cands in decided.ambiguous.items():
+            if side == many:
+                for member in members.loc[members["gid"] == rid, "_rid"]:
+                    rows += [(many, int(member), one, int(c[1]), 1 / (1 + c[2]), i) for i, c in enumerate(cands)]
+            else:
+                rows += [(one, int(rid), many, int(first[c[1]]), 1 / (1 + c[2]), i)
+                         for i, c in enumerate(cands) if c[1] in first]
+                if not cands:
+                    rows.append((one, int(rid), many, None, None, 0))
+        ws.record_ambiguous(_rows_frame(rows), rule=rule.name,
+                            detail=f"rule {rule.name}: the group sum fits more than one counterpart; not linked")
+
+
+def _subset_sum(ws: Workspace, recipe: Recipe, rule: SubsetSumRule, compares: list[CompareSpec]) -> None:
+    many = rule.many
+    one = "right" if many == "left" else "left"
+    cand = ws.subset_candidates(many=many, days=rule.days, same=_same(rule), max_candidates=rule.max_candidates)
+    if cand.empty:
+        return
+    found: dict[int, tuple[int, ...]] = {}
+    unsure: dict[int, list[int]] = {}
+    for orid, block in cand.groupby("orid", sort=True):
+        items = list(zip(block["mrid"].astype(int), block["fen"].astype(int)))
+        res = assign.subset_sum(int(block["target_fen"].iloc[0]), items, max_items=rule.max_items)
+        if res.status == "unique":
+            found[int(orid)] = tuple(int(m) for m in res.members)
+        elif res.status == "ambiguous":
+            unsure[int(orid)] = sorted({int(m) for alt in res.alternatives for m in alt})
+    use: dict[int, int] = {}
+    for members in found.values():
+        for m in members:
+            use[m] = use.get(m, 0) + 1
+    for orid, members in list(found.items()):
+        if any(use[m] > 1 for m in members):  # two rows claim the same member: refuse to choose
+            unsure[orid] = list(members)
+            del found[orid]
+    links = pd.DataFrame([(o, m) for o, ms in sorted(found.items()) for m in ms], columns=["orid", "mrid"])
+    ws.record_subset_links(links, many=many, rule=rule.name)
+    rows = [(one, o, many, m, 1.0, i) for o, ms in sorted(unsure.items()) for i, m in enumerate(ms[:3])]
+    ws.record_ambiguous(_rows_frame(rows), rule=rule.name,
+                        detail=f"rule {rule.name}: more than one set of {recipe.side_label(many)} rows adds up "
+                               "to this amount; not linked")
+
+
+def _fuzzy(ws: Workspace, recipe: Recipe, rule: FuzzyRule, compares: list[CompareSpec]) -> None:
+    cand = ws.fuzzy_candidates(left_col=rule.left, right_col=rule.right, days=rule.days, abs_tol=rule.abs_tol,
+                               rel_tol=rule.rel_tol, same=_same(rule))
+    if cand.empty:
+        return
+    accepted, suggested = [], []
+    for lrid, block in cand.groupby("left_rid", sort=True):
+        query = str(block["ltext"].iloc[0])
+        choices = [(int(r), str(t)) for r, t in zip(block["right_rid"], block["rtext"])]
+        for rrid, score in assign.rank_text(query, choices, limit=len(choices)):
+            if score >= rule.accept:
+                accepted.append((int(lrid), rrid, (100.0 - score) / 100.0))
+            elif score >= rule.suggest:
+                suggested += [("left", int(lrid), "right", rrid, score), ("right", rrid, "left", int(lrid), score)]
+    ws.record_suggestions(pd.DataFrame(suggested, columns=["side", "rid", "cside", "crid", "score"]))
+    if not accepted:
+        return
+    decided = assign.one_to_one(pd.DataFrame(accepted, columns=["left_rid", "right_rid", "cost"]))
+    pairs = _pairs_frame(decided.pairs)
+    pairs["score"] = 1.0 - pairs["cost"]  # the text score / 100
+    ws.record_assigned_pairs(pairs, rule.name, compares)
+    ws.record_ambiguous(_ambiguous_frame(decided.ambiguous), rule=rule.name,
+                        detail=f"rule {rule.name}: several counterparts with the same amount and equally "
+                               "similar names; not linked")
+
+
+_RULES = {ExactKeyRule: _exact_key, NormalisedKeyRule: _normalised_key, AmountDateRule: _amount_date,
+          GroupSumRule: _group_sum, SubsetSumRule: _subset_sum, FuzzyRule: _fuzzy}
+
+
+def _pairs_frame(pairs: list[tuple[int, int, float]]) -> pd.DataFrame:
+    """Accepted pairs with score = 1 / (1 + cost): 1.0 for a perfect fit."""
+    frame = pd.DataFrame(pairs, columns=["left_rid", "right_rid", "cost"])
+    frame["left_rid"] = frame["left_rid"].astype("int64")
+    frame["right_rid"] = frame["right_rid"].astype("int64")
+    frame["score"] = 1.0 / (1.0 + frame["cost"].astype("float64"))
+    return frame
+
+
+def _rows_frame(rows: list[tuple]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["side", "rid", "cside", "crid", "score", "rank"])
+    frame["rid"] = frame["rid"].astype("int64")
+    frame["crid"] = frame["crid"].astype("Int64")
+    frame["score"] = frame["score"].astype("float64")
+    frame["rank"] = frame["rank"].astype("int64")
+    return frame
+
+
+def _ambiguous_frame(ambiguous: dict[tuple[str, int], list[tuple[str, int, float]]]) -> pd.DataFrame:
+    rows = []
+    for (side, rid), cands in ambiguous.items():
+        if not cands:
+            rows.append((side, int(rid), None, None, None, 0))
+        rows += [(side, int(rid), cside, int(crid), 1.0 / (1.0 + cost), i) for i, (cside, crid, cost) in enumerate(cands)]
+    return _rows_frame(rows)
+
+
+def _sweep(ws: Workspace, recipe: Recipe) -> None:
+    """Rows no rule decided: missing_on_right (left rows) and missing_on_left (right rows)."""
+    keyless = [r for r in recipe.rules if not isinstance(r, (ExactKeyRule, NormalisedKeyRule))]
+    day_windows = [r.days for r in keyless if getattr(r, "days", None) is not None]
+    if keyless and recipe.amount is not None:
+        ws.leftover_amount_candidates(days=max(day_windows) if day_windows else None)
+    for side, other in (("left", "right"), ("right", "left")):
+        label = recipe.side_label(other)
+        detail = (f"{literal('no ' + label + ' row found')} || "
+                  f"CASE WHEN x._key IS NULL OR trim(x._key) = '' THEN '' ELSE ' for key ' || x._key END")
+        ws.record_leftovers(side, f"missing_on_{other}", detail)
+
+
+# ---------------------------------------------------------------------------------------------------
+# files
+# ---------------------------------------------------------------------------------------------------
+def match_files(left_path: str | Path, right_path: str | Path, recipe: "str | Path | Recipe", *,
+                third_path: str | Path | None = None, out_dir: str | Path) -> MatchResult:
+    """Load each file (template auto-detected), match them by ``recipe`` and write the result to ``out_dir``.
+
+    Rows a loader rejected never reach the matcher; they are written to ``out_dir/rejects.csv`` (with
+    the side) and counted in summary.json under ``inputs``, so nothing disappears silently.
+    """
+    from .load import load  # the loading layer; imported here so matching works without it
+
+    paths = {"left": left_path, "right": right_path}
+    if third_path is not None:
+        paths["third"] = third_path
+    tables, rejects, inputs = {}, [], {}
+    for side, path in paths.items():
+        table, rej, report = load(path)
+        tables[side] = table
+        if rej is not None and len(rej):
+            rejects.append(rej.assign(side=side))
+        inputs[side] = {"file": str(path), "template": getattr(report, "template", None),
+                        "rows_loaded": int(len(table)), "rows_rejected": int(len(rej) if rej is not None else 0)}
+    result = match(tables["left"], tables["right"], recipe, third=tables.get("third"))
+    result.inputs = inputs
+    out = Path(out_dir)
+    result.write(out)
+    if rejects:
+        pd.concat(rejects, ignore_index=True).to_csv(out / "rejects.csv", index=False)
+    return result

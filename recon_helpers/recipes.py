@@ -1,0 +1,598 @@
+"""Match recipes: how the rows of two (or three) tables correspond, written as data.
+
+A recipe is a YAML file (built-ins live in ``templates/recipes/``) validated on load. It names the
+two sides (``left`` and ``right``, optionally a ``third``), the key, how keys are normalised, which
+fields are compared with which tolerance, and an ordered cascade of named rules. The first rule that
+links a row wins; every later rule only sees the rows still unmatched (splink's "ordered levels").
+
+Schema (every key is optional unless marked required; unknown keys are refused)::
+
+    name: courier_bill                          # required, unique among recipes
+    description: 自有发货记录 vs 快递账单
+    left:  {kind: shipment, label: 发货记录}      # required; kind from canonical.TABLE_KINDS
+    right: {kind: courier_bill_line, label: 快递账单}   # required
+    third: {kind: receipt, label: 退货入库, key: waybill_no, joins: right}   # three-way only
+    key: waybill_no                             # or {left: order_id, right: merchant_order_id}
+    normalise: {waybill_no: [trim, fullwidth, zero_width, upper, strip_separators, {strip_prefix: [T200P]}]}
+    amount: {left: expected_fee, right: amount} # money shown and used by keyless rules
+    date:   {left: txn_time, right: txn_time}   # date used by day windows
+    sign:   {left: 1, right: -1}                # multiply amounts before comparing
+    filters: {left: "amount > 0"}               # rows outside are reported as out_of_scope
+    compare:                                    # checked on every 1:1 candidate link
+      - {name: fee, left: expected_fee, right: amount, abs_tol: "0.00", rel_tol: "0", category: rate_card_violation}
+      - {name: date, left: txn_time, right: txn_time, days: 3}
+      - {name: qty, left: qty, third: qty}                  # exact; compares left with third
+      - {name: status, left: status, right: status, mapping: {已发货: [已出库], "*": [已出库]}}   # "*": any other left value
+    rules:                                      # required, ordered, first match wins
+      - {name: exact_key, type: exact_key}
+      - {name: normalised_key, type: normalised_key}
+      - {name: amount_and_date, type: amount_date, days: 3, abs_tol: "0.00"}
+      - {name: payout_batch, type: group_sum, group_left: [batch_id], days: 2}
+      - {name: daily_payout, type: group_sum, group_left: [{date: txn_time}, channel], days: 3}
+      - {name: instalments, type: group_sum, group_right: [invoice_no]}
+      - {name: subset, type: subset_sum, days: 5, max_items: 5, same: [customer_id]}
+      - {name: fuzzy_payer, type: fuzzy, left: counterparty, right: counterparty, accept: 95, suggest: 70}
+    categories: {rate_card_violation: billed fee differs from the rate card}   # recipe categories
+    category_names: {missing_on_third: not_received}     # rename engine categories for this scenario
+
+Tolerance rule: |left - right| <= abs_tol + rel_tol * |right|. Dates: |right - left| <= days.
+"""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .canonical import TABLE_KINDS
+from .errors import RecipeError
+
+RECIPES_DIR = Path(__file__).resolve().parents[1] / "templates" / "recipes"
+
+#: categories the engine itself produces, with what they mean
+BUILTIN_CATEGORIES: dict[str, str] = {
+    "missing_on_right": "a left row with no counterpart on the right",
+    "missing_on_left": "a right row with no counterpart on the left",
+    "missing_on_third": "a linked pair whose third row is missing",
+    "duplicate_on_left": "the key occurs again on the left; the best row was linked, this one was not",
+    "duplicate_on_right": "the key occurs again on the right; the best row was linked, this one was not",
+    "duplicate_on_third": "the key occurs again on the third side",
+    "amount_mismatch": "paired rows whose amounts differ by more than the tolerance",
+    "qty_mismatch": "paired rows whose quantities differ",
+    "date_out_of_window": "paired rows whose dates are further apart than the window",
+    "status_mismatch": "paired rows whose statuses do not correspond",
+    "ambiguous": "several equally good counterparts: not linked, candidates listed",
+    "out_of_scope": "outside the recipe's filters: not matched on purpose",
+}
+
+NORMALISE_STEPS = ("trim", "fullwidth", "zero_width", "upper", "lower", "strip_separators", "strip_leading_zeros")
+DEFAULT_KEY_STEPS: tuple[Any, ...] = ("trim", "fullwidth", "zero_width", "upper", "strip_separators")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _non_negative(value: Decimal | int | None, name: str) -> Decimal | int | None:
+    if value is not None and value < 0:
+        raise ValueError(f"{name} cannot be negative")
+    return value
+
+
+def _decimal(value: Any) -> Any:
+    """Read tolerances as exact decimals (YAML floats go through str, never binary float)."""
+    if isinstance(value, float):
+        return Decimal(str(value))
+    return value
+
+
+class SideSpec(_Strict):
+    """One side of a match: the kind of table expected and the label people see."""
+
+    kind: str
+    label: str
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, v: str) -> str:
+        if v not in TABLE_KINDS:
+            raise ValueError(f"unknown table kind {v!r}; use one of {', '.join(sorted(TABLE_KINDS))}")
+        return v
+
+
+class ThirdKey(_Strict):
+    third: str
+    partner: str
+
+
+class ThirdSpec(SideSpec):
+    """The third side of a three-way match: joined by its own key to the partner side after the cascade."""
+
+    key: Union[str, ThirdKey]
+    joins: Literal["left", "right"] = "right"
+    required: bool = True
+
+    @property
+    def third_field(self) -> str:
+        return self.key if isinstance(self.key, str) else self.key.third
+
+    @property
+    def partner_field(self) -> str:
+        return self.key if isinstance(self.key, str) else self.key.partner
+
+
+class PairField(_Strict):
+    """A field named per side, e.g. ``{left: order_id, right: merchant_order_id}``."""
+
+    left: str
+    right: str
+    third: str | None = None
+
+
+class SameField(_Strict):
+    left: str
+    right: str
+
+
+class DateGroup(_Strict):
+    """Group on the calendar day of a timestamp field: ``{date: txn_time}``."""
+
+    date: str
+
+
+class Signs(_Strict):
+    left: Literal[1, -1] = 1
+    right: Literal[1, -1] = 1
+    third: Literal[1, -1] = 1
+
+
+class Filters(_Strict):
+    left: str | None = None
+    right: str | None = None
+    third: str | None = None
+
+
+class Compare(_Strict):
+    """A field compared on every 1:1 candidate link; outside tolerance the link becomes exceptions.
+
+    Kind: ``days`` given -> date window; ``mapping`` given -> status mapping; ``abs_tol``/``rel_tol``
+    given or a money column -> |left - right| <= abs_tol + rel_tol * |right|; otherwise exact equality.
+    """
+
+    name: str
+    left: str | None = None
+    right: str | None = None
+    third: str | None = None
+    abs_tol: Decimal | None = None
+    rel_tol: Decimal | None = None
+    days: int | None = None
+    mapping: dict[str, list[str]] | None = None
+    category: str | None = None
+
+    @field_validator("abs_tol", "rel_tol", mode="before")
+    @classmethod
+    def _as_decimal(cls, v):
+        return _decimal(v)
+
+    @field_validator("abs_tol")
+    @classmethod
+    def _abs(cls, v):
+        return _non_negative(v, "abs_tol")
+
+    @field_validator("rel_tol")
+    @classmethod
+    def _rel(cls, v):
+        return _non_negative(v, "rel_tol")
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, v):
+        return _non_negative(v, "days")
+
+    @field_validator("mapping", mode="before")
+    @classmethod
+    def _mapping_lists(cls, v):
+        if isinstance(v, dict):
+            return {str(k): ([str(x) for x in val] if isinstance(val, list) else [str(val)]) for k, val in v.items()}
+        return v
+
+    @model_validator(mode="after")
+    def _two_sides(self) -> "Compare":
+        given = [s for s in ("left", "right", "third") if getattr(self, s)]
+        if len(given) != 2:
+            raise ValueError(f"compare {self.name!r} must name exactly two of left/right/third, got {given or 'none'}")
+        kinds = [k for k, on in (("days", self.days is not None), ("mapping", self.mapping is not None),
+                                 ("tolerance", self.abs_tol is not None or self.rel_tol is not None)) if on]
+        if len(kinds) > 1:
+            raise ValueError(f"compare {self.name!r} mixes {' and '.join(kinds)}: a compare is one kind")
+        return self
+
+    @property
+    def sides(self) -> tuple[str, str]:
+        given = [s for s in ("left", "right", "third") if getattr(self, s)]
+        return given[0], given[1]
+
+    @property
+    def kind(self) -> str:
+        """date, mapping, money or exact (money is also chosen later for decimal columns)."""
+        if self.days is not None:
+            return "date"
+        if self.mapping is not None:
+            return "mapping"
+        if self.abs_tol is not None or self.rel_tol is not None:
+            return "money"
+        return "exact"
+
+    @property
+    def default_category(self) -> str:
+        return {"date": "date_out_of_window", "mapping": "status_mismatch", "money": "amount_mismatch"}.get(
+            self.kind, "qty_mismatch")
+
+    @property
+    def effective_category(self) -> str:
+        return self.category or self.default_category
+
+
+class _RuleBase(_Strict):
+    name: str
+    #: skip the rule (instead of refusing the tables) when they lack the columns it needs, e.g. a
+    #: batch id that only some platforms' settlement files carry
+    optional: bool = False
+
+
+class _Tolerant(_RuleBase):
+    days: int | None = None
+    abs_tol: Decimal = Decimal("0")
+    rel_tol: Decimal = Decimal("0")
+    same: list[Union[str, SameField]] = []
+
+    @field_validator("abs_tol", "rel_tol", mode="before")
+    @classmethod
+    def _as_decimal(cls, v):
+        return _decimal(v)
+
+    @field_validator("abs_tol")
+    @classmethod
+    def _abs(cls, v):
+        return _non_negative(v, "abs_tol")
+
+    @field_validator("rel_tol")
+    @classmethod
+    def _rel(cls, v):
+        return _non_negative(v, "rel_tol")
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, v):
+        return _non_negative(v, "days")
+
+    def same_pairs(self) -> list[SameField]:
+        return [SameField(left=s, right=s) if isinstance(s, str) else s for s in self.same]
+
+
+class ExactKeyRule(_RuleBase):
+    """Join on the key as written; blank keys never match."""
+
+    type: Literal["exact_key"]
+
+
+class NormalisedKeyRule(_RuleBase):
+    """Join on the key after the recipe's normalisation steps."""
+
+    type: Literal["normalised_key"]
+
+
+class AmountDateRule(_Tolerant):
+    """No shared key: equal amount (within tolerance) and date within ``days``; optimal one-to-one."""
+
+    type: Literal["amount_date"]
+    days: int = 0
+
+
+class GroupSumRule(_Tolerant):
+    """Several rows sharing group fields on one side sum to one row on the other side."""
+
+    type: Literal["group_sum"]
+    group_left: list[Union[str, DateGroup]] | None = None
+    group_right: list[Union[str, DateGroup]] | None = None
+
+    @model_validator(mode="after")
+    def _one_side(self) -> "GroupSumRule":
+        if (self.group_left is None) == (self.group_right is None):
+            raise ValueError(f"group_sum rule {self.name!r} needs exactly one of group_left or group_right")
+        if not (self.group_left or self.group_right):
+            raise ValueError(f"group_sum rule {self.name!r} has an empty group list")
+        return self
+
+    @property
+    def many_side(self) -> str:
+        return "left" if self.group_left is not None else "right"
+
+    @property
+    def groups(self) -> list[Union[str, DateGroup]]:
+        return list(self.group_left if self.group_left is not None else self.group_right)
+
+
+class SubsetSumRule(_RuleBase):
+    """A bounded subset of rows on ``many`` side sums exactly to one row of the other side."""
+
+    type: Literal["subset_sum"]
+    days: int | None = None
+    max_items: int = Field(5, ge=2, le=8)
+    max_candidates: int = Field(30, ge=2, le=200)
+    many: Literal["left", "right"] = "left"
+    same: list[Union[str, SameField]] = []
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, v):
+        return _non_negative(v, "days")
+
+    def same_pairs(self) -> list[SameField]:
+        return [SameField(left=s, right=s) if isinstance(s, str) else s for s in self.same]
+
+
+class FuzzyRule(_Tolerant):
+    """Similar text (counterparty, memo) among rows with equal amount; links only at ``accept`` or above."""
+
+    type: Literal["fuzzy"]
+    left: str
+    right: str
+    accept: float = Field(95, ge=0, le=100)
+    suggest: float = Field(70, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _thresholds(self) -> "FuzzyRule":
+        if self.suggest > self.accept:
+            raise ValueError(f"fuzzy rule {self.name!r}: suggest ({self.suggest}) cannot exceed accept ({self.accept})")
+        return self
+
+
+Rule = Annotated[
+    Union[ExactKeyRule, NormalisedKeyRule, AmountDateRule, GroupSumRule, SubsetSumRule, FuzzyRule],
+    Field(discriminator="type"),
+]
+KEY_RULES = ("exact_key", "normalised_key")
+
+
+class Recipe(_Strict):
+    """A validated recipe. ``source`` is the file it came from (None for one built in code)."""
+
+    name: str
+    description: str = ""
+    left: SideSpec
+    right: SideSpec
+    third: ThirdSpec | None = None
+    key: Union[str, PairField, None] = None
+    normalise: dict[str, list[Union[str, dict[str, list[str]]]]] = {}
+    amount: Union[str, PairField, None] = None
+    date: Union[str, PairField, None] = None
+    sign: Signs = Signs()
+    filters: Filters = Filters()
+    compare: list[Compare] = []
+    rules: list[Rule] = Field(min_length=1)
+    categories: dict[str, str] = {}
+    category_names: dict[str, str] = {}
+    source: str | None = None
+
+    @field_validator("normalise")
+    @classmethod
+    def _steps(cls, v):
+        for fname, steps in v.items():
+            for step in steps:
+                if isinstance(step, dict):
+                    if set(step) != {"strip_prefix"} or not all(isinstance(p, str) for p in step["strip_prefix"]):
+                        raise ValueError(f"normalise.{fname}: a dict step must be {{strip_prefix: [PREFIX, ...]}}")
+                elif step not in NORMALISE_STEPS:
+                    raise ValueError(f"normalise.{fname}: unknown step {step!r}; use {', '.join(NORMALISE_STEPS)} or strip_prefix")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Recipe":
+        problems: list[str] = []
+        names = [r.name for r in self.rules]
+        for n in sorted({n for n in names if names.count(n) > 1}):
+            problems.append(f"rule name {n!r} is used twice; rule names must be unique")
+        cnames = [c.name for c in self.compare]
+        for n in sorted({n for n in cnames if cnames.count(n) > 1}):
+            problems.append(f"compare name {n!r} is used twice")
+        for c in self.compare:
+            if not _NAME.match(c.name):
+                problems.append(f"compare name {c.name!r} must be letters, digits and _ (it names a diff column)")
+        known = set(BUILTIN_CATEGORIES) | set(self.categories)
+        for c in self.compare:
+            if c.effective_category not in known:
+                problems.append(f"compare {c.name!r}: category {c.effective_category!r} is neither built in nor declared under categories")
+            if "third" in c.sides and self.third is None:
+                problems.append(f"compare {c.name!r} names a third field but the recipe has no third side")
+        for old in self.category_names:
+            if old not in BUILTIN_CATEGORIES:
+                problems.append(f"category_names: {old!r} is not a built-in category")
+        for r in self.rules:
+            if r.type in KEY_RULES and self.key is None:
+                problems.append(f"rule {r.name!r} ({r.type}) needs a key: add key: FIELD")
+            if r.type not in KEY_RULES and self.amount is None:
+                problems.append(f"rule {r.name!r} ({r.type}) compares amounts: add amount: FIELD")
+            if getattr(r, "days", None) is not None and self.date is None:
+                problems.append(f"rule {r.name!r} uses a day window: add date: FIELD")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    # --- per-side accessors -------------------------------------------------------------------
+    def field_for(self, spec: Union[str, PairField, None], side: str) -> str | None:
+        if spec is None:
+            return None
+        if isinstance(spec, str):
+            return spec
+        return getattr(spec, side, None) or (spec.left if side == "third" else None)
+
+    def key_field(self, side: str) -> str | None:
+        if side == "third":
+            return self.third.third_field if self.third else None
+        return self.field_for(self.key, side)
+
+    def amount_field(self, side: str) -> str | None:
+        return self.field_for(self.amount, side)
+
+    def date_field(self, side: str) -> str | None:
+        return self.field_for(self.date, side)
+
+    def key_steps(self, side: str) -> list[Any]:
+        """Normalisation steps for a side's key: its own field's entry, else the other side's, else defaults."""
+        own = self.key_field(side)
+        other = self.key_field("right" if side == "left" else "left")
+        for f in (own, other, "key"):
+            if f and f in self.normalise:
+                return list(self.normalise[f])
+        return list(DEFAULT_KEY_STEPS)
+
+    def steps_for_field(self, field: str) -> list[Any]:
+        return list(self.normalise.get(field, DEFAULT_KEY_STEPS))
+
+    def category_label(self, category: str) -> str:
+        return self.category_names.get(category, category)
+
+    def sides(self) -> list[str]:
+        return ["left", "right"] + (["third"] if self.third else [])
+
+    def side_label(self, side: str) -> str:
+        spec = getattr(self, side)
+        return spec.label if spec else side
+
+    def has_keyless_rules(self) -> bool:
+        return any(r.type not in KEY_RULES for r in self.rules)
+
+    def rule_columns(self, rule: Any, side: str) -> list[str]:
+        """The columns of one side a rule reads (key, date, group, same and text fields)."""
+        cols: list[str | None] = []
+        if side not in ("left", "right"):
+            return []
+        if rule.type in KEY_RULES:
+            cols.append(self.key_field(side))
+        else:
+            cols.append(self.amount_field(side))
+        if getattr(rule, "days", None) is not None:
+            cols.append(self.date_field(side))
+        if isinstance(rule, GroupSumRule) and rule.many_side == side:
+            cols += [g.date if isinstance(g, DateGroup) else g for g in rule.groups]
+        if isinstance(rule, (AmountDateRule, GroupSumRule, SubsetSumRule, FuzzyRule)):
+            cols += [getattr(x, side) for x in rule.same_pairs()]
+        if isinstance(rule, FuzzyRule):
+            cols.append(getattr(rule, side))
+        return [c for c in dict.fromkeys(cols) if c]
+
+    def required_columns(self, side: str) -> dict[str, list[str]]:
+        """Column -> the recipe parts that need it, for one side (to list every missing column at once).
+        Optional rules are left out: they are skipped when their columns are absent."""
+        need: dict[str, list[str]] = {}
+
+        def add(col: str | None, why: str) -> None:
+            if col:
+                need.setdefault(col, [])
+                if why not in need[col]:
+                    need[col].append(why)
+
+        if side in ("left", "right"):
+            add(self.amount_field(side), "amount")
+            for r in self.rules:
+                if not r.optional:
+                    for col in self.rule_columns(r, side):
+                        add(col, "key" if r.type in KEY_RULES and col == self.key_field(side) else f"rule {r.name!r}")
+        if side == "third" and self.third:
+            add(self.third.third_field, "third.key")
+            add(self.amount_field("third") if isinstance(self.amount, PairField) and self.amount.third else None, "amount")
+        if self.third and side == self.third.joins:
+            add(self.third.partner_field, "third.key")
+        for c in self.compare:
+            if side in c.sides:
+                add(getattr(c, side), f"compare {c.name!r}")
+        return need
+
+
+# --- loading ---------------------------------------------------------------------------------------
+class _NoDatesLoader(yaml.SafeLoader):
+    """Safe YAML that keeps ``2026-03-01`` as text (papermill's NoDatesSafeLoader idea)."""
+
+
+_NoDatesLoader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _loc_text(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("exact_key", "normalised_key", "amount_date", "group_sum", "subset_sum", "fuzzy",
+                      "str", "PairField", "ThirdKey", "SameField", "DateGroup", "dict[str,list[str]]"):
+            continue  # pydantic's union branch names: not part of the user's field path
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(recipe)"
+
+
+def _recipe_error(exc: ValidationError, source: str) -> RecipeError:
+    parts, first = [], None
+    for err in exc.errors():
+        where = _loc_text(tuple(err["loc"]))
+        first = first or where
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        parts.append(f"{where}: {msg}" if where != "(recipe)" else msg)
+    return RecipeError("; ".join(parts) + "; fix the recipe file", template_file=source, field=first)
+
+
+def recipe_from_dict(data: dict[str, Any], *, source: str = "<recipe>") -> Recipe:
+    """Validate a recipe given as a dict; errors raise RecipeError naming the source and the field."""
+    if not isinstance(data, dict):
+        raise RecipeError("a recipe must be a YAML mapping (name:, left:, right:, rules: ...)", template_file=source)
+    try:
+        return Recipe.model_validate({**data, "source": source})
+    except ValidationError as exc:
+        raise _recipe_error(exc, source) from None
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    """Read and validate one recipe YAML file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RecipeError(f"cannot read the recipe: {exc}; check the path", template_file=p.as_posix()) from None
+    try:
+        data = yaml.load(text, Loader=_NoDatesLoader)
+    except yaml.YAMLError as exc:
+        raise RecipeError(f"not valid YAML: {exc}", template_file=p.as_posix()) from None
+    return recipe_from_dict(data, source=p.as_posix())
+
+
+@lru_cache(maxsize=None)
+def _builtin(path: str, mtime: float) -> Recipe:
+    return load_recipe(path)
+
+
+def list_recipes() -> list[Recipe]:
+    """The built-in recipes in ``templates/recipes/``, sorted by name."""
+    out = [_builtin(str(p), p.stat().st_mtime) for p in sorted(RECIPES_DIR.glob("*.yaml"))]
+    return sorted(out, key=lambda r: r.name)
+
+
+def get_recipe(name_or_path: "str | Path | Recipe") -> Recipe:
+    """A Recipe by built-in name, by path to a YAML file, or passed through if it is one already."""
+    if isinstance(name_or_path, Recipe):
+        return name_or_path
+    text = str(name_or_path)
+    if text.endswith((".yaml", ".yml")) or "/" in text or "\\" in text:
+        return load_recipe(text)
+    for recipe in list_recipes():
+        if recipe.name == text:
+            return recipe
+    names = ", ".join(r.name for r in list_recipes()) or "(none)"
+    raise RecipeError(f"no built-in recipe named {text!r}; choose one of {names} or pass a path to a .yaml file")

@@ -1,0 +1,790 @@
+"""The relational layer of the matcher: every SQL statement the engine runs lives in this module.
+
+Why one module: the bulk work of matching (preparing rows, normalising keys, joining, summing groups,
+building candidate pairs inside tolerances and windows, assembling links and exceptions) is set-based
+and belongs in a columnar engine. Keeping all of it here, as functions that build SQL text, means the
+engine can later be pointed at a distributed SQL engine by swapping :class:`Workspace` and the few
+dialect helpers marked ``DIALECT`` below. DuckDB embedded is the default.
+
+The SQL is standard where a standard form exists (CTEs, window functions, ``NOT EXISTS`` anti joins,
+``CASE``, ``CAST``); dates are turned into integer day numbers once, so every window is integer arithmetic.
+
+State during a match, all in the workspace:
+
+* ``rows_left`` / ``rows_right`` / ``rows_third`` - the input rows with an internal ``_rid`` (rank by
+  source_file, source_row, so it does not depend on input order) and the computed columns ``_key``,
+  ``_amount`` (as shown), ``_amt`` (signed for comparing), ``_day`` and ``_scope``;
+* ``outcome`` - one row per input row once decided: link or exception, group, rule, category, detail;
+* ``cands`` - ranked candidates of rows that became exceptions; ``suggest`` - fuzzy suggestions;
+* group ids are integers derived from content (the group's smallest row number, left rows first), and
+  each outcome row carries its group's differences (``diff_amount``, ``diff_<compare>``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import pyarrow.compute as pc
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+SIDES = ("left", "right", "third")
+OUTCOME_COLUMNS = "side, _rid, is_link, group_id, rule, score, status, category, detail"
+SIDE_NO = {"left": 0, "right": 1, "third": 2}
+
+
+# ---------------------------------------------------------------------------------------------------
+# quoting and DIALECT helpers (the only DuckDB-specific spellings)
+# ---------------------------------------------------------------------------------------------------
+def ident(name: str) -> str:
+    """A quoted SQL identifier."""
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def literal(value: object) -> str:
+    """A SQL literal for text, integers and Decimals (never floats: money stays exact)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, Decimal)):
+        return f"CAST({value} AS DECIMAL(38,6))" if isinstance(value, Decimal) else str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def dialect_remove_all(expr: str, char_class: str) -> str:
+    """DIALECT: remove every character of a regex class (DuckDB regexp_replace with the 'g' flag)."""
+    return f"regexp_replace({expr}, {literal(char_class)}, '', 'g')"
+
+
+def dialect_day_number(expr: str) -> str:
+    """DIALECT: days since 1970-01-01 of a date or timestamp, as an integer (date minus date)."""
+    return f"CAST(CAST({expr} AS DATE) - DATE '1970-01-01' AS INTEGER)"
+
+
+def dialect_ordered_concat(expr: str, sep: str, order_by: str) -> str:
+    """DIALECT: ordered string aggregation (standard LISTAGG ... WITHIN GROUP)."""
+    return f"string_agg({expr}, {literal(sep)} ORDER BY {order_by})"
+
+
+def dialect_copy_csv(select_sql: str, path: str) -> str:
+    """DIALECT: write a query's result as a UTF-8 CSV file with a header (DuckDB COPY, parallel)."""
+    return f"COPY ({select_sql}) TO {literal(path)} (HEADER, DELIMITER ',')"
+
+
+_FULL = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000"
+_HALF = "".join(chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)) + " "
+
+
+def normalised_key_expr(expr: str, steps: Sequence[object]) -> str:
+    """SQL for a key after normalisation steps (trim, fullwidth, zero_width, upper, lower,
+    strip_separators, strip_leading_zeros, {strip_prefix: [...]}), applied in the order given."""
+    out = f"CAST({expr} AS VARCHAR)"
+    for step in steps:
+        if isinstance(step, dict):
+            for prefix in step.get("strip_prefix", []):
+                n = len(prefix)
+                out = (f"CASE WHEN substr({out}, 1, {n}) = {literal(prefix)} "
+                       f"THEN substr({out}, {n + 1}) ELSE {out} END")
+        elif step == "trim":
+            out = f"trim({out})"
+        elif step == "fullwidth":
+            out = f"translate({out}, {literal(_FULL)}, {literal(_HALF)})"
+        elif step == "zero_width":
+            out = dialect_remove_all(out, "[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+        elif step == "upper":
+            out = f"upper({out})"
+        elif step == "lower":
+            out = f"lower({out})"
+        elif step == "strip_separators":
+            out = dialect_remove_all(out, r"[\s\-_/\\.,:;·'`\"]")
+        elif step == "strip_leading_zeros":
+            out = f"ltrim({out}, '0')"
+    return out
+
+
+def _blank_key(expr: str) -> str:
+    return f"({expr} IS NULL OR trim({expr}) = '')"
+
+
+# ---------------------------------------------------------------------------------------------------
+# compares
+# ---------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CompareSpec:
+    """A recipe compare resolved against real columns: what SQL needs to check it on a pair.
+
+    kind: money (|l - r| <= abs_tol + rel_tol * |r|), date (|r - l| <= days), number (exact),
+    text (exact) or mapping (equal, or listed in ``mapping`` left value -> right values).
+    ``a``/``b`` are the two sides compared (left/right, left/third or right/third).
+    """
+
+    name: str
+    kind: str
+    a_side: str
+    b_side: str
+    a_col: str
+    b_col: str
+    category: str
+    a_label: str
+    b_label: str
+    abs_tol: Decimal = Decimal("0")
+    rel_tol: Decimal = Decimal("0")
+    days: int = 0
+    mapping: dict[str, list[str]] = field(default_factory=dict)
+    a_sign: int = 1
+    b_sign: int = 1
+
+    @property
+    def diff_type(self) -> str:
+        return {"money": "DECIMAL(18,2)", "date": "INTEGER", "number": "DECIMAL(38,6)"}.get(self.kind, "VARCHAR")
+
+
+def _signed(alias: str, col: str, sign: int) -> str:
+    ref = f"{alias}.{ident(col)}"
+    return ref if sign == 1 else f"(-{ref})"
+
+
+def compare_exprs(c: CompareSpec, a: str, b: str) -> tuple[str, str, str]:
+    """(ok, diff, detail) SQL expressions of one compare between aliases ``a`` and ``b``.
+
+    Both values empty passes (nothing to compare); one empty fails (cannot confirm).
+    """
+    ra, rb = f"{a}.{ident(c.a_col)}", f"{b}.{ident(c.b_col)}"
+    one_null = f"({ra} IS NULL OR {rb} IS NULL)"
+    both_null = f"({ra} IS NULL AND {rb} IS NULL)"
+    la, lb = literal(c.a_label), literal(c.b_label)
+    show_a, show_b = f"COALESCE(CAST({ra} AS VARCHAR), '(empty)')", f"COALESCE(CAST({rb} AS VARCHAR), '(empty)')"
+    head = f"{literal(c.name + ': ')} || {la} || ' ' || {{sa}} || ', ' || {lb} || ' ' || {{sb}}"
+    if c.kind == "money":
+        va, vb = _signed(a, c.a_col, c.a_sign), _signed(b, c.b_col, c.b_sign)
+        diff = f"CAST({vb} - {va} AS DECIMAL(18,2))"
+        tol = f"({literal(c.abs_tol)} + {literal(c.rel_tol)} * abs({vb}))"
+        ok = f"CASE WHEN {both_null} THEN TRUE WHEN {one_null} THEN FALSE ELSE abs({vb} - {va}) <= {tol} END"
+        detail = (head.format(sa=show_a, sb=show_b)
+                  + f" || ', diff ' || CASE WHEN {diff} > 0 THEN '+' ELSE '' END || COALESCE(CAST({diff} AS VARCHAR), '?')")
+    elif c.kind == "date":
+        da, db = dialect_day_number(ra), dialect_day_number(rb)
+        diff = f"({db} - {da})"
+        ok = f"CASE WHEN {both_null} THEN TRUE WHEN {one_null} THEN FALSE ELSE abs({db} - {da}) <= {c.days} END"
+        sa = f"COALESCE(CAST(CAST({ra} AS DATE) AS VARCHAR), '(empty)')"
+        sb = f"COALESCE(CAST(CAST({rb} AS DATE) AS VARCHAR), '(empty)')"
+        detail = (head.format(sa=sa, sb=sb)
+                  + f" || ', ' || COALESCE(CAST(abs({diff}) AS VARCHAR), '?') || ' days apart (window {c.days})'")
+    elif c.kind == "number":
+        diff = f"CAST({rb} - {ra} AS DECIMAL(38,6))"
+        ok = f"({ra} IS NOT DISTINCT FROM {rb})"
+        detail = (head.format(sa=show_a, sb=show_b)
+                  + f" || ', diff ' || CASE WHEN {rb} > {ra} THEN '+' ELSE '' END || COALESCE(CAST({rb} - {ra} AS VARCHAR), '?')")
+    else:  # text, mapping
+        sa_t, sb_t = f"CAST({ra} AS VARCHAR)", f"CAST({rb} AS VARCHAR)"
+        if c.kind == "mapping" and c.mapping:
+            whens = " ".join(
+                f"WHEN {sa_t} = {literal(k)} THEN {sb_t} IN ({', '.join(literal(v) for v in vals)})"
+                for k, vals in sorted(c.mapping.items()) if vals and k != "*")
+            other = c.mapping.get("*")  # "*": what any unlisted left value corresponds to
+            fallback = f"COALESCE({sb_t} IN ({', '.join(literal(v) for v in other)}), FALSE)" if other else "FALSE"
+            ok = f"CASE WHEN {sa_t} IS NOT DISTINCT FROM {sb_t} THEN TRUE {whens} ELSE {fallback} END"
+            tail = " || ' (not a listed correspondence)'"
+        else:
+            ok = f"({sa_t} IS NOT DISTINCT FROM {sb_t})"
+            tail = ""
+        diff = f"CASE WHEN {sa_t} IS NOT DISTINCT FROM {sb_t} THEN NULL ELSE {show_a} || ' -> ' || {show_b} END"
+        detail = head.format(sa=show_a, sb=show_b) + tail
+    return ok, diff, detail
+
+
+def evaluation_columns(compares: Sequence[CompareSpec], a: str, b: str) -> str:
+    """Select-list fragment: ok, category (first failing compare in recipe order), detail (all failures),
+    status (matched, or within_tolerance when a money difference is non-zero) and diff_<name> columns."""
+    if not compares:
+        return ("TRUE AS ok, CAST(NULL AS VARCHAR) AS category, CAST(NULL AS VARCHAR) AS detail, "
+                "'matched' AS status, 0 AS agree")
+    parts = [(f"COALESCE(({ok}), FALSE)", diff, det) for ok, diff, det in (compare_exprs(c, a, b) for c in compares)]
+    ok_all = " AND ".join(f"({ok})" for ok, _, _ in parts)
+    category = "CASE " + " ".join(f"WHEN NOT ({ok}) THEN {literal(c.category)}"
+                                  for c, (ok, _, _) in zip(compares, parts)) + " END"
+    detail = "concat_ws('; ', " + ", ".join(f"CASE WHEN NOT ({ok}) THEN {det} END"
+                                              for ok, _, det in parts) + ")"
+    nonzero = [f"({d}) <> 0" for c, (_, d, _) in zip(compares, parts) if c.kind == "money"]
+    status = (f"CASE WHEN {' OR '.join(nonzero)} THEN 'within_tolerance' ELSE 'matched' END"
+              if nonzero else "'matched'")
+    agree = " + ".join(f"CASE WHEN {ok} THEN 1 ELSE 0 END" for ok, _, _ in parts)
+    diffs = ", ".join(f"CAST({d} AS {c.diff_type}) AS {ident('diff_' + c.name)}" for c, (_, d, _) in zip(compares, parts))
+    return (f"({ok_all}) AS ok, {category} AS category, {detail} AS detail, {status} AS status, "
+            f"({agree}) AS agree, {diffs}")
+
+
+def amount_diff_column(compares: Sequence[CompareSpec], a: str, b: str) -> str:
+    """Select-list fragment ``diff_amount`` (right minus left, signed amounts), unless a compare named
+    ``amount`` already provides it."""
+    if any(c.name == "amount" for c in compares):
+        return ""
+    return f"CAST({b}._amt - {a}._amt AS DECIMAL(38,2)) AS diff_amount, "
+
+
+# ---------------------------------------------------------------------------------------------------
+# the workspace
+# ---------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SidePrep:
+    """How to turn an input table into ``rows_<side>``."""
+
+    side: str
+    columns: tuple[str, ...]
+    key: str | None = None
+    amount: str | None = None
+    date: str | None = None
+    sign: int = 1
+    scope: str | None = None
+
+
+def content_rank(table: pa.Table) -> pa.Array:
+    """Row ids that depend on content, not input order: the rank by (source_file, source_row).
+
+    Cheap when the table is one file in row order (the usual case): then the rank is the position.
+    """
+    n = table.num_rows
+    files, rows = table.column("source_file"), table.column("source_row")
+    if n < 2 or (pc.count_distinct(files).as_py() <= 1 and rows.null_count == 0
+                 and pc.all(pc.greater_equal(rows.slice(1), rows.slice(0, n - 1))).as_py()):
+        return pa.array(np.arange(n, dtype=np.int64))
+    order = pc.sort_indices(table.select(["source_file", "source_row"]),
+                            sort_keys=[("source_file", "ascending"), ("source_row", "ascending")])
+    rank = np.empty(n, dtype=np.int64)
+    rank[order.to_numpy()] = np.arange(n, dtype=np.int64)
+    return pa.array(rank)
+
+
+class Workspace:
+    """Owns one embedded DuckDB connection and runs the matcher's SQL.
+
+    Inputs are registered as Arrow tables (zero-copy scans); results are fetched as Arrow and
+    converted to pandas with ``ArrowDtype`` so money stays ``decimal128`` (never ``.df()``, which
+    turns DECIMAL into float64).
+
+    Group ids are integers derived from content: the smallest "global row number" of the group's
+    rows, where left rows are numbered first (by source_file, source_row), then right, then third.
+    """
+
+    def __init__(self, *, threads: int | None = None):
+        self.con = duckdb.connect(":memory:")
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+        self.con.execute("SET preserve_insertion_order = false")
+        self.offsets: dict[str, int] = {}
+        self.side_rows: dict[str, int] = {}
+        self.diff_columns: list[tuple[str, str]] = []
+
+    # -- plumbing ------------------------------------------------------------------------------
+    def register(self, name: str, data: "pd.DataFrame | pa.Table") -> None:
+        table = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
+        self.con.register(name, table)
+
+    def unregister(self, name: str) -> None:
+        self.con.unregister(name)
+
+    def run(self, sql: str) -> None:
+        self.con.execute(sql)
+
+    def arrow(self, sql: str) -> pa.Table:
+        return self.con.sql(sql).to_arrow_table()
+
+    def pandas(self, sql: str) -> pd.DataFrame:
+        return self.arrow(sql).to_pandas(types_mapper=pd.ArrowDtype)
+
+    def numpy_frame(self, sql: str) -> pd.DataFrame:
+        """Small numeric candidate frames for the Python side (plain numpy dtypes)."""
+        return self.arrow(sql).to_pandas()
+
+    def scalar(self, sql: str):
+        rows = self.con.execute(sql).fetchall()
+        return rows[0][0] if rows else None
+
+    def drop(self, *tables: str) -> None:
+        for t in tables:
+            self.run(f"DROP TABLE IF EXISTS {t}")
+
+    def close(self) -> None:
+        self.con.close()
+
+    # -- setup -----------------------------------------------------------------------------------
+    def prepare_rows(self, table: pa.Table, prep: SidePrep) -> None:
+        """Create ``rows_<side>``: the needed columns plus ``_rid`` (content rank), ``_key`` (blank ->
+        NULL), ``_amount`` (as shown), ``_amt`` (signed for comparing), ``_day`` and ``_scope``."""
+        src = f"in_{prep.side}"
+        self.register(src, table.append_column("_rid", content_rank(table)))
+        key_text = f"CAST({ident(prep.key)} AS VARCHAR)"
+        key = f"CASE WHEN trim({key_text}) = '' THEN NULL ELSE {key_text} END" if prep.key else "CAST(NULL AS VARCHAR)"
+        amount = f"CAST({ident(prep.amount)} AS DECIMAL(18,2))" if prep.amount else "CAST(NULL AS DECIMAL(18,2))"
+        amt = amount if prep.sign == 1 else f"CAST(-{ident(prep.amount)} AS DECIMAL(18,2))"
+        day = dialect_day_number(ident(prep.date)) if prep.date else "CAST(NULL AS INTEGER)"
+        scope = f"COALESCE(({prep.scope}), FALSE)" if prep.scope else "TRUE"
+        extra = "".join(f", {ident(c)}" for c in prep.columns if c not in ("source_file", "source_row", "_rid"))
+        self.run(f"""
+            CREATE OR REPLACE TABLE rows_{prep.side} AS
+            SELECT _rid, CAST(source_file AS VARCHAR) AS source_file, CAST(source_row AS BIGINT) AS source_row,
+                   {key} AS _key, {amount} AS _amount, {amt} AS _amt, {day} AS _day, {scope} AS _scope{extra}
+            FROM {src}""")
+        self.unregister(src)
+        self.side_rows[prep.side] = table.num_rows
+        self.offsets[prep.side] = sum(self.side_rows.get(x, 0) for x in SIDES[:SIDES.index(prep.side)])
+
+    def create_state(self, compares: Sequence[CompareSpec]) -> None:
+        """Create the outcome (one row per decided input row, with the diffs of its group), the
+        candidate and suggestion tables."""
+        self.diff_columns = [("diff_amount", "DECIMAL(38,2)")] + [
+            ("diff_" + c.name, c.diff_type) for c in compares if c.name != "amount"]
+        diffs = "".join(f", {ident(n)} {t}" for n, t in self.diff_columns)
+        self.run(f"""
+            CREATE OR REPLACE TABLE outcome (side VARCHAR, _rid BIGINT, is_link BOOLEAN, group_id BIGINT,
+                rule VARCHAR, score DOUBLE, status VARCHAR, category VARCHAR, detail VARCHAR{diffs});
+            CREATE OR REPLACE TABLE cands (side VARCHAR, _rid BIGINT, cside VARCHAR, crid BIGINT,
+                score DOUBLE, rank INTEGER);
+            CREATE OR REPLACE TABLE suggest (side VARCHAR, _rid BIGINT, cside VARCHAR, crid BIGINT, score DOUBLE);""")
+
+    def _insert(self, select_sql: str, *, diffs: Sequence[str] = ()) -> None:
+        """INSERT INTO outcome (the fixed columns [+ the named diff columns]) SELECT ..."""
+        cols = OUTCOME_COLUMNS + "".join(f", {ident(d)}" for d in diffs)
+        self.run(f"INSERT INTO outcome ({cols}) {select_sql}")
+
+    # -- unmatched rows --------------------------------------------------------------------------
+    def unmatched_sql(self, side: str) -> str:
+        return (f"SELECT * FROM rows_{side} x WHERE x._scope AND NOT EXISTS "
+                f"(SELECT 1 FROM outcome o WHERE o.side = '{side}' AND o._rid = x._rid)")
+
+    def snapshot_unmatched(self, side: str) -> str:
+        """A FROM item with the rows of a side still undecided (materialised: rules read it often)."""
+        decided = self.scalar(f"SELECT count(*) FROM outcome WHERE side = '{side}'")
+        if decided == 0:
+            return f"(SELECT * FROM rows_{side} WHERE _scope)"
+        name = f"un_{side}"
+        self.run(f"CREATE OR REPLACE TABLE {name} AS {self.unmatched_sql(side)}")
+        return name
+
+    def out_of_scope(self, side: str, scope_text: str) -> None:
+        self._insert(f"""SELECT '{side}', _rid, FALSE, NULL, NULL, NULL, NULL, 'out_of_scope',
+                     {literal('outside the recipe filter: ' + scope_text)} FROM rows_{side} WHERE NOT _scope""")
+
+    # -- key rules -------------------------------------------------------------------------------
+    def key_rule(self, rule: str, compares: Sequence[CompareSpec], *, left_steps: Sequence[object] | None,
+                 right_steps: Sequence[object] | None, score: float) -> None:
+        """Join undecided rows on the key (raw, or normalised when steps are given).
+
+        One row per side for a key: that pair is a candidate link. A key repeated: the pair whose
+        compares agree best links (ties: smallest rid, i.e. source_file, source_row); the other rows of
+        that key become duplicate_on_left/right with the linked counterpart as candidate.
+        """
+        ul, ur = self.snapshot_unmatched("left"), self.snapshot_unmatched("right")
+        if left_steps is None:
+            lsrc, rsrc, blank = ul, ur, ""
+        else:
+            lsrc = f"(SELECT *, {normalised_key_expr('_key', left_steps)} AS _nk FROM {ul} u)"
+            rsrc = f"(SELECT *, {normalised_key_expr('_key', right_steps or [])} AS _nk FROM {ur} u)"
+            blank = " WHERE l._nk <> ''"
+        k = "_key" if left_steps is None else "_nk"
+        money = [c for c in compares if c.kind == "money"]
+        adiff = f"COALESCE(abs({compare_exprs(money[0], 'l', 'r')[1]}), 0)" if money else "0"
+        self.run(f"""
+            CREATE OR REPLACE TABLE kpairs AS
+            SELECT l._rid AS lrid, r._rid AS rrid, l.{k} AS k, {amount_diff_column(compares, 'l', 'r')}
+                   {adiff} AS adiff, {evaluation_columns(compares, 'l', 'r')}
+            FROM {lsrc} l JOIN {rsrc} r ON l.{k} = r.{k}{blank};
+            CREATE OR REPLACE TABLE kmulti AS SELECT k FROM kpairs GROUP BY k HAVING count(*) > 1;""")
+        if self.scalar("SELECT count(*) FROM kmulti"):
+            self.run("""
+                CREATE OR REPLACE TABLE kbest AS
+                  SELECT lrid, rrid, k, adiff, ok, category, detail, status, agree""" + \
+                     "".join(f", {ident(n)}" for n, _ in self.diff_columns) + """
+                  FROM kpairs p WHERE NOT EXISTS (SELECT 1 FROM kmulti m WHERE m.k = p.k)
+                  UNION ALL
+                  SELECT lrid, rrid, k, adiff, ok, category, detail, status, agree""" +
+                     "".join(f", {ident(n)}" for n, _ in self.diff_columns) + """ FROM (
+                    SELECT p.*, row_number() OVER (PARTITION BY p.k ORDER BY p.agree DESC, p.adiff, p.lrid, p.rrid) AS rn
+                    FROM kpairs p WHERE EXISTS (SELECT 1 FROM kmulti m WHERE m.k = p.k)) z
+                  WHERE rn = 1""")
+            self._record_pairs("kbest", rule, str(score))
+            self._record_key_duplicates(rule)
+            self.drop("kbest", "kdup")
+        else:
+            self._record_pairs("kpairs", rule, str(score))
+        self.drop("kpairs", "kmulti")
+
+    def _record_key_duplicates(self, rule: str) -> None:
+        for side, other, own, their in (("left", "right", "lrid", "rrid"), ("right", "left", "rrid", "lrid")):
+            self.run(f"""
+                CREATE OR REPLACE TABLE kdup AS
+                SELECT DISTINCT p.{own} AS rid, b.{their} AS crid, b.{own} AS twin, b.lrid AS group_id, p.k
+                FROM kpairs p JOIN kbest b ON b.k = p.k
+                WHERE EXISTS (SELECT 1 FROM kmulti m WHERE m.k = p.k) AND p.{own} <> b.{own};
+                INSERT INTO cands SELECT '{side}', rid, '{other}', crid, 1.0, 1 FROM kdup
+                    UNION ALL SELECT '{side}', rid, '{side}', twin, 1.0, 2 FROM kdup;""")
+            self._insert(f"""SELECT '{side}', rid, FALSE, group_id, {literal(rule)}, NULL, NULL, 'duplicate_on_{side}',
+                    'key ' || k || ' occurs again on this side; another row was linked' FROM kdup""")
+
+    def _record_pairs(self, table: str, rule: str, score: str) -> None:
+        """Turn evaluated 1:1 pairs into outcomes: links when every compare passes, else paired exceptions."""
+        diffs = [n for n, _ in self.diff_columns]
+        dsel = "".join(f", CASE WHEN ok THEN {ident(n)} END" for n in diffs)
+        common = (f"ok, lrid, {literal(rule)}, {score}, CASE WHEN ok THEN status END, "
+                  f"CASE WHEN NOT ok THEN category END, CASE WHEN NOT ok THEN detail END{dsel} FROM {table}")
+        self._insert(f"SELECT 'left', lrid, {common} UNION ALL SELECT 'right', rrid, {common}", diffs=diffs)
+        self.run(f"""
+            INSERT INTO cands SELECT 'left', lrid, 'right', rrid, {score}, 0 FROM {table} WHERE NOT ok
+                UNION ALL SELECT 'right', rrid, 'left', lrid, {score}, 0 FROM {table} WHERE NOT ok""")
+
+    def record_assigned_pairs(self, pairs: pd.DataFrame, rule: str, compares: Sequence[CompareSpec]) -> None:
+        """Evaluate compares on pairs chosen in Python (columns left_rid, right_rid, score) and record them."""
+        if pairs.empty:
+            return
+        self.register("_assigned", pairs[["left_rid", "right_rid", "score"]].reset_index(drop=True))
+        self.run(f"""
+            CREATE OR REPLACE TABLE apairs AS
+            SELECT l._rid AS lrid, r._rid AS rrid, p.score AS pscore, {amount_diff_column(compares, 'l', 'r')}
+                   {evaluation_columns(compares, 'l', 'r')}
+            FROM _assigned p JOIN rows_left l ON l._rid = p.left_rid JOIN rows_right r ON r._rid = p.right_rid""")
+        self._record_pairs("apairs", rule, "pscore")
+        self.unregister("_assigned")
+        self.drop("apairs")
+
+    # -- keyless candidate generation ------------------------------------------------------------
+    @staticmethod
+    def _tolerance_join(a_amt: str, b_amt: str, abs_tol: Decimal, rel_tol: Decimal) -> str:
+        """Join condition |a - b| <= abs_tol + rel_tol * |b| (b is the right side); an equi-join when exact."""
+        if abs_tol == 0 and rel_tol == 0:
+            return f"{a_amt} = {b_amt}"
+        tol = f"({literal(abs_tol)} + {literal(rel_tol)} * abs({b_amt}))"
+        return f"{a_amt} BETWEEN {b_amt} - {tol} AND {b_amt} + {tol}"
+
+    @staticmethod
+    def _same_join(same: Iterable[tuple[str, str]], a: str, b: str) -> str:
+        return "".join(f" AND {a}.{ident(x)} = {b}.{ident(y)}" for x, y in same)
+
+    def amount_date_candidates(self, *, days: int, abs_tol: Decimal, rel_tol: Decimal,
+                               same: Sequence[tuple[str, str]]) -> pd.DataFrame:
+        """Pairs of undecided rows with amounts within tolerance and dates within ``days``.
+        Columns left_rid, right_rid, cost (= |days apart| + |amount diff| in yuan)."""
+        ul, ur = self.snapshot_unmatched("left"), self.snapshot_unmatched("right")
+        return self.numpy_frame(f"""
+            SELECT l._rid AS left_rid, r._rid AS right_rid,
+                   CAST(abs(r._day - l._day) AS DOUBLE) + CAST(abs(r._amt - l._amt) AS DOUBLE) AS cost
+            FROM {ul} l JOIN {ur} r ON {self._tolerance_join('l._amt', 'r._amt', abs_tol, rel_tol)}
+                 AND l._day BETWEEN r._day - {int(days)} AND r._day + {int(days)}{self._same_join(same, 'l', 'r')}
+            WHERE l._amt IS NOT NULL AND r._amt IS NOT NULL""")
+
+    def group_candidates(self, *, many: str, groups: Sequence[tuple[str, bool]], days: int | None,
+                         abs_tol: Decimal, rel_tol: Decimal, same: Sequence[tuple[str, str]]) -> pd.DataFrame:
+        """Sum undecided rows of side ``many`` per group (fields, or the day of a timestamp field) and
+        pair each group with undecided rows of the other side whose amount equals the sum (within
+        tolerance) and whose date lies within ``days`` of the group's dates.
+
+        Creates ``gsum`` and ``gmembers(gid, _rid)``; returns columns gid, orid, cost.
+        """
+        one = "right" if many == "left" else "left"
+        um, uo = self.snapshot_unmatched(many), self.snapshot_unmatched(one)
+        same_m = [x if many == "left" else y for x, y in same]
+        same_o = [y if many == "left" else x for x, y in same]
+        gexprs = [dialect_day_number(ident(f)) if is_date else f"CAST({ident(f)} AS VARCHAR)" for f, is_date in groups]
+        gexprs += [f"CAST({ident(f)} AS VARCHAR)" for f in same_m]
+        gcols = [f"_g{i}" for i in range(len(gexprs))]
+        sel = ", ".join(f"{e} AS {c}" for e, c in zip(gexprs, gcols))
+        notnull = " AND ".join(f"{c} IS NOT NULL" for c in gcols)
+        first_same = len(gcols) - len(same_m)
+        same_cond = "".join(f" AND g.{gcols[first_same + i]} = CAST(o.{ident(f)} AS VARCHAR)" for i, f in enumerate(same_o))
+        window = f" AND o._day BETWEEN g.d0 - {int(days)} AND g.d1 + {int(days)}" if days is not None else ""
+        join = (self._tolerance_join("g.s", "o._amt", abs_tol, rel_tol) if many == "left"
+                else self._tolerance_join("o._amt", "g.s", abs_tol, rel_tol))
+        self.run(f"""
+            CREATE OR REPLACE TABLE gm0 AS
+              SELECT _rid, _amt, _day, {sel} FROM {um} u WHERE _amt IS NOT NULL;
+            CREATE OR REPLACE TABLE gsum AS
+              SELECT {', '.join(gcols)}, sum(_amt) AS s, min(_day) AS d0, max(_day) AS d1, count(*) AS n,
+                     min(_rid) AS gid
+              FROM gm0 WHERE {notnull} GROUP BY {', '.join(gcols)};
+            CREATE OR REPLACE TABLE gmembers AS
+              SELECT g.gid, m._rid FROM gm0 m JOIN gsum g ON {' AND '.join(f'm.{c} = g.{c}' for c in gcols)};""")
+        return self.numpy_frame(f"""
+            SELECT g.gid, o._rid AS orid,
+                   CAST(abs(o._amt - g.s) AS DOUBLE)
+                   + CAST(CASE WHEN o._day IS NULL OR g.d0 IS NULL THEN 0 WHEN o._day < g.d0 THEN g.d0 - o._day
+                               WHEN o._day > g.d1 THEN o._day - g.d1 ELSE 0 END AS DOUBLE) AS cost
+            FROM gsum g JOIN {uo} o ON {join}{window}{same_cond}
+            WHERE o._amt IS NOT NULL""")
+
+    def record_group_links(self, links: pd.DataFrame, *, many: str, rule: str) -> None:
+        """Record group links (columns gid, orid, score): every member of the group plus the one row.
+        Group id: the smallest left rid (the group's for many=left, the one row's for many=right)."""
+        if links.empty:
+            return
+        one = "right" if many == "left" else "left"
+        self.register("_glinks", links[["gid", "orid", "score"]].reset_index(drop=True))
+        gid = "k.gid" if many == "left" else "k.orid"
+        diff = "o._amt - g.s" if many == "left" else "g.s - o._amt"
+        self.run(f"""
+            CREATE OR REPLACE TABLE glinked AS
+            SELECT k.gid, k.orid, k.score, {gid} AS group_id, CAST({diff} AS DECIMAL(38,2)) AS diff_amount
+            FROM _glinks k JOIN rows_{one} o ON o._rid = k.orid JOIN gsum g ON g.gid = k.gid""")
+        status = "CASE WHEN k.diff_amount = 0 THEN 'matched' ELSE 'within_tolerance' END"
+        self._insert(f"""
+            SELECT '{many}', m._rid, TRUE, k.group_id, {literal(rule)}, k.score, {status}, NULL, NULL, k.diff_amount
+            FROM glinked k JOIN gmembers m ON m.gid = k.gid
+            UNION ALL
+            SELECT '{one}', k.orid, TRUE, k.group_id, {literal(rule)}, k.score, {status}, NULL, NULL, k.diff_amount
+            FROM glinked k""", diffs=["diff_amount"])
+        self.unregister("_glinks")
+        self.drop("glinked")
+
+    def subset_candidates(self, *, many: str, days: int | None, same: Sequence[tuple[str, str]],
+                          max_candidates: int) -> pd.DataFrame:
+        """For each undecided row of the 'one' side, the nearest (by date) undecided rows of side
+        ``many`` inside the window: columns orid, target_fen, mrid, fen."""
+        one = "right" if many == "left" else "left"
+        um, uo = self.snapshot_unmatched(many), self.snapshot_unmatched(one)
+        window = f" AND m._day BETWEEN o._day - {int(days)} AND o._day + {int(days)}" if days is not None else ""
+        same_cond = "".join(
+            f" AND m.{ident(x if many == 'left' else y)} = o.{ident(y if many == 'left' else x)}" for x, y in same)
+        dist = "abs(m._day - o._day)" if days is not None else "0"
+        return self.numpy_frame(f"""
+            SELECT orid, target_fen, mrid, fen FROM (
+              SELECT o._rid AS orid, CAST(o._amt * 100 AS BIGINT) AS target_fen, m._rid AS mrid,
+                     CAST(m._amt * 100 AS BIGINT) AS fen,
+                     row_number() OVER (PARTITION BY o._rid ORDER BY {dist}, m._rid) AS rn
+              FROM {uo} o JOIN {um} m ON TRUE{window}{same_cond}
+              WHERE o._amt IS NOT NULL AND m._amt IS NOT NULL) z
+            WHERE rn <= {int(max_candidates)}
+            ORDER BY orid, mrid""")
+
+    def record_subset_links(self, links: pd.DataFrame, *, many: str, rule: str) -> None:
+        """Record subset links (columns orid, mrid): the one row and its member rows (sum is exact)."""
+        if links.empty:
+            return
+        one = "right" if many == "left" else "left"
+        self.register("_slinks", links[["orid", "mrid"]].reset_index(drop=True))
+        gid = "min(mrid)" if many == "left" else "min(orid)"
+        self.run(f"CREATE OR REPLACE TABLE slinked AS SELECT orid, {gid} AS group_id FROM _slinks GROUP BY orid")
+        self._insert(f"""
+            SELECT '{many}', k.mrid, TRUE, s.group_id, {literal(rule)}, 1.0, 'matched', NULL, NULL, 0
+            FROM _slinks k JOIN slinked s ON s.orid = k.orid
+            UNION ALL
+            SELECT '{one}', s.orid, TRUE, s.group_id, {literal(rule)}, 1.0, 'matched', NULL, NULL, 0 FROM slinked s""",
+                     diffs=["diff_amount"])
+        self.unregister("_slinks")
+        self.drop("slinked")
+
+    def fuzzy_candidates(self, *, left_col: str, right_col: str, days: int | None, abs_tol: Decimal,
+                         rel_tol: Decimal, same: Sequence[tuple[str, str]]) -> pd.DataFrame:
+        """Pairs with amounts within tolerance (and dates in the window) whose texts are both present:
+        columns left_rid, right_rid, ltext, rtext."""
+        ul, ur = self.snapshot_unmatched("left"), self.snapshot_unmatched("right")
+        window = f" AND l._day BETWEEN r._day - {int(days)} AND r._day + {int(days)}" if days is not None else ""
+        lt, rt = f"CAST(l.{ident(left_col)} AS VARCHAR)", f"CAST(r.{ident(right_col)} AS VARCHAR)"
+        return self.pandas(f"""
+            SELECT l._rid AS left_rid, r._rid AS right_rid, {lt} AS ltext, {rt} AS rtext
+            FROM {ul} l JOIN {ur} r ON {self._tolerance_join('l._amt', 'r._amt', abs_tol, rel_tol)}{window}{self._same_join(same, 'l', 'r')}
+            WHERE NOT {_blank_key(lt)} AND NOT {_blank_key(rt)}
+            ORDER BY left_rid, right_rid""")
+
+    def record_suggestions(self, rows: pd.DataFrame) -> None:
+        """Fuzzy suggestions (side, rid, cside, crid, score): shown as candidates if the row stays unmatched."""
+        if rows.empty:
+            return
+        self.register("_sugg", rows[["side", "rid", "cside", "crid", "score"]].reset_index(drop=True))
+        self.run("INSERT INTO suggest SELECT side, rid, cside, crid, score FROM _sugg")
+        self.unregister("_sugg")
+
+    def record_ambiguous(self, rows: pd.DataFrame, *, rule: str, detail: str) -> None:
+        """Rows the data cannot decide (columns side, rid, cside, crid, score, rank): exceptions
+        'ambiguous' with their ranked candidates; never linked."""
+        if rows.empty:
+            return
+        self.register("_amb", rows[["side", "rid", "cside", "crid", "score", "rank"]].reset_index(drop=True))
+        self._insert(f"""
+            SELECT side, rid, FALSE, NULL, {literal(rule)}, NULL, NULL, 'ambiguous', {literal(detail)}
+            FROM (SELECT DISTINCT side, rid FROM _amb) a
+            WHERE NOT EXISTS (SELECT 1 FROM outcome o WHERE o.side = a.side AND o._rid = a.rid)""")
+        self.run("INSERT INTO cands SELECT side, rid, cside, crid, score, rank FROM _amb WHERE crid IS NOT NULL")
+        self.unregister("_amb")
+
+    def group_members(self, gids: Iterable[int]) -> pd.DataFrame:
+        ids = sorted({int(g) for g in gids})
+        if not ids:
+            return pd.DataFrame({"gid": pd.Series([], dtype="int64"), "_rid": pd.Series([], dtype="int64")})
+        return self.numpy_frame(f"SELECT gid, _rid FROM gmembers WHERE gid IN ({', '.join(map(str, ids))}) ORDER BY gid, _rid")
+
+    # -- the end of the cascade ------------------------------------------------------------------
+    def leftover_amount_candidates(self, *, days: int | None) -> None:
+        """Candidates for rows about to be swept: undecided rows of the other side with the same
+        amount, nearest date first (up to 3), plus fuzzy suggestions. Run before the sweep."""
+        self.run("""
+            INSERT INTO cands SELECT s.side, s._rid, s.cside, s.crid, s.score / 100.0, 10 FROM suggest s
+            WHERE NOT EXISTS (SELECT 1 FROM outcome o WHERE o.side = s.side AND o._rid = s._rid)""")
+        ul, ur = self.snapshot_unmatched("left"), self.snapshot_unmatched("right")
+        window = f" AND r._day BETWEEN l._day - {int(days)} AND l._day + {int(days)}" if days is not None else ""
+        dist = "abs(r._day - l._day)" if days is not None else "0"
+        self.run(f"""
+            CREATE OR REPLACE TABLE near AS
+            SELECT l._rid AS lrid, r._rid AS rrid, 1.0 / (1 + COALESCE({dist}, 0)) AS score,
+                   row_number() OVER (PARTITION BY l._rid ORDER BY {dist}, r._rid) AS rn_l,
+                   row_number() OVER (PARTITION BY r._rid ORDER BY {dist}, l._rid) AS rn_r
+            FROM {ul} l JOIN {ur} r ON r._amt = l._amt{window}
+            WHERE l._amt IS NOT NULL;
+            INSERT INTO cands SELECT 'left', lrid, 'right', rrid, score, 20 + rn_l FROM near WHERE rn_l <= 3
+              UNION ALL SELECT 'right', rrid, 'left', lrid, score, 20 + rn_r FROM near WHERE rn_r <= 3;
+            DROP TABLE near;""")
+
+    def record_leftovers(self, side: str, category: str, detail_sql: str) -> None:
+        """Every undecided row of a side becomes an exception of ``category`` (detail: SQL over alias x)."""
+        self._insert(f"""SELECT '{side}', x._rid, FALSE, NULL, NULL, NULL, NULL, {literal(category)}, {detail_sql}
+            FROM ({self.unmatched_sql(side)}) x""")
+
+    # -- three-way -------------------------------------------------------------------------------
+    def third_way(self, *, partner: str, partner_col: str, steps: Sequence[object], required: bool,
+                  compares: Sequence[CompareSpec], third_label: str, partner_label: str) -> None:
+        """Attach third rows to the partner side by key after the two-way cascade.
+
+        A link group whose partner row gets its third row stays a link (unless a third compare fails:
+        then the whole group becomes exceptions of that category); a link group without its third row
+        becomes missing_on_third when the third is required; a third row whose partner is an exception
+        shares the partner's group and category; a third row without a partner is missing_on_<partner>;
+        a second third row for the same partner row is duplicate_on_third.
+        """
+        pk = normalised_key_expr(f"p.{ident(partner_col)}", steps)
+        tk = normalised_key_expr("t._key", steps)
+        poff = self.offsets[partner]
+        self.run(f"""
+            CREATE OR REPLACE TABLE tjoin AS
+            SELECT t._rid AS trid, p._rid AS prid, o.is_link, o.group_id, o.category,
+                   row_number() OVER (PARTITION BY t._rid ORDER BY o.is_link DESC, p._rid) AS rn_t
+            FROM rows_third t JOIN rows_{partner} p ON {tk} = {pk}
+            JOIN outcome o ON o.side = '{partner}' AND o._rid = p._rid
+            WHERE t._scope AND {tk} <> '';
+            CREATE OR REPLACE TABLE tbest AS
+            SELECT trid, prid, is_link, COALESCE(group_id, {poff} + prid) AS group_id, category,
+                   row_number() OVER (PARTITION BY prid ORDER BY trid) AS rn_p
+            FROM tjoin WHERE rn_t = 1;
+            INSERT INTO cands SELECT 'third', b.trid, '{partner}', b.prid, 1.0, 1 FROM tbest b;""")
+        self._insert(f"""
+            SELECT 'third', b.trid, FALSE, b.group_id, 'third_key', NULL, NULL, 'duplicate_on_third',
+                   'another ' || {literal(third_label)} || ' row was already attached to the same '
+                   || {literal(partner_label)} || ' row'
+            FROM tbest b WHERE b.rn_p > 1""")
+        first = ("(SELECT min(o2._rid) FROM outcome o2 WHERE o2.group_id = b.group_id AND o2.is_link "
+                 "AND o2.side = '{side}')")
+        self.run(f"""
+            CREATE OR REPLACE TABLE tlinked AS
+            SELECT b.trid, b.prid, b.group_id, {first.format(side='left')} AS lrid, {first.format(side='right')} AS rrid
+            FROM tbest b WHERE b.rn_p = 1 AND b.is_link""")
+        if compares:
+            a_cols = ", ".join(
+                f"{'l' if c.a_side == 'left' else 'r'}.{ident(c.a_col)} AS {ident('a_' + c.name)}" for c in compares)
+            shifted = [CompareSpec(**{**c.__dict__, "a_col": "a_" + c.name}) for c in compares]
+            self.run(f"""
+                CREATE OR REPLACE TABLE tev AS
+                SELECT a.trid, a.group_id, {evaluation_columns(shifted, 'a', 't')}
+                FROM (SELECT k.trid, k.group_id, {a_cols} FROM tlinked k
+                      LEFT JOIN rows_left l ON l._rid = k.lrid LEFT JOIN rows_right r ON r._rid = k.rrid) a
+                JOIN rows_third t ON t._rid = a.trid""")
+        else:
+            self.run("CREATE OR REPLACE TABLE tev AS SELECT trid, group_id, TRUE AS ok, "
+                     "CAST(NULL AS VARCHAR) AS category, CAST(NULL AS VARCHAR) AS detail FROM tlinked")
+        self._insert("SELECT 'third', trid, TRUE, group_id, 'third_key', 1.0, 'matched', NULL, NULL FROM tev")
+        self.run("""
+            UPDATE outcome SET is_link = FALSE, status = NULL, category = f.category, detail = f.detail
+              FROM (SELECT group_id, min(category) AS category, min(detail) AS detail FROM tev WHERE NOT ok
+                    GROUP BY group_id) f
+              WHERE outcome.group_id = f.group_id AND outcome.is_link""")
+        if required:
+            self.run(f"""
+                UPDATE outcome SET is_link = FALSE, status = NULL, category = 'missing_on_third',
+                    detail = 'no ' || {literal(third_label)} || ' row for this group'
+                  WHERE is_link AND group_id IN (
+                    SELECT o.group_id FROM outcome o WHERE o.is_link AND o.side = '{partner}'
+                      AND NOT EXISTS (SELECT 1 FROM tlinked k WHERE k.prid = o._rid))""")
+        # third rows whose partner is an exception: share its group and category
+        self.run(f"""
+            CREATE OR REPLACE TABLE tpartner_exc AS
+            SELECT trid, prid, group_id, category FROM tbest WHERE rn_p = 1 AND NOT is_link;
+            UPDATE outcome SET group_id = e.group_id FROM tpartner_exc e
+              WHERE outcome.side = '{partner}' AND outcome._rid = e.prid AND outcome.group_id IS NULL""")
+        self._insert(f"""
+            SELECT 'third', trid, FALSE, group_id, 'third_key', NULL, NULL, category,
+                'its ' || {literal(partner_label)} || ' row is itself an exception (' || category || ')'
+            FROM tpartner_exc""")
+        self._insert(f"""
+            SELECT 'third', t._rid, FALSE, NULL, NULL, NULL, NULL, 'missing_on_{partner}',
+                'no ' || {literal(partner_label)} || ' row with key ' || COALESCE(t._key, '(empty)')
+            FROM rows_third t WHERE t._scope
+              AND NOT EXISTS (SELECT 1 FROM outcome o WHERE o.side = 'third' AND o._rid = t._rid)""")
+        self.drop("tjoin", "tbest", "tlinked", "tev", "tpartner_exc")
+
+    # -- results -------------------------------------------------------------------------------
+    def finish(self, sides: Sequence[str], category_names: dict[str, str]) -> None:
+        """Create the ``links`` and ``exceptions`` views over the outcome and the rows (computed when
+        read or written, never held twice) and the small ``cand_text`` table of candidate texts."""
+        rows = " UNION ALL ".join(
+            f"SELECT '{s}' AS side, _rid, source_file, source_row FROM rows_{s}" for s in sides)
+        cand_text = dialect_ordered_concat(
+            "c.cside || ':' || a.source_file || ':' || CAST(a.source_row AS VARCHAR) || ' (' || "
+            "CAST(round(c.score, 2) AS VARCHAR) || ')'", "; ", "c.rn")
+        self.run(f"""
+            CREATE OR REPLACE TABLE cand_text AS
+            SELECT c.side, c._rid, {cand_text} AS candidates
+            FROM (SELECT side, _rid, cside, crid, score,
+                         row_number() OVER (PARTITION BY side, _rid ORDER BY rank, score DESC, cside, crid) AS rn
+                  FROM (SELECT side, _rid, cside, crid, min(rank) AS rank, max(score) AS score
+                        FROM cands GROUP BY side, _rid, cside, crid) d) c
+            JOIN ({rows}) a ON a.side = c.cside AND a._rid = c.crid
+            WHERE c.rn <= 3
+            GROUP BY c.side, c._rid""")
+        diffs = "".join(f", o.{ident(n)}" for n, _ in self.diff_columns)
+        cat = "o.category"
+        if category_names:
+            cat = ("CASE " + " ".join(f"WHEN o.category = {literal(k)} THEN {literal(v)}"
+                                      for k, v in sorted(category_names.items())) + " ELSE o.category END")
+        links = " UNION ALL ".join(f"""
+            SELECT o.group_id, o.side, a.source_file, a.source_row, a._key AS key, a._amount AS amount,
+                   o.rule, o.score, o.status{diffs}, {SIDE_NO[s]} AS _side_no, a._rid AS _rid
+            FROM outcome o JOIN rows_{s} a ON a._rid = o._rid WHERE o.side = '{s}' AND o.is_link""" for s in sides)
+        excs = " UNION ALL ".join(f"""
+            SELECT o.side, a.source_file, a.source_row, a._key AS key, a._amount AS amount, {cat} AS category,
+                   o.detail, COALESCE(t.candidates, '') AS candidates, o.group_id, o.rule,
+                   {SIDE_NO[s]} AS _side_no, a._rid AS _rid
+            FROM outcome o JOIN rows_{s} a ON a._rid = o._rid
+            LEFT JOIN cand_text t ON t.side = o.side AND t._rid = o._rid
+            WHERE o.side = '{s}' AND NOT o.is_link""" for s in sides)
+        self.run(f"CREATE OR REPLACE VIEW links AS {links}; CREATE OR REPLACE VIEW exceptions AS {excs}")
+
+    def invariant_report(self, sides: Sequence[str]) -> pd.DataFrame:
+        """Per side: input rows, outcome rows, distinct outcome rows, smallest and largest rid, link and
+        exception rows, total, matched total and unmatched total (exact decimals)."""
+        return self.pandas(" UNION ALL ".join(f"""
+            SELECT '{s}' AS side, (SELECT count(*) FROM rows_{s}) AS n_rows, count(*) AS n_outcomes,
+                   count(DISTINCT o._rid) AS n_distinct, min(o._rid) AS min_rid, max(o._rid) AS max_rid,
+                   count(a._rid) AS n_joined,
+                   (SELECT COALESCE(sum(_amount), 0) FROM rows_{s}) AS total,
+                   COALESCE(sum(a._amount) FILTER (WHERE o.is_link), 0) AS matched,
+                   COALESCE(sum(a._amount) FILTER (WHERE NOT o.is_link), 0) AS unmatched
+            FROM outcome o LEFT JOIN rows_{s} a ON a._rid = o._rid WHERE o.side = '{s}'""" for s in sides))
+
+    def summary_frames(self, sides: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(per side: rows, total, matched rows and total, unmatched rows and total;
+        per category and side: count and amount total)."""
+        per_side = self.pandas(" UNION ALL ".join(f"""
+            SELECT '{s}' AS side, count(*) AS rows, COALESCE(sum(a._amount), 0) AS total,
+                   count(*) FILTER (WHERE o.is_link) AS matched_rows,
+                   COALESCE(sum(a._amount) FILTER (WHERE o.is_link), 0) AS matched_total,
+                   count(*) FILTER (WHERE NOT o.is_link) AS unmatched_rows,
+                   COALESCE(sum(a._amount) FILTER (WHERE NOT o.is_link), 0) AS unmatched_total
+            FROM rows_{s} a JOIN outcome o ON o.side = '{s}' AND o._rid = a._rid""" for s in sides))
+        per_cat = self.pandas("""
+            SELECT category, side, count(*) AS rows, COALESCE(sum(amount), 0) AS amount
+            FROM exceptions GROUP BY category, side ORDER BY category, side""")
+        return per_side, per_cat
+
+    def write_csv(self, select_sql: str, path: Path) -> None:
+        self.run(dialect_copy_csv(select_sql, path.as_posix()))
