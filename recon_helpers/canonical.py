@@ -83,7 +83,9 @@ _FIELDS = [
     Field("freight", "money", "shipping fee (freight) part"),
     Field("surcharge", "money", "surcharges and value-added service fees"),
     Field("balance", "money", "running balance after the row (informational)"),
+    Field("tax", "money", "tax (VAT) included in the amount"),
     Field("credit_limit", "money", "customer credit limit"),
+    Field("payment_terms_days", "int", "agreed payment terms in days (账期)"),
     # classification
     Field("currency", "text", "ISO 4217 code, CNY unless the source says otherwise"),
     Field("direction", "text", "in / out / neutral, from 收/支, 借/贷, CRDT/DBIT"),
@@ -135,6 +137,7 @@ TABLE_KINDS: dict[str, str] = {
     "cashier_journal": "cashier journal lines",
     "erp_doc": "business-system documents",
     "ledger_line": "general-ledger lines",
+    "customer": "customer master data (credit limits, payment terms)",
 }
 
 

@@ -69,7 +69,7 @@ DEFAULT_FOOTER_MARKERS = [
 FileType = Literal["csv", "xlsx", "xls", "text"]
 
 #: table kinds this module accepts besides canonical.TABLE_KINDS, until canonical lists them
-EXTRA_KINDS = {"customer": "customer master data (credit limits, payment terms)"}
+EXTRA_KINDS: dict[str, str] = {}  # kinds a deployment adds beyond canonical.TABLE_KINDS
 
 
 # --------------------------------------------------------------------------- YAML
