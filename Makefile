@@ -1,0 +1,58 @@
+# Reconciliation workbench (对账工作台): the two commands are `make report` and `make test`.
+# Everything runs in ./.venv, created with `python3 -m venv` on first use and reused afterwards
+# (pip runs again only when pyproject.toml is newer than the .venv/.installed stamp).
+
+PYTHON ?= python3
+VENV   ?= .venv
+PERIOD ?= 2026-10
+SEED   ?= 7
+DEMO   ?= data/demo
+REPORTS ?= reports
+JOBS   ?= 1
+PYTEST_ARGS ?= -n 2
+
+PY      := $(VENV)/bin/python
+DEMO_STAMP := $(DEMO).$(PERIOD)-seed$(SEED).stamp
+RECON   := $(VENV)/bin/recon
+STAMP   := $(VENV)/.installed
+PIP_QUIET := $(if $(CI),--quiet --progress-bar off,)
+
+.DEFAULT_GOAL := help
+.PHONY: help install report demo test lab bench clean
+
+help: ## Show this help
+	@echo "Reconciliation workbench - make targets:"
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-8s %s\n", $$1, $$2}'
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install $(PIP_QUIET) --upgrade pip
+	$(PY) -m pip install $(PIP_QUIET) -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the workbench with its dev extras (only when needed)
+
+$(DEMO_STAMP): $(STAMP) $(wildcard recon_helpers/demo/*.py) $(wildcard templates/rate_cards/*.yaml)
+	$(RECON) demo --out $(DEMO) --period $(PERIOD) --seed $(SEED)
+	@touch $@
+
+demo: $(DEMO_STAMP) ## Generate the deterministic demo month into data/demo
+
+report: $(DEMO_STAMP) ## Build the demo month's report; prints the path of reports/<period>/index.html
+	@echo "$(RECON) report --period $(PERIOD) --data $(DEMO) --out $(REPORTS) --jobs $(JOBS)"
+	@$(RECON) report --period $(PERIOD) --data $(DEMO) --out $(REPORTS) --jobs $(JOBS); status=$$?; \
+	  echo ""; echo "Report: $(abspath $(REPORTS)/$(PERIOD)/index.html)"; exit $$status
+
+test: $(STAMP) ## Run the whole test suite (unit + notebook tests) on 2 cores
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lab: $(DEMO_STAMP) ## Open JupyterLab on notebooks/ (the demo data is their default input)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+bench: $(STAMP) ## Run the speed benchmarks in benchmarks/ (large generated data, several minutes)
+	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+clean: ## Remove generated demo data and reports (keeps .venv)
+	rm -rf $(DEMO) $(DEMO).*.stamp $(REPORTS)

@@ -1,0 +1,226 @@
+"""The ``recon`` command: thin click commands, each parsing options and calling one library function.
+
+Exit codes: 0 everything fine (or everything matched), 1 differences found / a report failed,
+2 an expected error (bad period, missing folder, broken template, unreadable file: one line
+``error: ...`` on stderr), 3 an unexpected error (a bug: one line plus a hint to re-run with --debug).
+``recon --debug ...`` shows the full traceback instead.
+
+Errors are caught in one place, :func:`main`; commands just raise our exceptions.
+"""
+from __future__ import annotations
+
+import sys
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from .errors import ReconError, UsageError
+
+EXIT_OK, EXIT_DIFFERENCES, EXIT_ERROR, EXIT_BUG = 0, 1, 2, 3
+
+
+@dataclass
+class _State:
+    """Options of the ``recon`` group that :func:`main` needs after the command has run."""
+
+    debug: bool = False
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100, "terminal_width": 100})
+@click.option("--debug", is_flag=True, help="Show the full traceback when something goes wrong.")
+@click.version_option(package_name="recon-workbench", prog_name="recon", message="%(prog)s %(version)s")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """对账工作台 Reconciliation workbench: load exports, match them, explain every difference, report."""
+    state = ctx.ensure_object(_State)
+    state.debug = debug
+
+
+# --------------------------------------------------------------------------------------------
+# demo
+# --------------------------------------------------------------------------------------------
+@cli.command()
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("data/demo"), show_default=True,
+              help="Folder to write the demo month into (created if missing).")
+@click.option("--period", default="2026-10", show_default=True, help="The month to generate, YYYY-MM.")
+@click.option("--seed", type=int, default=7, show_default=True, help="Random seed; the same seed gives byte-identical files.")
+@click.option("--orders", type=click.IntRange(min=1), default=2000, show_default=True, help="Shop orders in the month (200000 for benchmarks).")
+def demo(out_dir: Path, period: str, seed: int, orders: int) -> None:
+    """Write a deterministic demo month (shop, courier, payments, bank, B2B)."""
+    from .periods import Period
+
+    Period.parse(period)  # fail on a bad month before anything is imported or written
+    from .demo import generate
+
+    summary = generate(out_dir, period=period, seed=seed, orders=orders)
+    files = list(getattr(summary, "files", []))
+    click.echo(f"demo month {period} (seed {seed}, {orders:,} orders): {len(files)} files in {out_dir}")
+    truth = getattr(summary, "truth_counts", {}) or {}
+    for scenario in sorted(truth):
+        counts = ", ".join(f"{cat} {n}" for cat, n in sorted(truth[scenario].items()))
+        click.echo(f"  truth/{scenario}.csv: {counts}")
+
+
+# --------------------------------------------------------------------------------------------
+# report
+# --------------------------------------------------------------------------------------------
+@cli.command()
+@click.option("--period", required=True, help="The month to report, YYYY-MM.")
+@click.option("--data", "data_dir", type=click.Path(path_type=Path), required=True,
+              help="Folder with the month's downloads (e.g. the demo made by `recon demo`).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True,
+              help="Reports root; the month lands in OUT/<period>/.")
+@click.option("--notebooks", "notebooks_dir", type=click.Path(path_type=Path), default=None,
+              help="Folder of report notebooks [default: the workbench's notebooks/].")
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Notebooks run in parallel (processes).")
+@click.pass_context
+def report(ctx: click.Context, period: str, data_dir: Path, out_dir: Path, notebooks_dir: Path | None, jobs: int) -> None:
+    """Run every report notebook for a month; write OUT/<period>/index.html."""
+    from .report import run_reports
+
+    run = run_reports(period=period, data_dir=data_dir, out_dir=out_dir, notebooks_dir=notebooks_dir, jobs=jobs)
+    for outcome in run.outcomes:
+        status = "ok    " if outcome.ok else "FAILED"
+        where = run.out_dir / outcome.html if outcome.html else "-"
+        click.echo(f"{status} {outcome.name:<24} {outcome.seconds:>6.1f} s  {where}")
+        if outcome.error:
+            click.echo(f"       {outcome.error}")
+    click.echo(f"index: {run.index}")
+    if run.failed:
+        names = ", ".join(o.name for o in run.failed)
+        click.echo(f"error: {len(run.failed)} of {len(run.outcomes)} notebooks failed: {names} (see {run.index})", err=True)
+        ctx.exit(EXIT_DIFFERENCES)
+
+
+# --------------------------------------------------------------------------------------------
+# load / templates (loading helper's functions)
+# --------------------------------------------------------------------------------------------
+@cli.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--template", default=None, help="Source template name or YAML path [default: detect from the file].")
+@click.option("--out", "out_path", type=click.Path(path_type=Path), required=True,
+              help="Where to write the table: .parquet (exact decimals) or .csv; rejects go to <out>.rejects.csv.")
+def load(file: Path, template: str | None, out_path: Path) -> None:
+    """Load one export into the canonical table (says which template and why)."""
+    from .load import load as load_file
+
+    if out_path.suffix.lower() not in (".parquet", ".csv"):
+        raise UsageError(f"--out {out_path} must end in .parquet or .csv")
+    _ensure_parent(out_path)
+    result = load_file(str(file), template=template)
+    _table, rejects, load_report = result
+    result.write(out_path)
+    rejects_path = out_path.with_name(out_path.stem + ".rejects.csv")
+    rejects.to_csv(rejects_path, index=False)
+    click.echo(f"template: {load_report.template} ({load_report.detected_because})")
+    click.echo(f"rows: read {load_report.rows_read:,}, loaded {load_report.rows_loaded:,}, rejected {load_report.rows_rejected:,}")
+    for check in getattr(load_report, "control_totals", []) or []:
+        click.echo(f"control total: {_describe(check)}")
+    for warning in getattr(load_report, "warnings", []) or []:
+        click.echo(f"warning: {warning}")
+    click.echo(f"table: {out_path}")
+    click.echo(f"rejects: {rejects_path}")
+
+
+@cli.command()
+def templates() -> None:
+    """List the built-in source templates (name, kind, description)."""
+    from .sources import list_templates
+
+    for tpl in list_templates():
+        click.echo(f"{tpl.name:<28} {tpl.kind:<18} {getattr(tpl, 'description', '') or ''}")
+
+
+# --------------------------------------------------------------------------------------------
+# match / recipes (matching helper's functions)
+# --------------------------------------------------------------------------------------------
+@cli.command()
+@click.option("--left", "left_path", type=click.Path(path_type=Path), required=True, help="Left file (e.g. own shipments).")
+@click.option("--right", "right_path", type=click.Path(path_type=Path), required=True, help="Right file (e.g. the courier bill).")
+@click.option("--third", "third_path", type=click.Path(path_type=Path), default=None, help="Third file for three-way recipes.")
+@click.option("--recipe", required=True, help="Recipe name (see `recon recipes`) or YAML path.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Folder for links.csv, exceptions.csv, summary.json.")
+@click.pass_context
+def match(ctx: click.Context, left_path: Path, right_path: Path, third_path: Path | None, recipe: str, out_dir: Path) -> None:
+    """Match two (or three) files with a recipe; exit 1 on differences."""
+    from .match import match_files
+
+    result = match_files(left_path, right_path, recipe, third_path=third_path, out_dir=out_dir)
+    exceptions = result.exceptions
+    click.echo(f"recipe {recipe}: {len(result.links):,} link rows, {len(exceptions):,} exception rows")
+    if len(exceptions):
+        for category, n in exceptions["category"].value_counts().sort_index().items():
+            click.echo(f"  {category}: {n:,}")
+    click.echo(f"written to {out_dir}")
+    if len(exceptions):
+        ctx.exit(EXIT_DIFFERENCES)
+
+
+@cli.command()
+def recipes() -> None:
+    """List the built-in match recipes with the inputs they expect."""
+    from .recipes import list_recipes
+
+    for rec in list_recipes():
+        sides = [f"left={_side(rec.left)}", f"right={_side(rec.right)}"]
+        if getattr(rec, "third", None):
+            sides.append(f"third={_side(rec.third)}")
+        click.echo(f"{rec.name:<28} {' '.join(sides)}  {getattr(rec, 'description', '') or ''}")
+
+
+def _side(side: object) -> str:
+    kind = getattr(side, "kind", None) or (side.get("kind") if isinstance(side, dict) else None)
+    return str(kind or side)
+
+
+def _describe(check: object) -> str:
+    if isinstance(check, dict):
+        return ", ".join(f"{k} {v}" for k, v in check.items())
+    return str(check)
+
+
+def _ensure_parent(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}; choose another --out") from exc
+
+
+# --------------------------------------------------------------------------------------------
+# the one place errors are handled
+# --------------------------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    """Run ``recon``; return the exit code (the console script passes it to ``sys.exit``)."""
+    state = _State(debug="--debug" in (sys.argv[1:] if argv is None else argv))
+    try:
+        # standalone_mode=False: click returns ctx.exit()'s code instead of calling sys.exit
+        code = cli.main(args=argv, prog_name="recon", standalone_mode=False, obj=state)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:  # wrong option or argument: click's own message, exit 2
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("error: aborted", err=True)
+        return EXIT_ERROR
+    except ReconError as exc:
+        if state.debug:
+            traceback.print_exc()
+        click.echo(f"error: {_one_line(str(exc))}", err=True)
+        return EXIT_ERROR
+    except Exception as exc:  # a bug: say so in one line, keep the traceback for --debug
+        if state.debug:
+            traceback.print_exc()
+        click.echo(f"error: unexpected {type(exc).__name__}: {_one_line(str(exc))} (re-run with `recon --debug ...` for the traceback)", err=True)
+        return EXIT_BUG
+    return code if isinstance(code, int) else EXIT_OK
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
