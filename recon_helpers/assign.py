@@ -34,7 +34,6 @@ COST_TIE = 1e-9
 #: how many ranked candidates an ambiguous row carries
 MAX_CANDIDATES = 3
 
-Side = Literal["left", "right"]
 Candidate = tuple[str, int, float]
 
 

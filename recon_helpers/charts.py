@@ -15,6 +15,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from . import explain
+
 #: fonts that render Chinese on common systems, then a generic fallback
 CJK_FONTS = '"PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", sans-serif'
 
@@ -49,13 +51,6 @@ def _layout(fig: go.Figure, *, title: str) -> go.Figure:
     return fig
 
 
-def _exceptions_of(result: Any) -> pd.DataFrame:
-    frame = result if isinstance(result, pd.DataFrame) else getattr(result, "exceptions", None)
-    if not isinstance(frame, pd.DataFrame) or "category" not in frame.columns:
-        raise TypeError("pass a match result (with an .exceptions table) or an exceptions DataFrame with a 'category' column")
-    return frame
-
-
 def to_float(money: pd.Series) -> pd.Series:
     """Exact money -> float, for drawing only (plotly cannot plot decimals)."""
     return pd.to_numeric(money.astype("float64"), errors="coerce")
@@ -66,25 +61,23 @@ def _labelled(categories: pd.Index, labels: Mapping[str, str] | None) -> list[st
     return [names.get(str(c), str(c)) for c in categories]
 
 
-def exceptions_by_category(result: Any, *, labels: Mapping[str, str] | None = None, title: str = "Exceptions by category 差异笔数") -> go.Figure:
-    """Bar chart: how many rows ended in each exception category (most first)."""
-    exceptions = _exceptions_of(result)
-    counts = exceptions["category"].astype("string").value_counts().sort_values(ascending=False)
-    fig = go.Figure(go.Bar(x=_labelled(counts.index, labels), y=counts.to_numpy(dtype="int64"), text=counts.to_numpy(dtype="int64"), textposition="auto"))
-    fig.update_yaxes(title_text="rows 笔数")
+def exceptions_by_category(result: Any, *, labels: Mapping[str, str] | None = None, title: str = "Differences by category 差异笔数") -> go.Figure:
+    """Bar chart: how many differences each category holds (a disputed pair counts once, most first)."""
+    per_category = explain.by_category(result)
+    counts = per_category["differences"].to_numpy(dtype="int64")
+    fig = go.Figure(go.Bar(x=_labelled(pd.Index(per_category["category"]), labels), y=counts, text=counts, textposition="auto"))
+    fig.update_yaxes(title_text="differences 笔数")
     return _layout(fig, title=title)
 
 
-def amounts_by_category(result: Any, *, labels: Mapping[str, str] | None = None, title: str = "Amounts by category 差异金额") -> go.Figure:
-    """Bar chart: total absolute amount per exception category (where the money is)."""
-    exceptions = _exceptions_of(result)
-    amounts = pd.DataFrame({
-        "category": exceptions["category"].astype("string"),
-        "amount": to_float(exceptions["amount"]).abs() if "amount" in exceptions.columns else 0.0,
-    })
-    totals = amounts.groupby("category", sort=True)["amount"].sum().sort_values(ascending=False)
-    fig = go.Figure(go.Bar(x=_labelled(totals.index, labels), y=totals.to_numpy(), text=[f"{v:,.2f}" for v in totals], textposition="auto"))
-    fig.update_yaxes(title_text="amount 金额 (CNY)")
+def amounts_by_category(result: Any, *, labels: Mapping[str, str] | None = None, title: str = "Money at stake by category 差异金额") -> go.Figure:
+    """Bar chart: net money per category, right minus left (over-billed > 0, not yet billed < 0)."""
+    per_category = explain.by_category(result).sort_values("difference", key=lambda s: to_float(s).abs(), ascending=False)
+    values = to_float(per_category["difference"])
+    colours = ["#cf222e" if v > 0 else "#0969da" for v in values]
+    fig = go.Figure(go.Bar(x=_labelled(pd.Index(per_category["category"]), labels), y=values, marker_color=colours,
+                           text=[f"{v:+,.2f}" for v in values], textposition="auto"))
+    fig.update_yaxes(title_text="right − left 金额 (CNY)")
     return _layout(fig, title=title)
 
 

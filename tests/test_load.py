@@ -13,7 +13,6 @@ from recon_helpers.errors import DetectionError, SourceFileError
 from recon_helpers.load import LoadResult, load
 
 SAMPLES = Path(__file__).parent / "samples"
-REAL = Path(__file__).parents[1].parent / "shared" / "corpus" / "real"
 
 SHIP_HEADER = "运单号,快递公司,订单号,平台,发货时间,收件省份,重量(kg),长(cm),宽(cm),高(cm),件数,仓库"
 
@@ -199,14 +198,14 @@ def test_notebook_display_shows_the_report(tmp_path):
     assert "header row 6" in result.report._repr_html_()
 
 
-def test_report_counts_add_up_for_a_preamble_and_footer_file():
-    _, _, report = load(REAL / "alipay_personal_app_2021_gbk.csv")
+def test_report_counts_add_up_for_a_preamble_and_footer_file(real_corpus):
+    _, _, report = load(real_corpus / "alipay_personal_app_2021_gbk.csv")
     assert report.preamble_lines == 1 and report.header_line == 2 and report.footer_lines == 21
     assert report.rows_read == report.rows_loaded + report.rows_rejected == 16
 
 
-def test_bank_file_templates_go_through_the_parser():
-    table, _, report = load(REAL / "mt940_cmxl_multi.sta")
+def test_bank_file_templates_go_through_the_parser(real_corpus):
+    table, _, report = load(real_corpus / "mt940_cmxl_multi.sta")
     assert report.template == "mt940"
     assert len(table) > 0 and (table["template"] == "mt940").all()
 
