@@ -111,9 +111,8 @@ def load(file: Path, template: str | None, out_path: Path) -> None:
     _ensure_parent(out_path)
     result = load_file(str(file), template=template)
     _table, rejects, load_report = result
-    result.write(out_path)
+    result.write(out_path)  # also writes the rejects beside it
     rejects_path = out_path.with_name(out_path.stem + ".rejects.csv")
-    rejects.to_csv(rejects_path, index=False)
     click.echo(f"template: {load_report.template} ({load_report.detected_because})")
     click.echo(f"rows: read {load_report.rows_read:,}, loaded {load_report.rows_loaded:,}, rejected {load_report.rows_rejected:,}")
     for check in getattr(load_report, "control_totals", []) or []:
@@ -148,13 +147,14 @@ def match(ctx: click.Context, left_path: Path, right_path: Path, third_path: Pat
     from .match import match_files
 
     result = match_files(left_path, right_path, recipe, third_path=third_path, out_dir=out_dir)
-    exceptions = result.exceptions
-    click.echo(f"recipe {recipe}: {len(result.links):,} link rows, {len(exceptions):,} exception rows")
-    if len(exceptions):
-        for category, n in exceptions["category"].value_counts().sort_index().items():
-            click.echo(f"  {category}: {n:,}")
+    summary = result.summary
+    click.echo(f"recipe {summary.recipe}: {summary.matched_rows:,} of {summary.rows:,} rows matched "
+               f"(auto-match rate {summary.auto_match_rate:.1%})")
+    counts = summary.exception_counts()
+    for category, n in sorted(counts.items()):
+        click.echo(f"  {category}: {n:,} rows")
     click.echo(f"written to {out_dir}")
-    if len(exceptions):
+    if counts:
         ctx.exit(EXIT_DIFFERENCES)
 
 

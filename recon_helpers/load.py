@@ -117,7 +117,8 @@ class LoadResult:
     def write(self, out_path: str | Path) -> Path:
         """Write the table as ``.parquet`` (exact decimals) or ``.csv`` (decimals as text ``12.30``).
 
-        Rejects, if any, go beside it as ``<name>.rejects.csv`` so they are never lost.
+        Rejects go beside it as ``<name>.rejects.csv`` (header only when there are none, so a stale
+        file from an earlier run never lingers) and are never lost.
         """
         out = Path(out_path)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -129,8 +130,7 @@ class LoadResult:
             _frame_as_text(self.table).to_csv(out, index=False, encoding="utf-8-sig")
         else:
             raise SourceFileError("output must end in .parquet or .csv", source_file=out.as_posix())
-        if len(self.rejects):
-            self.rejects.to_csv(out.with_name(out.stem + ".rejects.csv"), index=False, encoding="utf-8-sig")
+        self.rejects.to_csv(out.with_name(out.stem + ".rejects.csv"), index=False, encoding="utf-8-sig")
         return out
 
     def _repr_html_(self) -> str:

@@ -1,0 +1,85 @@
+"""`recon load`, `recon templates`, `recon match`, `recon recipes`: what a person types, what they get."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from recon_helpers.cli import main
+
+SAMPLES = Path(__file__).parent / "samples"
+
+
+def _read_truth(demo_dir: Path, scenario: str) -> list[dict[str, str]]:
+    with open(demo_dir / "truth" / f"{scenario}.csv", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_load_detects_the_template_and_writes_table_and_rejects(tmp_path, capsys):
+    out = tmp_path / "out" / "alipay.csv"
+    assert main(["load", str(SAMPLES / "alipay_merchant_trade_gbk.csv"), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "template: alipay_merchant_trade" in printed
+    assert "rejected 0" in printed
+    table = pd.read_csv(out, dtype=str)
+    assert {"txn_id", "amount", "source_file", "source_row", "template"} <= set(table.columns)
+    assert (table["template"] == "alipay_merchant_trade").all()
+    assert out.with_name("alipay.rejects.csv").exists()
+
+
+def test_load_of_an_unknown_file_names_the_closest_templates(tmp_path, capsys):
+    odd = tmp_path / "odd.csv"
+    odd.write_text("名称,数量\n苹果,3\n", encoding="utf-8")
+    assert main(["load", str(odd), "--out", str(tmp_path / "x.csv")]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and "odd.csv" in err[0]
+
+
+def test_load_refuses_an_output_that_is_not_parquet_or_csv(tmp_path, capsys):
+    assert main(["load", str(SAMPLES / "b2b_customers.csv"), "--out", str(tmp_path / "t.json")]) == 2
+    assert ".parquet or .csv" in capsys.readouterr().err
+
+
+def test_templates_lists_every_built_in_with_its_kind(capsys):
+    assert main(["templates"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    names = {line.split()[0]: line.split()[1] for line in lines if line.strip()}
+    assert names["alipay_merchant_account"] == "settlement"
+    assert names["sf_bill"] == "courier_bill_line"
+    assert names["mt940"] == "bank_txn"
+    assert len(names) >= 40
+
+
+def test_recipes_lists_the_pairings_with_expected_inputs(capsys):
+    assert main(["recipes"]) == 0
+    out = capsys.readouterr().out
+    for name in ("courier_bill", "collections_taobao_alipay", "wechat_orders", "settlement_bank", "invoices_payments"):
+        assert name in out
+    courier = next(line for line in out.splitlines() if line.startswith("courier_bill"))
+    assert "left=shipment" in courier and "right=courier_bill_line" in courier
+
+
+def test_match_on_demo_files_exits_1_and_writes_the_truths_differences(demo_dir, tmp_path, capsys):
+    out = tmp_path / "ledger"
+    code = main(["match", "--left", str(demo_dir / "erp" / "erp_documents.csv"),
+                 "--right", str(demo_dir / "finance" / "gl_export.xlsx"), "--recipe", "erp_ledger", "--out", str(out)])
+    assert code == 1, "differences found -> exit 1"
+    assert "auto-match rate" in capsys.readouterr().out
+    for name in ("links.csv", "exceptions.csv", "summary.json"):
+        assert (out / name).exists()
+    exceptions = pd.read_csv(out / "exceptions.csv", dtype=str)
+    truth = _read_truth(demo_dir, "ledger")
+    missing = {t["key"] for t in truth if t["category"] == "missing_on_right"}
+    assert missing and missing <= set(exceptions.loc[exceptions["category"] == "missing_on_right", "key"])
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["recipe"] == "erp_ledger"
+
+
+def test_match_with_a_recipe_that_does_not_exist_says_which_exist(tmp_path, capsys):
+    code = main(["match", "--left", str(SAMPLES / "erp_documents.csv"), "--right", str(SAMPLES / "gl_export.xlsx"),
+                 "--recipe", "no_such_recipe", "--out", str(tmp_path / "o")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "no_such_recipe" in err and "courier_bill" in err
