@@ -113,6 +113,23 @@ def record_kpis(kpis: Mapping[str, Any], *, title: str | None = None) -> None:
     display({KPI_MIME: payload, "text/html": kpi_html(payload), "text/plain": _kpi_text(payload)}, raw=True)
 
 
+def rejected_rows(**rejects_by_input: "pd.DataFrame") -> Any:
+    """All inputs' rejected rows in one table with an ``input`` column, or one sentence when none.
+
+    A report must show that nothing was dropped: an empty table says nothing to a reader, so when every
+    input loaded fully this says so in words, naming each input.
+    """
+    import pandas as pd
+    from IPython.display import HTML
+
+    parts = [frame.assign(input=name) for name, frame in rejects_by_input.items() if len(frame)]
+    if not parts:
+        names = ", ".join(escape(name) for name in rejects_by_input)
+        return HTML(f"<p>No rows were rejected 没有被拒绝的行 ({names}): every row was loaded.</p>")
+    table = pd.concat(parts, ignore_index=True)
+    return table[["input", *[c for c in table.columns if c != "input"]]]
+
+
 def _kpi_text(payload: Mapping[str, Any]) -> str:
     return "\n".join(f"{k['label']}: {k['display']}" for k in payload["kpis"])
 

@@ -241,3 +241,17 @@ def test_report_on_the_demo_month(tmp_path, demo_dir, notebooks_dir, capsys):
     index = (month / "index.html").read_text(encoding="utf-8")
     assert index.count("成功 ok") == len(names) and "ZeroDivisionError: division by zero" in index
     assert (month / "courier_bill" / "exceptions.csv").is_file()
+
+
+def test_rejected_rows_says_so_in_words_when_nothing_was_rejected():
+    import pandas as pd
+
+    from recon_helpers.report import rejected_rows
+
+    empty = pd.DataFrame(columns=["source_file", "source_row", "column", "value", "reason", "code"])
+    note = rejected_rows(shipments=empty, bill=empty)
+    assert "No rows were rejected" in note.data and "shipments, bill" in note.data
+    one = pd.DataFrame([{"source_file": "b.xlsx", "source_row": 7, "column": "运费", "value": "x",
+                         "reason": "not an amount", "code": "bad_amount"}])
+    table = rejected_rows(shipments=empty, bill=one)
+    assert list(table["input"]) == ["bill"] and list(table["source_row"]) == [7]
