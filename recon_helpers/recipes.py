@@ -13,6 +13,8 @@ Schema (every key is optional unless marked required; unknown keys are refused):
     right: {kind: courier_bill_line, label: 快递账单}   # required
     third: {kind: receipt, label: 退货入库, key: waybill_no, joins: right}   # three-way only
     key: waybill_no                             # or {left: order_id, right: merchant_order_id}
+                                                # or [order_id, sku] (composite: same names on both sides)
+                                                # or {left: [order_id, sku], right: [order_no, sku_code]}
     normalise: {waybill_no: [trim, fullwidth, zero_width, upper, strip_separators, {strip_prefix: [T200P]}]}
     amount: {left: expected_fee, right: amount} # money shown and used by keyless rules
     date:   {left: txn_time, right: txn_time}   # date used by day windows
@@ -34,6 +36,13 @@ Schema (every key is optional unless marked required; unknown keys are refused):
       - {name: fuzzy_payer, type: fuzzy, left: counterparty, right: counterparty, accept: 95, suggest: 70}
     categories: {rate_card_violation: billed fee differs from the rate card}   # recipe categories
     category_names: {missing_on_third: not_received}     # rename engine categories for this scenario
+    prepare:                                    # per side, applied by prepare() BEFORE match() (pure pandas)
+      left:
+        - {derive: {column: payer, from: template, contains: {jd_: jd, pdd_: pdd}}}   # first needle found
+        - {extract: {column: invoice_no, from: memo, pattern: '\\d{20}'}}         # only when exactly one
+        - {coalesce: {column: payout_id, from: [batch_id, {date: txn_time}]}}      # first present + filled
+        - {concat: {column: order_line, from: [order_id, sku]}}                    # a one-column composite key
+        - {sum_by: {by: [payer, payout_id], sum: [amount], latest: [txn_time]}}    # one row per group
 
 Tolerance rule: |left - right| <= abs_tol + rel_tol * |right|. Dates: |right - left| <= days.
 """
@@ -45,11 +54,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
+import pandas as pd
+import pyarrow as pa
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .canonical import TABLE_KINDS
-from .errors import RecipeError
+from .errors import MatchInputError, RecipeError
 
 RECIPES_DIR = Path(__file__).resolve().parents[1] / "templates" / "recipes"
 
@@ -132,6 +143,24 @@ class PairField(_Strict):
     left: str
     right: str
     third: str | None = None
+
+
+class KeyPair(_Strict):
+    """A key named per side, one field or several (composite): ``{left: [order_id, sku], right: [...]}``."""
+
+    left: Union[str, list[str]]
+    right: Union[str, list[str]]
+
+    @model_validator(mode="after")
+    def _same_length(self) -> "KeyPair":
+        n_left = 1 if isinstance(self.left, str) else len(self.left)
+        n_right = 1 if isinstance(self.right, str) else len(self.right)
+        if n_left != n_right:
+            raise ValueError(f"key names {n_left} left field(s) but {n_right} right field(s); a composite key "
+                             "pairs the fields in order, so both sides need the same number")
+        if n_left == 0:
+            raise ValueError("key lists no field")
+        return self
 
 
 class SameField(_Strict):
@@ -360,6 +389,115 @@ Rule = Annotated[
 KEY_RULES = ("exact_key", "normalised_key")
 
 
+# --- preparation (applied by prepare() before match(); pure pandas) ---------------------------------
+class _Step(_Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class DeriveSpec(_Step):
+    """``column`` = the value of the first ``contains`` needle found in ``from`` (empty when none is)."""
+
+    column: str
+    source: str = Field(alias="from")
+    contains: dict[str, str] = Field(min_length=1)
+
+
+class ExtractSpec(_Step):
+    """``column`` = the text in ``from`` that ``pattern`` finds, only when it finds exactly one distinct
+    value (a memo naming two invoices names neither for sure)."""
+
+    column: str
+    source: str = Field(alias="from")
+    pattern: str
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, v: str) -> str:
+        try:
+            re.compile(v)
+        except re.error as exc:
+            raise ValueError(f"pattern {v!r} is not a valid regular expression: {exc}") from None
+        return v
+
+
+class CoalesceSpec(_Step):
+    """``column`` = the first filled value among ``from`` fields the table has (``{date: f}`` = the day
+    of timestamp ``f`` as YYYY-MM-DD); fields a table lacks are skipped, so one recipe serves files
+    that identify the same thing differently."""
+
+    column: str
+    source: list[Union[str, DateGroup]] = Field(alias="from", min_length=1)
+
+
+class ConcatSpec(_Step):
+    """``column`` = the ``from`` fields joined by ``sep`` (empty when any part is empty): a one-column
+    composite key."""
+
+    column: str
+    source: list[str] = Field(alias="from", min_length=2)
+    sep: str = "|"
+
+
+class SumBySpec(_Step):
+    """One row per group of ``by``: ``sum`` fields added (exact), ``latest`` fields the group's maximum,
+    other fields kept where the group agrees (else empty). ``source_row`` is the group's first row and
+    ``source_rows`` lists them all, so every original row stays traceable. Rows with an empty ``by``
+    value are not grouped (kept as they are)."""
+
+    by: list[str] = Field(min_length=1)
+    sum: list[str] = Field(min_length=1)
+    latest: list[str] = []
+
+
+class DeriveStep(_Step):
+    derive: DeriveSpec
+
+
+class ExtractStep(_Step):
+    extract: ExtractSpec
+
+
+class CoalesceStep(_Step):
+    coalesce: CoalesceSpec
+
+
+class ConcatStep(_Step):
+    concat: ConcatSpec
+
+
+class SumByStep(_Step):
+    sum_by: SumBySpec
+
+
+PrepareStep = Union[DeriveStep, ExtractStep, CoalesceStep, ConcatStep, SumByStep]
+PREPARE_STEPS = ("derive", "extract", "coalesce", "concat", "sum_by")
+
+
+class Preparation(_Strict):
+    """Per side, the ordered steps :func:`prepare` applies before matching."""
+
+    left: list[PrepareStep] = []
+    right: list[PrepareStep] = []
+    third: list[PrepareStep] = []
+
+    @field_validator("left", "right", "third", mode="before")
+    @classmethod
+    def _known_steps(cls, v):
+        if isinstance(v, list):
+            for i, step in enumerate(v):
+                if not (isinstance(step, dict) and len(step) == 1 and next(iter(step)) in PREPARE_STEPS):
+                    raise ValueError(f"step [{i}] must be one of {', '.join(PREPARE_STEPS)} "
+                                     f"written as {{step: {{...}}}}, got {step!r}")
+        return v
+
+    def steps(self, side: str) -> list[Any]:
+        """The step specs of one side, in order."""
+        return [getattr(step, next(iter(type(step).model_fields))) for step in getattr(self, side)]
+
+    def __bool__(self) -> bool:
+        return bool(self.left or self.right or self.third)
+
+
 class Recipe(_Strict):
     """A validated recipe. ``source`` is the file it came from (None for one built in code)."""
 
@@ -368,7 +506,7 @@ class Recipe(_Strict):
     left: SideSpec
     right: SideSpec
     third: ThirdSpec | None = None
-    key: Union[str, PairField, None] = None
+    key: Union[str, list[str], KeyPair, PairField, None] = None
     normalise: dict[str, list[Union[str, dict[str, list[str]]]]] = {}
     amount: Union[str, PairField, None] = None
     date: Union[str, PairField, None] = None
@@ -378,7 +516,20 @@ class Recipe(_Strict):
     rules: list[Rule] = Field(min_length=1)
     categories: dict[str, str] = {}
     category_names: dict[str, str] = {}
+    prepare: Preparation = Preparation()
     source: str | None = None
+
+    @field_validator("key", mode="before")
+    @classmethod
+    def _key_form(cls, v):
+        """A list is a composite key; a mapping with list values is a per-side composite key."""
+        if isinstance(v, list) and not v:
+            raise ValueError("key lists no field")
+        if isinstance(v, dict) and set(v) == {"left", "right"} and any(isinstance(x, list) for x in v.values()):
+            return KeyPair.model_validate(v)
+        if isinstance(v, dict) and set(v) <= {"left", "right", "third"} and "third" not in v:
+            return KeyPair.model_validate(v)
+        return v
 
     @field_validator("normalise")
     @classmethod
@@ -432,10 +583,39 @@ class Recipe(_Strict):
             return spec
         return getattr(spec, side, None) or (spec.left if side == "third" else None)
 
-    def key_field(self, side: str) -> str | None:
+    def key_fields(self, side: str) -> list[str]:
+        """The key column(s) of a side, in order: one for a simple key, several for a composite key."""
         if side == "third":
-            return self.third.third_field if self.third else None
-        return self.field_for(self.key, side)
+            return [self.third.third_field] if self.third else []
+        spec = self.key
+        if spec is None:
+            return []
+        if isinstance(spec, str):
+            return [spec]
+        if isinstance(spec, list):
+            return list(spec)
+        value = getattr(spec, side, None)
+        if value is None:
+            return []
+        return [value] if isinstance(value, str) else list(value)
+
+    @property
+    def has_composite_key(self) -> bool:
+        return len(self.key_fields("left")) > 1
+
+    def key_field(self, side: str) -> str | None:
+        """The single key column of a side (None without a key).
+
+        Raises RecipeError for a composite key: callers that understand several key columns use
+        :meth:`key_fields`; the others must not silently match on the first column only.
+        """
+        fields = self.key_fields(side)
+        if len(fields) > 1:
+            raise RecipeError(
+                f"recipe {self.name!r} has a composite key ({', '.join(fields)}) but this caller matches on one "
+                "key column; use an engine with composite keys, or derive one column with "
+                "prepare: {concat: {column: ..., from: [...]}} and key on it", template_file=self.source, field="key")
+        return fields[0] if fields else None
 
     def amount_field(self, side: str) -> str | None:
         return self.field_for(self.amount, side)
@@ -443,11 +623,13 @@ class Recipe(_Strict):
     def date_field(self, side: str) -> str | None:
         return self.field_for(self.date, side)
 
-    def key_steps(self, side: str) -> list[Any]:
-        """Normalisation steps for a side's key: its own field's entry, else the other side's, else defaults."""
-        own = self.key_field(side)
-        other = self.key_field("right" if side == "left" else "left")
-        for f in (own, other, "key"):
+    def key_steps(self, side: str, position: int = 0) -> list[Any]:
+        """Normalisation steps for a side's key (``position``: which field of a composite key): its own
+        field's entry, else the other side's, else the ``key`` entry, else defaults."""
+        own = self.key_fields(side)
+        other = self.key_fields("right" if side == "left" else "left")
+        for f in (own[position] if position < len(own) else None,
+                  other[position] if position < len(other) else None, "key"):
             if f and f in self.normalise:
                 return list(self.normalise[f])
         return list(DEFAULT_KEY_STEPS)
@@ -474,7 +656,7 @@ class Recipe(_Strict):
         if side not in ("left", "right"):
             return []
         if rule.type in KEY_RULES:
-            cols.append(self.key_field(side))
+            cols += self.key_fields(side)
         else:
             cols.append(self.amount_field(side))
         if getattr(rule, "days", None) is not None:
@@ -503,7 +685,7 @@ class Recipe(_Strict):
             for r in self.rules:
                 if not r.optional:
                     for col in self.rule_columns(r, side):
-                        add(col, "key" if r.type in KEY_RULES and col == self.key_field(side) else f"rule {r.name!r}")
+                        add(col, "key" if r.type in KEY_RULES and col in self.key_fields(side) else f"rule {r.name!r}")
         if side == "third" and self.third:
             add(self.third.third_field, "third.key")
             add(self.amount_field("third") if isinstance(self.amount, PairField) and self.amount.third else None, "amount")
@@ -596,3 +778,179 @@ def get_recipe(name_or_path: "str | Path | Recipe") -> Recipe:
             return recipe
     names = ", ".join(r.name for r in list_recipes()) or "(none)"
     raise RecipeError(f"no built-in recipe named {text!r}; choose one of {names} or pass a path to a .yaml file")
+
+
+# --- preparation -----------------------------------------------------------------------------------
+PREPARED_ATTR = "recon_prepared_for"
+
+
+def prepare(table: pd.DataFrame, recipe: "str | Path | Recipe", side: str) -> pd.DataFrame:
+    """Apply the recipe's ``prepare:`` steps for ``side`` to a loaded table; returns a new DataFrame.
+
+    Pure pandas, no input is changed. Steps run in recipe order (derive, extract, coalesce, concat,
+    sum_by; see the module docstring). A table already prepared for this recipe and side is returned
+    as is, so calling it twice is harmless. Without steps for the side, the table comes back unchanged.
+
+    Raises
+    ------
+    MatchInputError
+        A step names a column the table lacks (all of them listed; ``coalesce`` skips absent fields).
+    """
+    recipe = get_recipe(recipe)
+    if side not in ("left", "right", "third"):
+        raise MatchInputError(f"side must be left, right or third, not {side!r}")
+    steps = recipe.prepare.steps(side)
+    if not steps or table.attrs.get(PREPARED_ATTR) == (recipe.name, side):
+        return table
+    _check_step_columns(recipe, side, steps, table)
+    out = table.copy()
+    for spec in steps:
+        out = _STEP_FUNCS[type(spec)](out, spec)
+    out.attrs[PREPARED_ATTR] = (recipe.name, side)
+    return out
+
+
+def prepare_tables(recipe: "str | Path | Recipe", left: pd.DataFrame, right: pd.DataFrame,
+                   third: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    """:func:`prepare` each side: ``left, right, third = prepare_tables(recipe, left, right, third)``."""
+    recipe = get_recipe(recipe)
+    return (prepare(left, recipe, "left"), prepare(right, recipe, "right"),
+            None if third is None else prepare(third, recipe, "third"))
+
+
+def _step_inputs(spec: Any) -> list[str]:
+    if isinstance(spec, (DeriveSpec, ExtractSpec)):
+        return [spec.source]
+    if isinstance(spec, ConcatSpec):
+        return list(spec.source)
+    if isinstance(spec, SumBySpec):
+        return [*spec.by, *spec.sum, *spec.latest]
+    return []  # coalesce: absent fields are skipped on purpose
+
+
+def _check_step_columns(recipe: Recipe, side: str, steps: list[Any], table: pd.DataFrame) -> None:
+    have = set(table.columns)
+    missing: dict[str, list[str]] = {}
+    for i, spec in enumerate(steps):
+        for col in _step_inputs(spec):
+            if col not in have:
+                missing.setdefault(col, []).append(f"prepare.{side}[{i}]")
+        have.add(getattr(spec, "column", None) or "")
+    if missing:
+        listed = "; ".join(f"{c} (needed by {', '.join(w)})" for c, w in missing.items())
+        raise MatchInputError(f"recipe {recipe.name!r}: the {side} table lacks columns {listed}. "
+                              "Load the file the recipe expects, or adjust the recipe's prepare steps")
+
+
+def _text(series: pd.Series) -> pd.Series:
+    return series.astype("string[pyarrow]").str.strip()
+
+
+def _derive(table: pd.DataFrame, spec: DeriveSpec) -> pd.DataFrame:
+    text = _text(table[spec.source]).fillna("")
+    out = pd.Series(pd.NA, index=table.index, dtype="string[pyarrow]")
+    for needle, value in spec.contains.items():  # first needle in recipe order wins
+        hit = out.isna() & text.str.contains(needle, regex=False)
+        out = out.mask(hit, value)
+    table[spec.column] = out
+    return table
+
+
+def _extract(table: pd.DataFrame, spec: ExtractSpec) -> pd.DataFrame:
+    rx = re.compile(spec.pattern)
+
+    def one(value: Any) -> Any:
+        if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+            return pd.NA
+        found = {m.group(0) for m in rx.finditer(str(value))}
+        return found.pop() if len(found) == 1 else pd.NA
+
+    table[spec.column] = pd.Series([one(v) for v in table[spec.source]], index=table.index, dtype="string[pyarrow]")
+    return table
+
+
+def _day_text(series: pd.Series) -> pd.Series:
+    return pd.to_datetime(series.astype(object), errors="coerce").dt.strftime("%Y-%m-%d").astype("string[pyarrow]")
+
+
+def _coalesce(table: pd.DataFrame, spec: CoalesceSpec) -> pd.DataFrame:
+    out = pd.Series(pd.NA, index=table.index, dtype="string[pyarrow]")
+    for part in spec.source:
+        name = part.date if isinstance(part, DateGroup) else part
+        if name not in table.columns:
+            continue
+        values = _day_text(table[name]) if isinstance(part, DateGroup) else _text(table[name])
+        values = values.mask(values == "")
+        out = out.fillna(values)
+    table[spec.column] = out
+    return table
+
+
+def _concat(table: pd.DataFrame, spec: ConcatSpec) -> pd.DataFrame:
+    parts = [_text(table[c]) for c in spec.source]
+    out = parts[0]
+    for part in parts[1:]:
+        out = out + spec.sep + part
+    blank = pd.concat([(p.isna() | (p == "")) for p in parts], axis=1).any(axis=1)
+    table[spec.column] = out.mask(blank)
+    return table
+
+
+def _sum_by(table: pd.DataFrame, spec: SumBySpec) -> pd.DataFrame:
+    keys = table[spec.by].apply(lambda s: _text(s))
+    grouped = ~(keys.isna() | (keys == "")).any(axis=1)
+    if "source_row" not in table.columns:
+        table = table.assign(source_row=pd.Series(range(1, len(table) + 1), index=table.index, dtype="int64"))
+    if "source_file" not in table.columns:
+        table = table.assign(source_file="<table>")
+    alone = table[~grouped].copy()
+    alone["source_rows"] = alone["source_row"].astype("string[pyarrow]")
+    alone["rows_summed"] = 1
+    many = table[grouped].sort_values(["source_file", "source_row"], kind="stable")
+    if many.empty:
+        return pd.concat([alone], ignore_index=True)
+    group_ids = keys[grouped].loc[many.index].apply(tuple, axis=1)
+    parts: list[dict[str, Any]] = []
+    for _, block in many.groupby(group_ids, sort=False):
+        parts.append(_sum_block(block, spec))
+    summed = pd.DataFrame(parts)
+    for col in table.columns:
+        if col in summed.columns:
+            try:
+                summed[col] = summed[col].astype(table[col].dtype)
+            except (TypeError, ValueError, pa.ArrowInvalid):
+                pass
+    summed["source_rows"] = summed["source_rows"].astype("string[pyarrow]")
+    summed["rows_summed"] = summed["rows_summed"].astype("int64")
+    out = pd.concat([summed, alone], ignore_index=True) if len(alone) else summed
+    return out.sort_values(["source_file", "source_row"], kind="stable").reset_index(drop=True)
+
+
+def _sum_block(block: pd.DataFrame, spec: SumBySpec) -> dict[str, Any]:
+    """One group as one row: sums exact (Decimal), latest = max, others kept where the group agrees."""
+    row: dict[str, Any] = {}
+    for col in block.columns:
+        values = block[col]
+        if col in spec.sum:
+            row[col] = sum((v for v in values.dropna()), start=Decimal("0") if _is_decimal(values) else 0)
+        elif col in spec.latest:
+            row[col] = values.max()
+        elif col == "source_row":
+            row[col] = int(values.min())
+        elif col == "source_file":
+            row[col] = values.iloc[0]
+        else:
+            distinct = values.dropna().unique()
+            row[col] = distinct[0] if len(distinct) == 1 and not values.isna().any() else None
+    row["source_rows"] = ";".join(str(int(r)) for r in block["source_row"])
+    row["rows_summed"] = len(block)
+    return row
+
+
+def _is_decimal(series: pd.Series) -> bool:
+    dtype = series.dtype
+    return isinstance(dtype, pd.ArrowDtype) and pa.types.is_decimal(dtype.pyarrow_dtype)
+
+
+_STEP_FUNCS = {DeriveSpec: _derive, ExtractSpec: _extract, CoalesceSpec: _coalesce, ConcatSpec: _concat,
+               SumBySpec: _sum_by}

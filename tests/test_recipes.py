@@ -4,14 +4,15 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from recon_helpers.canonical import TABLE_KINDS
-from recon_helpers.errors import RecipeError
-from recon_helpers.recipes import (AmountDateRule, GroupSumRule, get_recipe, list_recipes, load_recipe,
-                                   recipe_from_dict)
+from recon_helpers.canonical import MONEY_DTYPE, TABLE_KINDS
+from recon_helpers.errors import MatchInputError, RecipeError
+from recon_helpers.recipes import (DEFAULT_KEY_STEPS, AmountDateRule, GroupSumRule, Recipe, get_recipe, list_recipes,
+                                   load_recipe, prepare, recipe_from_dict)
 
-REQUIRED_BUILTINS = {"courier_bill", "collections_taobao_alipay", "wechat_orders", "settlement_bank",
+REQUIRED_BUILTINS = {"courier_bill", "collections_taobao_alipay", "wechat_orders", "settlement_bank", "payouts_bank", "withdrawal_bank",
                      "invoices_payments", "returns_three_way", "outbound_orders", "sales_cashier", "erp_ledger"}
 
 MINIMAL = """\
@@ -133,3 +134,120 @@ def test_fuzzy_suggest_cannot_exceed_accept():
                           "right": {"kind": "customer_payment", "label": "b"}, "amount": "amount",
                           "rules": [{"name": "f", "type": "fuzzy", "left": "counterparty", "right": "counterparty",
                                      "accept": 80, "suggest": 90}]})
+
+
+# --- keys: one field, composite, per side --------------------------------------------------------------
+BASE = {"name": "x", "left": {"kind": "order", "label": "订单"}, "right": {"kind": "outbound", "label": "出库"},
+        "rules": [{"name": "k", "type": "exact_key"}]}
+
+
+def test_key_may_be_one_field_a_composite_or_named_per_side():
+    assert recipe_from_dict({**BASE, "key": "order_id"}).key_fields("right") == ["order_id"]
+    composite = recipe_from_dict({**BASE, "key": ["order_id", "sku"]})
+    assert composite.key_fields("left") == composite.key_fields("right") == ["order_id", "sku"]
+    assert composite.has_composite_key
+    per_side = recipe_from_dict({**BASE, "key": {"left": ["order_id", "sku"], "right": ["order_no", "sku_code"]}})
+    assert per_side.key_fields("left") == ["order_id", "sku"] and per_side.key_fields("right") == ["order_no", "sku_code"]
+    renamed = recipe_from_dict({**BASE, "key": {"left": "order_id", "right": "merchant_order_id"}})
+    assert renamed.key_field("right") == "merchant_order_id" and not renamed.has_composite_key
+    # every key column is required, for the key rule that reads it
+    assert per_side.required_columns("right") == {"order_no": ["key"], "sku_code": ["key"]}
+
+
+def test_composite_key_sides_must_pair_up_and_single_key_callers_are_refused():
+    with pytest.raises(RecipeError, match="2 left field.*1 right field"):
+        recipe_from_dict({**BASE, "key": {"left": ["order_id", "sku"], "right": "order_no"}})
+    with pytest.raises(RecipeError, match="key lists no field"):
+        recipe_from_dict({**BASE, "key": []})
+    composite = recipe_from_dict({**BASE, "key": ["order_id", "sku"]})
+    with pytest.raises(RecipeError, match=r"composite key \(order_id, sku\)"):
+        composite.key_field("left")
+
+
+def test_key_steps_follow_each_composite_field():
+    r = recipe_from_dict({**BASE, "key": ["order_id", "sku"], "normalise": {"sku": ["trim", "upper"]}})
+    assert r.key_steps("left", 1) == ["trim", "upper"]
+    assert r.key_steps("left", 0) == list(DEFAULT_KEY_STEPS)
+
+
+# --- prepare: data steps applied before matching -------------------------------------------------------
+def frame(**cols) -> pd.DataFrame:
+    n = len(next(iter(cols.values())))
+    out = pd.DataFrame({k: pd.Series(v, dtype=MONEY_DTYPE if k == "amount" else None) for k, v in cols.items()})
+    out["source_file"] = "f.csv"
+    out["source_row"] = pd.Series(range(2, n + 2), dtype="int64")
+    return out
+
+
+def with_prepare(side: str, *steps) -> "Recipe":
+    return recipe_from_dict({**BASE, "key": "order_id", "prepare": {side: list(steps)}})
+
+
+def test_derive_takes_the_first_needle_found_and_leaves_others_empty():
+    r = with_prepare("right", {"derive": {"column": "payer", "from": "counterparty",
+                                          "contains": {"京东": "jd", "支付宝": "alipay"}}})
+    t = frame(counterparty=["北京京东世纪贸易有限公司", "支付宝（中国）网络技术有限公司", "杭州某客户", None])
+    out = prepare(t, r, "right")
+    assert out["payer"].tolist()[:2] == ["jd", "alipay"] and out["payer"].isna().tolist()[2:] == [True, True]
+    assert "payer" not in t.columns  # the input is never changed
+
+
+def test_extract_only_when_the_text_names_exactly_one_value():
+    r = with_prepare("right", {"extract": {"column": "invoice_no", "from": "memo", "pattern": r"(?<!\d)\d{8}(?!\d)"}})
+    t = frame(memo=["付12345678", "12345678第1期", "付发票12345678、87654321", "货款", None, "123456789"])
+    got = prepare(t, r, "right")["invoice_no"].tolist()
+    assert got[:2] == ["12345678", "12345678"]
+    assert all(pd.isna(v) for v in got[2:])
+
+
+def test_coalesce_skips_fields_a_file_lacks_and_reads_days():
+    r = with_prepare("left", {"coalesce": {"column": "payout_id", "from": ["batch_id", {"date": "txn_time"}]}})
+    with_batch = frame(batch_id=["B1", ""], txn_time=pd.to_datetime(["2026-10-07 23:00", "2026-10-08 01:00"]))
+    assert prepare(with_batch, r, "left")["payout_id"].tolist() == ["B1", "2026-10-08"]
+    without = frame(txn_time=pd.to_datetime(["2026-10-07 23:00"]))
+    assert prepare(without, r, "left")["payout_id"].tolist() == ["2026-10-07"]
+
+
+def test_concat_builds_a_one_column_key_and_refuses_half_keys():
+    r = with_prepare("left", {"concat": {"column": "line", "from": ["order_id", "sku"]}})
+    out = prepare(frame(order_id=["A", "B"], sku=["S1", None]), r, "left")
+    assert out["line"].iloc[0] == "A|S1" and pd.isna(out["line"].iloc[1])
+
+
+def test_sum_by_adds_exactly_and_keeps_every_row_traceable():
+    r = with_prepare("left", {"sum_by": {"by": ["batch_id"], "sum": ["amount"], "latest": ["txn_time"]}})
+    t = frame(batch_id=["B1", "B1", "B2", None, "B1"],
+              amount=[Decimal("0.10"), Decimal("0.20"), Decimal("5.00"), Decimal("-1.00"), Decimal("-0.05")],
+              memo=["x", "x", "y", "z", "x"],
+              txn_time=pd.to_datetime(["2026-10-01", "2026-10-03", "2026-10-02", "2026-10-02", "2026-10-02"]))
+    out = prepare(t, r, "left").set_index("source_row")
+    assert list(out.index) == [2, 4, 5]                        # each group at its first row; the blank key alone
+    assert out.loc[2, "amount"] == Decimal("0.25") and out.loc[2, "source_rows"] == "2;3;6"
+    assert out.loc[2, "txn_time"] == pd.Timestamp("2026-10-03") and out.loc[2, "memo"] == "x"
+    assert out.loc[5, "amount"] == Decimal("-1.00") and out.loc[5, "rows_summed"] == 1
+    assert out["amount"].dtype == MONEY_DTYPE and out["rows_summed"].sum() == len(t)
+
+
+def test_prepare_lists_every_missing_column_and_is_harmless_twice():
+    r = with_prepare("left", {"concat": {"column": "line", "from": ["order_id", "sku"]}},
+                     {"sum_by": {"by": ["line"], "sum": ["qty"]}})
+    with pytest.raises(MatchInputError) as err:
+        prepare(frame(order_id=["A"]), r, "left")
+    assert "sku (needed by prepare.left[0])" in str(err.value) and "qty (needed by prepare.left[1])" in str(err.value)
+    t = frame(order_id=["A", "A"], sku=["S", "S"], qty=[1, 2])
+    once = prepare(t, r, "left")
+    assert prepare(once, r, "left") is once and once["qty"].tolist() == [3]
+    assert prepare(t, r, "right") is t                         # no steps for that side
+
+
+def test_unknown_prepare_step_names_the_side_and_position():
+    with pytest.raises(RecipeError) as err:
+        recipe_from_dict({**BASE, "key": "order_id", "prepare": {"left": [{"explode": {"column": "x"}}]}})
+    assert "prepare.left" in str(err.value) and "step [0]" in str(err.value) and "sum_by" in str(err.value)
+
+
+def test_builtin_recipes_prepare_only_what_their_files_carry():
+    settlement = get_recipe("payouts_bank")
+    assert [type(s).__name__ for s in settlement.prepare.steps("left")] == ["DeriveSpec", "CoalesceSpec", "SumBySpec"]
+    assert get_recipe("withdrawal_bank").sign.left == -1
+    assert get_recipe("invoices_payments").prepare.steps("right")[0].column == "invoice_no"
