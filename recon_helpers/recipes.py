@@ -186,7 +186,21 @@ class Filters(_Strict):
     third: str | None = None
 
 
-class Compare(_Strict):
+class _ToleranceChecks(_Strict):
+    """Checks shared by every model with money tolerances and a date window: exact, never negative."""
+
+    @field_validator("abs_tol", "rel_tol", mode="before", check_fields=False)
+    @classmethod
+    def _as_decimal(cls, v):
+        return _decimal(v)
+
+    @field_validator("abs_tol", "rel_tol", "days", check_fields=False)
+    @classmethod
+    def _not_negative(cls, v, info):
+        return _non_negative(v, info.field_name)
+
+
+class Compare(_ToleranceChecks):
     """A field compared on every 1:1 candidate link; outside tolerance the link becomes exceptions.
 
     Kind: ``days`` given -> date window; ``mapping`` given -> status mapping; ``abs_tol``/``rel_tol``
@@ -202,26 +216,6 @@ class Compare(_Strict):
     days: int | None = None
     mapping: dict[str, list[str]] | None = None
     category: str | None = None
-
-    @field_validator("abs_tol", "rel_tol", mode="before")
-    @classmethod
-    def _as_decimal(cls, v):
-        return _decimal(v)
-
-    @field_validator("abs_tol")
-    @classmethod
-    def _abs(cls, v):
-        return _non_negative(v, "abs_tol")
-
-    @field_validator("rel_tol")
-    @classmethod
-    def _rel(cls, v):
-        return _non_negative(v, "rel_tol")
-
-    @field_validator("days")
-    @classmethod
-    def _days(cls, v):
-        return _non_negative(v, "days")
 
     @field_validator("mapping", mode="before")
     @classmethod
@@ -274,31 +268,11 @@ class _RuleBase(_Strict):
     optional: bool = False
 
 
-class _Tolerant(_RuleBase):
+class _Tolerant(_RuleBase, _ToleranceChecks):
     days: int | None = None
     abs_tol: Decimal = Decimal("0")
     rel_tol: Decimal = Decimal("0")
     same: list[Union[str, SameField]] = []
-
-    @field_validator("abs_tol", "rel_tol", mode="before")
-    @classmethod
-    def _as_decimal(cls, v):
-        return _decimal(v)
-
-    @field_validator("abs_tol")
-    @classmethod
-    def _abs(cls, v):
-        return _non_negative(v, "abs_tol")
-
-    @field_validator("rel_tol")
-    @classmethod
-    def _rel(cls, v):
-        return _non_negative(v, "rel_tol")
-
-    @field_validator("days")
-    @classmethod
-    def _days(cls, v):
-        return _non_negative(v, "days")
 
     def same_pairs(self) -> list[SameField]:
         return [SameField(left=s, right=s) if isinstance(s, str) else s for s in self.same]
