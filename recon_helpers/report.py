@@ -279,6 +279,9 @@ def run_notebook(job: NotebookJob) -> NotebookOutcome:
             progress_bar=False,
             log_output=False,
             execution_timeout=job.timeout_s,
+            # the kernel's own start-up warnings (e.g. "running over TCP without encryption" for a
+            # kernel on localhost) say nothing about the report; real errors still surface as outputs
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
     except Exception as exc:  # a failing notebook is a report outcome, not a crash of the batch
         status, error = "failed", error_line(exc)
