@@ -55,6 +55,26 @@ WINDOW_DAYS = 3
 # =================================================================================================
 # contestants (run inside the child process)
 # =================================================================================================
+# Every contestant writes links and exceptions in the format chosen with --format (csv by default:
+# what the CLI writes; parquet: what a user would pick for a million-row result). Same for all, so
+# the comparison stays fair.
+FORMAT = "csv"
+
+
+def out_file(out: Path, name: str) -> Path:
+    return out / f"{name}.{FORMAT}"
+
+
+def duck_copy_options() -> str:
+    return "(FORMAT PARQUET)" if FORMAT == "parquet" else "(HEADER)"
+
+
+def write_frame(frame, path: Path) -> None:
+    if FORMAT == "parquet":
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, index=False)
+
 
 
 def courier_key_join(data: Path, out: Path) -> None:
@@ -87,7 +107,7 @@ def courier_duckdb_sql(data: Path, out: Path) -> None:
             UNION ALL
             SELECT k, 'right', rfile, rrow, k, amount, 'key', 'matched'
             FROM j WHERE lrow IS NOT NULL AND rrow IS NOT NULL AND expected_fee = amount
-        ) TO '{out / "links.csv"}' (HEADER);
+        ) TO '{out_file(out, "links")}' {duck_copy_options()};
         COPY (
             SELECT 'left' AS side, lfile AS source_file, lrow AS source_row, k AS key, expected_fee AS amount,
                    CASE WHEN rrow IS NULL THEN 'missing_on_right' ELSE 'rate_card_violation' END AS category
@@ -98,7 +118,7 @@ def courier_duckdb_sql(data: Path, out: Path) -> None:
             FROM j WHERE rrow IS NOT NULL AND (lrow IS NULL OR expected_fee <> amount)
             UNION ALL
             SELECT 'right', source_file, source_row, k, amount, 'duplicate_on_right' FROM r WHERE copy > 1
-        ) TO '{out / "exceptions.csv"}' (HEADER);""")
+        ) TO '{out_file(out, "exceptions")}' {duck_copy_options()};""")
 
 
 def courier_pandas(data: Path, out: Path) -> None:
@@ -121,7 +141,7 @@ def courier_pandas(data: Path, out: Path) -> None:
         pd.DataFrame({"group_id": ok["k"], "side": "right", "source_file": ok["source_file_r"],
                       "source_row": ok["source_row_r"], "key": ok["k"], "amount": ok["amount"]}),
     ])
-    links.to_csv(out / "links.csv", index=False)
+    write_frame(links, out_file(out, "links"))
     bad_left = m[m["_merge"].isin(["left_only"]) | (both & ~same)]
     bad_right = m[m["_merge"].isin(["right_only"]) | (both & ~same)]
     dups = right[dup]
@@ -137,7 +157,7 @@ def courier_pandas(data: Path, out: Path) -> None:
         pd.DataFrame({"side": "right", "source_file": dups["source_file"], "source_row": dups["source_row"],
                       "key": dups["k"], "amount": dups["amount"], "category": "duplicate_on_right"}),
     ])
-    exceptions.to_csv(out / "exceptions.csv", index=False)
+    write_frame(exceptions, out_file(out, "exceptions"))
 
 
 def _payout_key_sql() -> str:
@@ -183,7 +203,7 @@ def collections_duckdb_sql(data: Path, out: Path) -> None:
             UNION ALL
             SELECT j.payout, 'right', c.source_file, c.source_row, j.payout, c.amount, 'payout', 'matched'
             FROM credits c JOIN j ON c.source_row = j.credit_row
-        ) TO '{out / "links.csv"}' (HEADER);
+        ) TO '{out_file(out, "links")}' {duck_copy_options()};
         COPY (
             SELECT 'left' AS side, l.source_file, l.source_row, l.payout AS key, l.amount,
                    'missing_on_right' AS category
@@ -191,7 +211,7 @@ def collections_duckdb_sql(data: Path, out: Path) -> None:
             UNION ALL
             SELECT 'right', c.source_file, c.source_row, NULL, c.amount, 'missing_on_left'
             FROM credits c ANTI JOIN j ON c.source_row = j.credit_row
-        ) TO '{out / "exceptions.csv"}' (HEADER);""")
+        ) TO '{out_file(out, "exceptions")}' {duck_copy_options()};""")
 
 
 def collections_pandas(data: Path, out: Path) -> None:
@@ -214,32 +234,39 @@ def collections_pandas(data: Path, out: Path) -> None:
     linked_lines = lines[lines["payout"].isin(ok["payout"])]
     linked_credits = credits[credits["source_row"].isin(ok["source_row"])].merge(
         ok[["source_row", "payout"]], on="source_row")
-    pd.concat([
+    write_frame(pd.concat([
         pd.DataFrame({"group_id": linked_lines["payout"], "side": "left", "source_file": linked_lines["source_file"],
                       "source_row": linked_lines["source_row"], "key": linked_lines["payout"],
                       "amount": linked_lines["amount"]}),
         pd.DataFrame({"group_id": linked_credits["payout"], "side": "right",
                       "source_file": linked_credits["source_file"], "source_row": linked_credits["source_row"],
                       "key": linked_credits["payout"], "amount": linked_credits["amount"]}),
-    ]).to_csv(out / "links.csv", index=False)
+    ]), out_file(out, "links"))
     open_lines = lines[~lines["payout"].isin(ok["payout"])]
     open_credits = credits[~credits["source_row"].isin(ok["source_row"])]
-    pd.concat([
+    write_frame(pd.concat([
         pd.DataFrame({"side": "left", "source_file": open_lines["source_file"], "source_row": open_lines["source_row"],
                       "key": open_lines["payout"], "amount": open_lines["amount"], "category": "missing_on_right"}),
         pd.DataFrame({"side": "right", "source_file": open_credits["source_file"],
                       "source_row": open_credits["source_row"], "key": None, "amount": open_credits["amount"],
                       "category": "missing_on_left"}),
-    ]).to_csv(out / "exceptions.csv", index=False)
+    ]), out_file(out, "exceptions"))
 
 
 def run_ours(workload: str, data: Path, out: Path, recipe: str) -> None:
+    """Like the peers, read only the columns the recipe uses (``input_columns``), then match and write."""
     import pandas as pd
+    import pyarrow.parquet as pq
     import recon_helpers
-    left = pd.read_parquet(data / "left.parquet", dtype_backend="pyarrow")
-    right = pd.read_parquet(data / "right.parquet", dtype_backend="pyarrow")
-    result = recon_helpers.match(left, right, recipe)
-    result.write(out)
+    from recon_helpers.match import input_columns
+
+    def read(side: str) -> pd.DataFrame:
+        path = data / f"{side}.parquet"
+        cols = input_columns(recipe, side, available=pq.read_schema(path).names)
+        return pd.read_parquet(path, columns=cols, dtype_backend="pyarrow")
+
+    result = recon_helpers.match(read("left"), read("right"), recipe)
+    result.write(out, format=FORMAT)
 
 
 PEERS = {
@@ -254,9 +281,11 @@ PEERS = {
 
 def child(args: argparse.Namespace) -> None:
     """Run one contestant and print its wall time as JSON on the last line of stdout."""
+    global FORMAT
+    FORMAT = args.format
     data, out = Path(args.data), Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    for name in ("links.csv", "exceptions.csv", "summary.json"):
+    for name in ("links.csv", "exceptions.csv", "links.parquet", "exceptions.parquet", "summary.json"):
         (out / name).unlink(missing_ok=True)
     import duckdb  # noqa: F401  - imports are not part of the timed work
     import pandas  # noqa: F401
@@ -289,11 +318,11 @@ def child(args: argparse.Namespace) -> None:
 # =================================================================================================
 
 
-def run_contestant(workload: str, contestant: str, data: Path, *, recipe: str, profile: bool) -> dict:
+def run_contestant(workload: str, contestant: str, data: Path, *, recipe: str, profile: bool, fmt: str) -> dict:
     """Start a fresh interpreter for one contestant; return seconds, peak RSS and any error."""
     out = OUT_DIR / data.name / contestant
     cmd = [sys.executable, __file__, "--child", contestant, "--workload", workload, "--data", str(data),
-           "--out", str(out), "--recipe", recipe] + (["--profile"] if profile else [])
+           "--out", str(out), "--recipe", recipe, "--format", fmt] + (["--profile"] if profile else [])
     with tempfile.TemporaryFile() as out_file, tempfile.TemporaryFile() as err_file:
         proc = subprocess.Popen(cmd, stdout=out_file, stderr=err_file)
         _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage: its peak RSS in KiB
@@ -323,19 +352,25 @@ def ensure_workload(name: str, rows: int, *, regenerate: bool) -> Path:
     return data
 
 
-def score_in_child(workload: str, data: Path, out: Path) -> dict:
+def score_in_child(workload: str, data: Path, out: Path, fmt: str) -> dict:
     done = subprocess.run([sys.executable, __file__, "--score", "--workload", workload, "--data", str(data),
-                           "--out", str(out)], check=True, capture_output=True, text=True)
+                           "--out", str(out), "--format", fmt], check=True, capture_output=True, text=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def score(workload: str, data: Path, out: Path) -> dict:
-    """Compare a contestant's links.csv / exceptions.csv with the truth."""
+def score(workload: str, data: Path, out: Path, fmt: str = "csv") -> dict:
+    """Compare a contestant's links / exceptions files with the truth."""
     import duckdb
     con = duckdb.connect()
-    links, exceptions = out / "links.csv", out / "exceptions.csv"
+    links, exceptions = out / f"links.{fmt}", out / f"exceptions.{fmt}"
     if not links.exists() or not exceptions.exists():
         return {}
+
+    def read(path: Path) -> str:
+        if fmt == "parquet":
+            return f"read_parquet('{path}')"
+        return f"read_csv('{path}', header = true, all_varchar = true)"
+
     con.execute(f"""
         CREATE TABLE truth AS
             SELECT 'left' AS side, source_row, true_group, event_id FROM read_parquet('{data / "truth_left.parquet"}')
@@ -343,9 +378,9 @@ def score(workload: str, data: Path, out: Path) -> dict:
             SELECT 'right', source_row, true_group, event_id FROM read_parquet('{data / "truth_right.parquet"}');
         CREATE TABLE links AS SELECT CAST(group_id AS VARCHAR) AS group_id, CAST(side AS VARCHAR) AS side,
                CAST(source_row AS BIGINT) AS source_row
-            FROM read_csv('{links}', header = true, all_varchar = true);
+            FROM {read(links)};
         CREATE TABLE exc AS SELECT CAST(side AS VARCHAR) AS side, CAST(source_row AS BIGINT) AS source_row
-            FROM read_csv('{exceptions}', header = true, all_varchar = true);""")
+            FROM {read(exceptions)};""")
     false_links = con.execute(f"""
         WITH g AS (
             SELECT l.group_id, count(DISTINCT t.true_group) AS groups, min(t.true_group) AS true_group,
@@ -423,6 +458,8 @@ def main() -> None:
     parser.add_argument("--regenerate", action="store_true", help="write the workload files again")
     parser.add_argument("--profile", action="store_true", help="cProfile each contestant (stderr)")
     parser.add_argument("--recipe", default=None, help="recipe for ours (default: the workload's built-in)")
+    parser.add_argument("--format", choices=("csv", "parquet"), default="csv",
+                        help="file format every contestant writes its links and exceptions in (default csv)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--score", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
@@ -432,7 +469,7 @@ def main() -> None:
         child(args)
         return
     if args.score:
-        print(json.dumps(score(args.workload, Path(args.data), Path(args.out))))
+        print(json.dumps(score(args.workload, Path(args.data), Path(args.out), args.format)))
         return
 
     names = list(WORKLOAD_NAMES) if args.workload == "all" else [args.workload]
@@ -442,13 +479,14 @@ def main() -> None:
         data = ensure_workload(name, args.rows, regenerate=args.regenerate)
         for contestant in chosen:
             recipe = args.recipe or RECIPES[name]
-            row = run_contestant(name, contestant, data, recipe=recipe, profile=args.profile)
+            row = run_contestant(name, contestant, data, recipe=recipe, profile=args.profile, fmt=args.format)
             if "seconds" in row and contestant != "duckdb_key_join":
-                row["score"] = score_in_child(name, data, row["out"])
+                row["score"] = score_in_child(name, data, row["out"], args.format)
             rows.append(row)
             print(f"  {name} / {contestant}: " + (f"{row['seconds']:.2f} s, {row['rss_mib']:.0f} MiB"
                                                   if "seconds" in row else row["error"]), file=sys.stderr)
-    print(f"\nMatching benchmark, {args.rows:,} rows per workload, {dt.date.today().isoformat()}")
+    print(f"\nMatching benchmark, {args.rows:,} rows per workload, results written as {args.format}, "
+          f"{dt.date.today().isoformat()}")
     print(machine())
     print()
     print_table(rows)

@@ -22,19 +22,21 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from . import assign
-from .errors import InvariantError, MatchInputError
+from .errors import InvariantError, MatchInputError, UsageError
 from .recipes import (AmountDateRule, Compare, DateGroup, ExactKeyRule, FuzzyRule, GroupSumRule,
-                      NormalisedKeyRule, Recipe, SubsetSumRule, get_recipe)
-from .relational import CompareSpec, SidePrep, Workspace, literal
+                      NormalisedKeyRule, Recipe, SubsetSumRule, get_recipe, prepare_tables)
+from .relational import CompareSpec, SidePrep, Workspace, ident, literal
 
 LINK_COLUMNS = ("group_id", "side", "source_file", "source_row", "key", "amount", "rule", "status", "score")
 EXCEPTION_COLUMNS = ("side", "source_file", "source_row", "key", "amount", "category", "detail", "candidates",
                      "group_id", "rule")
 _LINK_ORDER = "group_id, _side_no, _rid"
+WRITE_FORMATS = ("csv", "parquet")
 _EXC_ORDER = "category, key, group_id, _side_no, _rid"
 
 
@@ -109,10 +111,17 @@ class MatchResult:
         self._links: pd.DataFrame | None = None
         self._exceptions: pd.DataFrame | None = None
         self._summary: MatchSummary | None = None
+        self._figures: pd.DataFrame | None = None
 
     # -- tables --------------------------------------------------------------------------------
-    def _select(self, view: str, columns: Iterable[str], order: str) -> str:
-        return f"SELECT {', '.join(f'{chr(34)}{c}{chr(34)}' for c in columns)} FROM {view} ORDER BY {order}"
+    def _select(self, view: str, columns: Iterable[str], order: str, *, bom: bool = False) -> str:
+        """SELECT of a result view. ``bom``: name the first column with a leading U+FEFF, so a CSV
+        written with a header starts with the UTF-8 byte-order mark Excel needs for Chinese text."""
+        names = [ident(c) for c in columns]
+        if bom and names:
+            first = next(iter(columns))
+            names[0] = f"{ident(first)} AS {ident(chr(0xFEFF) + first)}"
+        return f"SELECT {', '.join(names)} FROM {view} ORDER BY {order}"
 
     @property
     def link_columns(self) -> list[str]:
@@ -146,14 +155,15 @@ class MatchResult:
         return self._summary
 
     def _build_summary(self) -> MatchSummary:
-        per_side, per_cat = self._ws.summary_frames(self.sides)
+        figures = self._figures if self._figures is not None else self._ws.side_figures(self.sides)
+        per_cat = self._ws.category_figures()
+        by_side = {row.side: row for row in figures.itertuples(index=False)}
         sides = {}
-        by_side = {row.side: row for row in per_side.itertuples(index=False)}
         for row in (by_side[s] for s in self.sides):
             sides[row.side] = SideSummary(
-                label=self.recipe.side_label(row.side), rows=int(row.rows), total=_dec(row.total),
-                matched_rows=int(row.matched_rows), matched_total=_dec(row.matched_total),
-                unmatched_rows=int(row.unmatched_rows), unmatched_total=_dec(row.unmatched_total))
+                label=self.recipe.side_label(row.side), rows=int(row.n_rows), total=_dec(row.total),
+                matched_rows=int(row.matched_rows), matched_total=_dec(row.matched),
+                unmatched_rows=int(row.unmatched_rows), unmatched_total=_dec(row.unmatched))
         cats = [CategorySummary(category=r.category, side=r.side, rows=int(r.rows), amount=_dec(r.amount))
                 for r in per_cat.itertuples(index=False)]
         rows = sum(s.rows for s in sides.values())
@@ -164,29 +174,45 @@ class MatchResult:
     # -- checks and output ---------------------------------------------------------------------
     def check(self) -> None:
         """Every input row appears exactly once across links and exceptions, and per side
-        total = matched + unmatched (exact decimals). Raises InvariantError otherwise."""
-        report = self._ws.invariant_report(self.sides)
+        total = matched + unmatched (exact decimals). Raises InvariantError otherwise.
+
+        One aggregate query per side (input rows left-joined to their outcomes), see
+        ``Workspace.side_figures``; its figures are kept for the summary.
+        """
+        figures = self._ws.side_figures(self.sides)
         problems = []
-        for r in report.itertuples(index=False):
-            n = int(r.n_rows)
-            exactly_once = (int(r.n_outcomes) == int(r.n_distinct) == int(r.n_joined) == n
-                            and (n == 0 or (int(r.min_rid) == 0 and int(r.max_rid) == n - 1)))
-            if not exactly_once:
-                problems.append(f"{r.side}: {n} input rows but {r.n_outcomes} results for {r.n_distinct} distinct rows")
+        for r in figures.itertuples(index=False):
+            n, n_out = int(r.n_rows), int(r.n_outcomes)
+            if not (int(r.n_missing) == 0 and int(r.n_joined) == n_out == n):
+                problems.append(f"{r.side}: {n} input rows but {n_out} results for "
+                                f"{n - int(r.n_missing)} distinct rows")
             if _dec(r.total) != _dec(r.matched) + _dec(r.unmatched):
                 problems.append(f"{r.side}: total {r.total} != matched {r.matched} + unmatched {r.unmatched}")
         if problems:
             raise InvariantError(f"recipe {self.recipe.name!r} broke the every-row-exactly-once rule: "
                                  + "; ".join(problems) + ". This is a bug in the matcher: please report it "
                                  "with the recipe and the input files")
+        self._figures = figures
 
-    def write(self, out_dir: str | Path) -> dict[str, Path]:
-        """Write links.csv, exceptions.csv and summary.json (money as decimal strings) into ``out_dir``."""
+    def write(self, out_dir: str | Path, *, format: str = "csv") -> dict[str, Path]:
+        """Write links, exceptions (``format`` "csv" or "parquet") and summary.json into ``out_dir``.
+
+        CSV is UTF-8 with a byte-order mark, so Excel shows the Chinese text; money is written as
+        decimal strings (``12.50``). Parquet keeps the exact types (decimal128) and is the faster
+        choice for very large results. Rows are ordered deterministically: links by group, side,
+        row; exceptions by category, key, group, side, row. Files are written by DuckDB directly
+        from the result tables, without a pandas copy.
+        """
+        if format not in WRITE_FORMATS:
+            raise UsageError(f"unknown output format {format!r}; use one of {', '.join(WRITE_FORMATS)}")
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        paths = {"links": out / "links.csv", "exceptions": out / "exceptions.csv", "summary": out / "summary.json"}
-        self._ws.write_csv(self._select("links", self.link_columns, _LINK_ORDER), paths["links"])
-        self._ws.write_csv(self._select("exceptions", EXCEPTION_COLUMNS, _EXC_ORDER), paths["exceptions"])
+        paths = {"links": out / f"links.{format}", "exceptions": out / f"exceptions.{format}",
+                 "summary": out / "summary.json"}
+        bom = format == "csv"
+        self._ws.write(self._select("links", self.link_columns, _LINK_ORDER, bom=bom), paths["links"], fmt=format)
+        self._ws.write(self._select("exceptions", EXCEPTION_COLUMNS, _EXC_ORDER, bom=bom), paths["exceptions"],
+                       fmt=format)
         doc = self.summary.to_dict()
         if self.inputs:
             doc["inputs"] = self.inputs
@@ -243,11 +269,22 @@ def _as_arrow(table: Any, side: str) -> pa.Table:
     return data
 
 
-def _filter_columns(expr: str | None, columns: Iterable[str]) -> list[str]:
-    if not expr:
-        return []
-    words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", expr))
-    return [c for c in columns if c in words]
+def input_columns(recipe: "str | Path | Recipe", side: str, *, available: Iterable[str] | None = None) -> list[str]:
+    """The columns of one side's table that a match by ``recipe`` reads (key parts, amount, date,
+    compared, grouping and text fields, filter fields, optional rules' fields), plus source_file and
+    source_row. Why: at a million rows, reading only these from a wide file saves most of the load
+    time, e.g. ``pd.read_parquet(path, columns=input_columns(recipe, "left", available=schema.names))``.
+    ``available``: keep only these (optional fields a file does not carry are then left out)."""
+    recipe = get_recipe(recipe)
+    scope = getattr(recipe.filters, side, None) if side in ("left", "right", "third") else None
+    optional = [c for r in recipe.rules if r.optional for c in recipe.rule_columns(r, side)]
+    words = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", scope) if scope else []
+    wanted = ["source_file", "source_row"] + list(recipe.required_columns(side)) + recipe.key_fields(side) \
+        + optional + words
+    if available is not None:
+        have = set(available)
+        wanted = [c for c in wanted if c in have]
+    return list(dict.fromkeys(wanted))
 
 
 def _validate_columns(recipe: Recipe, tables: dict[str, pa.Table]) -> None:
@@ -293,6 +330,11 @@ def _resolve_compare(c: Compare, recipe: Recipe, tables: dict[str, pa.Table]) ->
 # ---------------------------------------------------------------------------------------------------
 # the cascade
 # ---------------------------------------------------------------------------------------------------
+def _as_pandas(table: Any) -> Any:
+    """Arrow tables become pandas (exact decimals kept) for the recipe's pandas prepare steps."""
+    return table.to_pandas(types_mapper=pd.ArrowDtype) if isinstance(table, pa.Table) else table
+
+
 def match(left: Any, right: Any, recipe: "str | Path | Recipe", *, third: Any = None,
           threads: int | None = None) -> MatchResult:
     """Match ``left`` against ``right`` (and ``third``) by ``recipe``; every row ends linked or excepted.
@@ -302,7 +344,8 @@ def match(left: Any, right: Any, recipe: "str | Path | Recipe", *, third: Any = 
     left, right, third : pandas DataFrames (as ``recon_helpers.load`` returns them) or Arrow tables with
         the canonical columns the recipe names, plus ``source_file`` and ``source_row`` (added as
         ``<left>`` / 1..n when absent).
-    recipe : a built-in recipe name, a path to a recipe YAML file, or a Recipe.
+    recipe : a built-in recipe name, a path to a recipe YAML file, or a Recipe. Its ``prepare:``
+        steps (see :func:`recon_helpers.recipes.prepare`) run first.
     threads : DuckDB threads (default: all cores).
 
     Returns
@@ -325,6 +368,9 @@ def match(left: Any, right: Any, recipe: "str | Path | Recipe", *, third: Any = 
             f"recipe {recipe.name!r} " + ("matches three tables: pass third=<the "
                                           f"{recipe.third.label} table>" if recipe.third else
                                           "matches two tables: do not pass third=") )
+    if recipe.prepare:  # the recipe's own data-only steps (sums, derived keys); harmless if already applied
+        left, right, third = prepare_tables(recipe, _as_pandas(left), _as_pandas(right),
+                                            None if third is None else _as_pandas(third))
     tables = {"left": _as_arrow(left, "left"), "right": _as_arrow(right, "right")}
     if third is not None:
         tables["third"] = _as_arrow(third, "third")
@@ -343,14 +389,13 @@ def _run(recipe: Recipe, tables: dict[str, pa.Table], ws: Workspace) -> MatchRes
     signs = {"left": recipe.sign.left, "right": recipe.sign.right, "third": recipe.sign.third}
     for side, table in tables.items():
         scope = getattr(recipe.filters, side)
-        optional = [c for r in recipe.rules if r.optional for c in recipe.rule_columns(r, side)]
-        columns = [c for c in list(recipe.required_columns(side)) + optional + _filter_columns(scope, table.column_names)
-                   if c in table.column_names]
+        keys = tuple(recipe.key_fields(side))
+        columns = input_columns(recipe, side, available=table.column_names)
         amount = recipe.amount_field(side) if side != "third" or (
             recipe.amount is not None and not isinstance(recipe.amount, str) and recipe.amount.third) else None
         ws.prepare_rows(table, SidePrep(
             side=side, columns=tuple(dict.fromkeys(columns)),
-            key=recipe.key_field(side) if recipe.key_field(side) in table.column_names else None,
+            key=keys if keys and all(k in table.column_names for k in keys) else None,
             amount=amount if amount in table.column_names else None,
             date=recipe.date_field(side) if (recipe.date_field(side) in table.column_names) else None,
             sign=signs[side], scope=scope))
@@ -392,8 +437,10 @@ def _exact_key(ws: Workspace, recipe: Recipe, rule: ExactKeyRule, compares: list
 
 
 def _normalised_key(ws: Workspace, recipe: Recipe, rule: NormalisedKeyRule, compares: list[CompareSpec]) -> None:
-    ws.key_rule(rule.name, compares, left_steps=recipe.key_steps("left"),
-                right_steps=recipe.key_steps("right"), score=1.0)
+    """Each part of a (composite) key normalised by its own steps (``normalise:`` per field)."""
+    parts = range(max(1, len(recipe.key_fields("left"))))
+    ws.key_rule(rule.name, compares, left_steps=[recipe.key_steps("left", i) for i in parts],
+                right_steps=[recipe.key_steps("right", i) for i in parts], score=1.0)
 
 
 def _amount_date(ws: Workspace, recipe: Recipe, rule: AmountDateRule, compares: list[CompareSpec]) -> None:
@@ -451,13 +498,12 @@ def _subset_sum(ws: Workspace, recipe: Recipe, rule: SubsetSumRule, compares: li
         return
     found: dict[int, tuple[int, ...]] = {}
     unsure: dict[int, list[int]] = {}
-    for orid, block in cand.groupby("orid", sort=True):
-        items = list(zip(block["mrid"].astype(int), block["fen"].astype(int)))
-        res = assign.subset_sum(int(block["target_fen"].iloc[0]), items, max_items=rule.max_items)
+    for orid, target, items in _blocks(cand):  # ordered by orid, then mrid
+        res = assign.subset_sum(target, items, max_items=rule.max_items)
         if res.status == "unique":
-            found[int(orid)] = tuple(int(m) for m in res.members)
+            found[orid] = tuple(int(m) for m in res.members)
         elif res.status == "ambiguous":
-            unsure[int(orid)] = sorted({int(m) for alt in res.alternatives for m in alt})
+            unsure[orid] = sorted({int(m) for alt in res.alternatives for m in alt})
     use: dict[int, int] = {}
     for members in found.values():
         for m in members:
@@ -472,6 +518,19 @@ def _subset_sum(ws: Workspace, recipe: Recipe, rule: SubsetSumRule, compares: li
     ws.record_ambiguous(_rows_frame(rows), rule=rule.name,
                         detail=f"rule {rule.name}: more than one set of {recipe.side_label(many)} rows adds up "
                                "to this amount; not linked")
+
+
+def _blocks(cand: pd.DataFrame) -> Iterable[tuple[int, int, list[tuple[int, int]]]]:
+    """(orid, target_fen, [(mrid, fen), ...]) per one-side row of a frame sorted by orid: plain
+    Python ints from numpy slices (a pandas groupby costs more than the small searches it feeds)."""
+    orid = cand["orid"].to_numpy(dtype="int64")
+    target = cand["target_fen"].to_numpy(dtype="int64")
+    mrid = cand["mrid"].to_numpy(dtype="int64").tolist()
+    fen = cand["fen"].to_numpy(dtype="int64").tolist()
+    starts = [0] + (np.flatnonzero(orid[1:] != orid[:-1]) + 1).tolist()
+    ends = starts[1:] + [len(orid)]
+    for a, b in zip(starts, ends):
+        yield int(orid[a]), int(target[a]), list(zip(mrid[a:b], fen[a:b]))
 
 
 def _fuzzy(ws: Workspace, recipe: Recipe, rule: FuzzyRule, compares: list[CompareSpec]) -> None:

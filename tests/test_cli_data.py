@@ -83,3 +83,18 @@ def test_match_with_a_recipe_that_does_not_exist_says_which_exist(tmp_path, caps
     assert code == 2
     err = capsys.readouterr().err
     assert "no_such_recipe" in err and "courier_bill" in err
+
+
+def test_match_runs_the_recipes_own_prepare_steps(demo_dir, tmp_path):
+    """payouts_bank sums JD settlement lines per 结算单号 before matching bank credits: from the CLI too."""
+    out = tmp_path / "jd"
+    code = main(["match", "--left", str(demo_dir / "platform" / "jd_settlement.csv"),
+                 "--right", str(demo_dir / "bank" / "bank_statement.csv"), "--recipe", "payouts_bank", "--out", str(out)])
+    assert code == 1
+    exceptions = pd.read_csv(out / "exceptions.csv", dtype=str)
+    truth = [t for t in _read_truth(demo_dir, "collections") if t["key2"] == "jd"]
+    assert truth, "the demo injects JD payout problems"
+    for category in ("missing_on_right", "amount_mismatch"):
+        expected = {t["key"] for t in truth if t["category"] == category}
+        found = set(exceptions.loc[(exceptions["category"] == category) & (exceptions["side"] == "left"), "key"])
+        assert found == expected, category
