@@ -156,6 +156,13 @@ class FieldMap(_Strict):
         return [*self.column, *self.income, *self.expense, *self.time_column]
 
 
+def _compiled_ok(patterns: list[str]) -> list[str]:
+    """Marker regexes are compiled when the template loads, so a typo fails there, naming the field."""
+    for pattern in patterns:
+        re.compile(pattern)
+    return patterns
+
+
 class Recognise(_Strict):
     """The fingerprint of a layout: columns of its header row and optional marker lines."""
 
@@ -167,9 +174,7 @@ class Recognise(_Strict):
     @field_validator("markers")
     @classmethod
     def _regexes(cls, values: list[str]) -> list[str]:
-        for v in values:
-            re.compile(v)
-        return values
+        return _compiled_ok(values)
 
 
 class HeaderSpec(_Strict):
@@ -182,9 +187,7 @@ class FooterSpec(_Strict):
     @field_validator("markers")
     @classmethod
     def _regexes(cls, values: list[str]) -> list[str]:
-        for v in values:
-            re.compile(v)
-        return values
+        return _compiled_ok(values)
 
 
 class Where(_Strict):
