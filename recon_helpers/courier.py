@@ -190,9 +190,10 @@ def charged_twice(result: Any) -> pd.DataFrame:
 def fee_differences(result: Any, priced: pd.DataFrame, bill: pd.DataFrame, card: Any) -> pd.DataFrame:
     """Bill lines whose fee differs from the rate card, each with the rate-card calculation.
 
-    ``cause`` separates a weight dispute (the courier charged a higher chargeable weight than ours)
-    from a price dispute (same weight, different price: wrong zone or first-weight price); the
-    ``rate_card`` column is the card's own calculation for the parcel we shipped.
+    ``category`` separates a weight dispute (weight_mismatch: the courier charged a higher chargeable
+    weight than ours) from a price dispute (rate_card_violation: same weight, different price); the
+    ``rate_card`` column is the card's own calculation for the parcel we shipped. Kept narrow so it
+    reads in a report: the row in the bill is ``source_row_bill``.
     """
     from . import rates
 
@@ -204,23 +205,14 @@ def fee_differences(result: Any, priced: pd.DataFrame, bill: pd.DataFrame, card:
         pairs = pairs.merge(billed, on="source_row_bill", how="left")
     else:
         pairs["billed_weight"] = pd.NA
-    pairs["cause"] = [_cause(cat, ours_w, billed_w) for cat, ours_w, billed_w in zip(pairs["category"], pairs["chargeable_weight"], pairs["billed_weight"])]
     explain_rows = priced.set_index("source_row", drop=False)
     pairs["rate_card"] = [
         _rate_card_line(rates, card, explain_rows.loc[row]) if pd.notna(row) and row in explain_rows.index else ""
         for row in pairs["source_row_shipment"]
     ]
-    columns = ["waybill_no", "category", "destination", "weight", "chargeable_weight", "billed_weight", "expected_fee",
-               "billed_fee", "difference", "cause", "rate_card", "source_row_shipment", "source_row_bill"]
+    columns = ["waybill_no", "category", "destination", "chargeable_weight", "billed_weight", "expected_fee",
+               "billed_fee", "difference", "rate_card", "source_row_bill"]
     return pairs[columns]
-
-
-def _cause(category: str, our_weight: Any, billed_weight: Any) -> str:
-    if category == "weight_mismatch" and not (pd.isna(our_weight) or pd.isna(billed_weight)):
-        return f"billed weight {billed_weight} kg, ours {our_weight} kg 计费重量偏高"
-    if category == "weight_mismatch":
-        return "billed weight differs from ours 计费重量不符"
-    return "price differs from the rate card for our weight 单价与价目表不符"
 
 
 def _rate_card_line(rates: Any, card: Any, shipment: pd.Series) -> str:

@@ -113,6 +113,19 @@ def record_kpis(kpis: Mapping[str, Any], *, title: str | None = None) -> None:
     display({KPI_MIME: payload, "text/html": kpi_html(payload), "text/plain": _kpi_text(payload)}, raw=True)
 
 
+def notebook_display() -> None:
+    """Pandas display settings for report notebooks: whole explanations, no "..." cut in a cell.
+
+    A report is read, not scrolled in a terminal: a rate-card explanation cut at 50 characters
+    hides the reason for a dispute. Call once at the top of a notebook.
+    """
+    import pandas as pd
+
+    pd.set_option("display.max_colwidth", None)
+    pd.set_option("display.max_columns", 40)
+    pd.set_option("display.max_rows", 200)
+
+
 def rejected_rows(**rejects_by_input: "pd.DataFrame") -> Any:
     """All inputs' rejected rows in one table with an ``input`` column, or one sentence when none.
 
