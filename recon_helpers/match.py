@@ -498,8 +498,10 @@ def _subset_sum(ws: Workspace, recipe: Recipe, rule: SubsetSumRule, compares: li
         return
     found: dict[int, tuple[int, ...]] = {}
     unsure: dict[int, list[int]] = {}
-    for orid, target, items in _blocks(cand):  # ordered by orid, then mrid
-        res = assign.subset_sum(target, items, max_items=rule.max_items)
+    orids, targets, starts = _block_bounds(cand)  # ordered by orid, then mrid
+    results = assign.subset_sum_many(targets, starts, cand["mrid"].to_numpy(dtype="int64"),
+                                     cand["fen"].to_numpy(dtype="int64"), max_items=rule.max_items)
+    for orid, res in zip(orids.tolist(), results):
         if res.status == "unique":
             found[orid] = tuple(int(m) for m in res.members)
         elif res.status == "ambiguous":
@@ -520,17 +522,13 @@ def _subset_sum(ws: Workspace, recipe: Recipe, rule: SubsetSumRule, compares: li
                                "to this amount; not linked")
 
 
-def _blocks(cand: pd.DataFrame) -> Iterable[tuple[int, int, list[tuple[int, int]]]]:
-    """(orid, target_fen, [(mrid, fen), ...]) per one-side row of a frame sorted by orid: plain
-    Python ints from numpy slices (a pandas groupby costs more than the small searches it feeds)."""
+def _block_bounds(cand: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(orid, target_fen, starts) of the one-side rows of a frame sorted by orid: row ``i``'s
+    candidates are ``cand[starts[i]:starts[i + 1]]``."""
     orid = cand["orid"].to_numpy(dtype="int64")
     target = cand["target_fen"].to_numpy(dtype="int64")
-    mrid = cand["mrid"].to_numpy(dtype="int64").tolist()
-    fen = cand["fen"].to_numpy(dtype="int64").tolist()
-    starts = [0] + (np.flatnonzero(orid[1:] != orid[:-1]) + 1).tolist()
-    ends = starts[1:] + [len(orid)]
-    for a, b in zip(starts, ends):
-        yield int(orid[a]), int(target[a]), list(zip(mrid[a:b], fen[a:b]))
+    first = np.concatenate([[0], np.flatnonzero(orid[1:] != orid[:-1]) + 1]).astype(np.int64)
+    return orid[first], target[first], np.append(first, len(orid))
 
 
 def _fuzzy(ws: Workspace, recipe: Recipe, rule: FuzzyRule, compares: list[CompareSpec]) -> None:

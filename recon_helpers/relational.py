@@ -878,25 +878,43 @@ class Workspace:
         self.run(f"CREATE OR REPLACE VIEW links AS {links}; CREATE OR REPLACE VIEW exceptions AS {excs}")
 
     def side_figures(self, sides: Sequence[str]) -> pd.DataFrame:
-        """Per side, in one pass of the input rows against their outcomes: input rows, outcome rows,
-        rows with no outcome, joined (row, outcome) pairs, and rows and totals - all, matched,
-        unmatched (exact decimals).
+        """Per side: input rows, outcome rows, rows with no outcome, (row, outcome) pairs, and rows and
+        totals - all, matched, unmatched (exact decimals).
 
         Every row is decided exactly once iff missing = 0 and joined = outcomes = rows: each row
         has at least one outcome, there are as many pairs as rows (so exactly one each), and every
-        outcome names a real row (``_rid`` is unique per side). No ``COUNT(DISTINCT)`` needed.
+        outcome names a real row. Why numpy: a side's ``_rid`` is a permutation of 0..n-1 (see
+        :func:`content_rank`), so counting each row's outcomes is one ``bincount`` over the outcome
+        ids instead of joining a million rows to their outcomes; money is summed by Arrow in decimal.
+        (A port to a distributed engine would do this as the one LEFT JOIN aggregate per side instead:
+        it fetches every outcome id.)
         """
-        return self.pandas(" UNION ALL ".join(f"""
-            SELECT '{s}' AS side, (SELECT count(*) FROM rows_{s}) AS n_rows,
-                   (SELECT count(*) FROM outcome WHERE side = '{s}') AS n_outcomes,
-                   count(*) FILTER (WHERE o._rid IS NULL) AS n_missing, count(o._rid) AS n_joined,
-                   (SELECT COALESCE(sum(_amount), 0) FROM rows_{s}) AS total,
-                   count(*) FILTER (WHERE o.is_link) AS matched_rows,
-                   COALESCE(sum(a._amount) FILTER (WHERE o.is_link), 0) AS matched,
-                   count(*) FILTER (WHERE NOT o.is_link) AS unmatched_rows,
-                   COALESCE(sum(a._amount) FILTER (WHERE NOT o.is_link), 0) AS unmatched
-            FROM rows_{s} a LEFT JOIN (SELECT _rid, is_link FROM outcome WHERE side = '{s}') o ON o._rid = a._rid"""
-                                              for s in sides))
+        return pd.DataFrame([self._side_figure(s) for s in sides])
+
+    def _side_figure(self, side: str) -> dict:
+        """One side's figures (see ``side_figures``); a row with k outcomes counts k times, like a join."""
+        rows = self.arrow(f"SELECT _rid, _amount FROM rows_{side}")
+        out = self.arrow(f"SELECT _rid, is_link FROM outcome WHERE side = '{side}'")
+        n = rows.num_rows
+        rid = pc.fill_null(out.column("_rid"), -1).to_numpy(zero_copy_only=False)
+        flag = out.column("is_link")
+        link = pc.fill_null(flag, False).to_numpy(zero_copy_only=False).astype(bool)
+        excepted = pc.fill_null(pc.invert(flag), False).to_numpy(zero_copy_only=False).astype(bool)
+        real = (rid >= 0) & (rid < n)
+        per_row = np.bincount(rid[real], minlength=n)  # per row id: its outcomes
+        links = np.bincount(rid[real & link], minlength=n)
+        others = np.bincount(rid[real & excepted], minlength=n)
+        row_ids = rows.column("_rid").to_numpy(zero_copy_only=False)
+        amount = rows.column("_amount")
+
+        def total(weight: np.ndarray) -> Decimal:  # sum of amounts, each row counted ``weight`` times
+            picked = [pc.filter(amount, pa.array(weight[row_ids] >= k)) for k in range(1, int(weight.max(initial=0)) + 1)]
+            return sum((pc.sum(p).as_py() or Decimal("0") for p in picked), Decimal("0"))
+
+        return {"side": side, "n_rows": n, "n_outcomes": len(rid), "n_missing": int((per_row == 0).sum()),
+                "n_joined": int(per_row.sum()), "total": pc.sum(amount).as_py() or Decimal("0"),
+                "matched_rows": int(links.sum()), "matched": total(links),
+                "unmatched_rows": int(others.sum()), "unmatched": total(others)}
 
     def category_figures(self) -> pd.DataFrame:
         """Per exception category and side: rows and amount total."""

@@ -274,3 +274,28 @@ def test_meet_in_the_middle_finds_what_depth_first_finds(amounts, target, size):
     depth = _SubsetSearch(ordered, target, max_nodes=10**6, enough=10**6, split=False)
     assert split.run(size) and depth.run(size)
     assert split.found == depth.found
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(-3000, 3000),
+                          st.lists(st.integers(-2000, 2000), min_size=0, max_size=9)),
+                min_size=1, max_size=6))
+def test_subset_sum_many_gives_the_same_answers_as_one_by_one(problems):
+    """The batched screen may only skip work, never change an answer (refunds, zeros, ties included)."""
+    import numpy as np
+
+    from recon_helpers.assign import subset_sum_many
+
+    targets, starts, rids, amounts = [], [0], [], []
+    for target, items in problems:
+        targets.append(target)
+        rids.extend(range(len(rids), len(rids) + len(items)))
+        amounts.extend(items)
+        starts.append(len(rids))
+    batched = subset_sum_many(np.array(targets), np.array(starts), np.array(rids, dtype=np.int64),
+                              np.array(amounts, dtype=np.int64), max_items=4)
+    for i, target in enumerate(targets):
+        items = list(zip(rids[starts[i]:starts[i + 1]], amounts[starts[i]:starts[i + 1]]))
+        single = subset_sum(target, items, max_items=4)
+        assert (batched[i].status, batched[i].members, batched[i].alternatives) == \
+               (single.status, single.members, single.alternatives)
