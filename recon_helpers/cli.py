@@ -141,12 +141,23 @@ def templates() -> None:
 @click.option("--third", "third_path", type=click.Path(path_type=Path), default=None, help="Third file for three-way recipes.")
 @click.option("--recipe", required=True, help="Recipe name (see `recon recipes`) or YAML path.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Folder for links.csv, exceptions.csv, summary.json.")
+@click.option("--rate-card", default=None,
+              help="Courier rate card (sf, zto, yto, jdl or a YAML path): keep the left file's shipments of that "
+                   "carrier and price them by the card before matching (recipe courier_bill).")
 @click.pass_context
-def match(ctx: click.Context, left_path: Path, right_path: Path, third_path: Path | None, recipe: str, out_dir: Path) -> None:
+def match(ctx: click.Context, left_path: Path, right_path: Path, third_path: Path | None, recipe: str, out_dir: Path,
+          rate_card: str | None) -> None:
     """Match two (or three) files with a recipe; exit 1 on differences."""
     from .match import match_files
 
-    result = match_files(left_path, right_path, recipe, third_path=third_path, out_dir=out_dir)
+    prepare_left = None
+    if rate_card:
+        from . import courier, rates
+
+        card = rates.load_rate_card(rate_card)
+        prepare_left = lambda shipments: courier.priced_shipments(shipments, card)  # noqa: E731
+    result = match_files(left_path, right_path, recipe, third_path=third_path, out_dir=out_dir,
+                         prepare_left=prepare_left)
     summary = result.summary
     click.echo(f"recipe {summary.recipe}: {summary.matched_rows:,} of {summary.rows:,} rows matched "
                f"(auto-match rate {summary.auto_match_rate:.1%})")

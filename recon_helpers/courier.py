@@ -86,6 +86,13 @@ def for_carrier(shipments: pd.DataFrame, which: Carrier | str) -> pd.DataFrame:
     return shipments[names.isin(which.aliases).fillna(False).to_numpy(dtype=bool)].reset_index(drop=True)
 
 
+def priced_shipments(shipments: pd.DataFrame, card: Any) -> pd.DataFrame:
+    """Our shipments with this rate card's carrier, each priced by the card: the courier_bill recipe's left side."""
+    from . import rates
+
+    return rates.price(for_carrier(shipments, card.carrier), card)
+
+
 def output_folder(output_dir: str | Path, period: str) -> Path:
     """Where the notebook writes its tables: ``<output_dir>/<period>/courier_bill/`` (created)."""
     folder = Path(output_dir) / str(period) / "courier_bill"

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Callable, Any, Iterable
 
 import numpy as np
 import pandas as pd
@@ -605,11 +605,14 @@ def _sweep(ws: Workspace, recipe: Recipe) -> None:
 # files
 # ---------------------------------------------------------------------------------------------------
 def match_files(left_path: str | Path, right_path: str | Path, recipe: "str | Path | Recipe", *,
-                third_path: str | Path | None = None, out_dir: str | Path) -> MatchResult:
+                third_path: str | Path | None = None, out_dir: str | Path,
+                prepare_left: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> MatchResult:
     """Load each file (template auto-detected), match them by ``recipe`` and write the result to ``out_dir``.
 
     Rows a loader rejected never reach the matcher; they are written to ``out_dir/rejects.csv`` (with
     the side) and counted in summary.json under ``inputs``, so nothing disappears silently.
+    ``prepare_left`` turns the loaded left table into what the recipe expects (e.g. shipments priced
+    with a courier rate card for ``courier_bill``).
     """
     from .load import load  # the loading layer; imported here so matching works without it
 
@@ -624,6 +627,8 @@ def match_files(left_path: str | Path, right_path: str | Path, recipe: "str | Pa
             rejects.append(rej.assign(side=side))
         inputs[side] = {"file": str(path), "template": getattr(report, "template", None),
                         "rows_loaded": int(len(table)), "rows_rejected": int(len(rej) if rej is not None else 0)}
+    if prepare_left is not None:
+        tables["left"] = prepare_left(tables["left"])
     result = match(tables["left"], tables["right"], recipe, third=tables.get("third"))
     result.inputs = inputs
     out = Path(out_dir)

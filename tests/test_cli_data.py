@@ -98,3 +98,19 @@ def test_match_runs_the_recipes_own_prepare_steps(demo_dir, tmp_path):
         expected = {t["key"] for t in truth if t["category"] == category}
         found = set(exceptions.loc[(exceptions["category"] == category) & (exceptions["side"] == "left"), "key"])
         assert found == expected, category
+
+
+def test_match_courier_bill_from_raw_files_with_a_rate_card(demo_dir, tmp_path):
+    """Without --rate-card the shipments carry no expected fee; with it the CLI finds the truth's waybills."""
+    out = tmp_path / "sf"
+    args = ["match", "--left", str(demo_dir / "erp" / "shipments.csv"), "--right", str(demo_dir / "courier" / "sf_bill.xlsx"),
+            "--recipe", "courier_bill", "--out", str(out)]
+    assert main(args) == 2
+    assert main(args + ["--rate-card", str(demo_dir / "rate_cards" / "sf.yaml")]) == 1
+    exceptions = pd.read_csv(out / "exceptions.csv", dtype=str)
+    truth = [t for t in _read_truth(demo_dir, "courier_bill") if t["key2"] == "sf"]
+    for category, side in (("missing_on_right", "left"), ("missing_on_left", "right"), ("duplicate_on_right", "right")):
+        expected = {t["key"] for t in truth if t["category"] == category}
+        assert expected, category
+        found = set(exceptions.loc[(exceptions["category"] == category) & (exceptions["side"] == side), "key"])
+        assert found == expected, category
