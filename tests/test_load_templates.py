@@ -1,6 +1,6 @@
 """Every built-in source template loads a sample in its real layout, is detected, and reports bad cells.
 
-Samples come from /work/shared/corpus/real (public fixtures) where one exists, otherwise from
+Samples come from the public fixtures listed in shared/corpus/real/SOURCES.md (public fixtures) where one exists, otherwise from
 tests/samples/ (written by tests/samples/make_samples.py from the documented layouts). Expected counts and
 sums were worked out by reading the files; where a real file is too long for that, the test computes the
 expected figure straight from the raw file with the ``csv`` module (an oracle independent of the loader).

@@ -4,7 +4,7 @@
 shop (栖木家居) that sells on Taobao/Tmall, JD, Pinduoduo and Douyin, ships with SF, ZTO, YTO and JD
 Logistics, is paid through platform settlements, Alipay and WeChat Pay into its bank account, and
 sells to ~20 business customers on credit. Files look like the real exports (encodings, preambles,
-footers, id quirks; see /work/shared/corpus/FORMATS.md and the common brief's demo data contract),
+footers, id quirks; see templates/sources/FORMATS.md and the demo data contract in recon_helpers/demo),
 and ``truth/<scenario>.csv`` lists every injected discrepancy, so a matcher can be scored exactly.
 
 Same arguments -> byte-identical files: random streams come from the seed, times from the period,

@@ -1,7 +1,7 @@
 """Write the small sample exports in tests/samples/ from the documented layouts.
 
 Run ``python tests/samples/make_samples.py`` to regenerate them on purpose; the files are committed so the
-tests never depend on this script. Layouts: /work/shared/corpus/FORMATS.md and the demo data contract
+tests never depend on this script. Layouts: templates/sources/FORMATS.md and the demo data contract
 in the common brief. Each file has three or four data rows with round numbers, so the expected counts and
 sums in tests/test_load_templates.py can be checked by reading the file.
 """
