@@ -45,7 +45,8 @@ report: $(DEMO_STAMP) ## Build the demo month's report; prints the path of repor
 	@$(RECON) report --period $(PERIOD) --data $(DEMO) --out $(REPORTS) --jobs $(JOBS); status=$$?; \
 	  echo ""; echo "Report: $(abspath $(REPORTS)/$(PERIOD)/index.html)"; exit $$status
 
-test: $(STAMP) ## Run the whole test suite (unit + notebook tests) on 2 cores
+test: $(STAMP) ## Lint (ruff), then the whole test suite (unit + notebook tests) on 2 cores
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lab: $(DEMO_STAMP) ## Open JupyterLab on notebooks/ (the demo data is their default input)

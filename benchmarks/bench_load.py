@@ -135,7 +135,7 @@ def main() -> None:
     load_avg = ", ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     print(f"# bench_load  {dt.date.today()}  {platform.machine()}  cores={os.cpu_count()}  "
           f"load average={load_avg}  python {platform.python_version()}  pandas {pd.__version__}")
-    print(f"| file | rows | ours (s) | rows/s | baseline | baseline (s) | ours / baseline | target |")
+    print("| file | rows | ours (s) | rows/s | baseline | baseline (s) | ours / baseline | target |")
     print("|---|---:|---:|---:|---|---:|---:|---:|")
     for name, n, t_ours, base_name, t_base, ratio, target in rows:
         print(f"| {name} | {n:,} | {t_ours:.2f} | {n / t_ours:,.0f} | {base_name} | {t_base:.2f} | {ratio:.2f} | {target} |")

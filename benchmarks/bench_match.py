@@ -14,7 +14,7 @@ the clock (``time.perf_counter``) runs from reading the parquet inputs to the la
   key, then compare, write links.csv and exceptions.csv;
 * ``pandas`` - ``merge(how="outer", indicator=True)``, then compare, write the same two CSV files;
 * ``ours`` - ``recon_helpers.match(left, right, recipe)`` + ``result.write(out)``: every rule, links,
-  exceptions and summary written (recipes ``courier_bill`` and ``settlement_bank``).
+  exceptions and summary written (recipes ``courier_bill`` and ``collections_settlement_bank``).
 
 Every contestant that writes links/exceptions is then scored against the truth: injected discrepancies
 found (all their rows among the exceptions), false links (a link group whose rows are not exactly one true
@@ -47,7 +47,7 @@ OUT_DIR = HERE / "out"
 DATA_DIR = HERE / "data"
 WORKLOAD_NAMES = ("courier", "collections")
 CONTESTANTS = ("duckdb_key_join", "duckdb_sql", "pandas", "ours")
-RECIPES = {"courier": "courier_bill", "collections": "settlement_bank"}
+RECIPES = {"courier": "courier_bill", "collections": "collections_settlement_bank"}
 DAILY_CHANNELS = ("拼多多", "抖音")  # workloads.DAILY_CHANNELS: paid once a day per channel
 WINDOW_DAYS = 3
 
@@ -257,6 +257,7 @@ def run_ours(workload: str, data: Path, out: Path, recipe: str) -> None:
     """Like the peers, read only the columns the recipe uses (``input_columns``), then match and write."""
     import pandas as pd
     import pyarrow.parquet as pq
+
     import recon_helpers
     from recon_helpers.match import input_columns
 

@@ -323,8 +323,6 @@ def collections(rows: int, *, seed: int = 7, out: Path | None = None) -> Path:
     batch_missing = batch_fate[n_batch_off:n_batch_off + n_batch_missing]
 
     # ---- left: settlement lines (batch, daily, single), shuffled
-    line_kind = np.concatenate([np.zeros(n_batch_lines, int), np.ones(n_daily, int), np.full(n_single, 2)])
-    line_index = np.concatenate([np.arange(n_batch_lines), np.arange(n_daily), np.arange(n_single)])
     settle_time = np.concatenate([
         batch_day[batch_of_line] * DAY + rng.integers(0, DAY, n_batch_lines),
         daily_day * DAY + rng.integers(0, DAY, n_daily),
@@ -349,7 +347,6 @@ def collections(rows: int, *, seed: int = 7, out: Path | None = None) -> Path:
         "amount": money_array(amount[order]),
     }, "settlement_lines.parquet", "bench_settlement")
     left_group = line_group[order].astype(np.int64)
-    left_kind, left_index = line_kind[order], line_index[order]
 
     # ---- right: bank credits
     credits_group, credits_amount, credits_time, credits_channel = [], [], [], []

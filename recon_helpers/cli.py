@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from .errors import ReconError, UsageError
+from recon_helpers.errors import ReconError, UsageError
 
 EXIT_OK, EXIT_DIFFERENCES, EXIT_ERROR, EXIT_BUG = 0, 1, 2, 3
 
@@ -49,10 +49,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--orders", type=click.IntRange(min=1), default=2000, show_default=True, help="Shop orders in the month (200000 for benchmarks).")
 def demo(out_dir: Path, period: str, seed: int, orders: int) -> None:
     """Write a deterministic demo month (shop, courier, payments, bank, B2B)."""
-    from .periods import Period
+    from recon_helpers.periods import Period
 
     Period.parse(period)  # fail on a bad month before anything is imported or written
-    from .demo import generate
+    from recon_helpers.demo import generate
 
     summary = generate(out_dir, period=period, seed=seed, orders=orders)
     files = list(getattr(summary, "files", []))
@@ -75,27 +75,31 @@ def demo(out_dir: Path, period: str, seed: int, orders: int) -> None:
 @click.option("--notebooks", "notebooks_dir", type=click.Path(path_type=Path), default=None,
               help="Folder of report notebooks [default: the workbench's notebooks/].")
 @click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Notebooks run in parallel (processes).")
+@click.option("--only", "only", multiple=True, help="Run only this scenario (repeat for several), e.g. --only courier_bill.")
 @click.pass_context
-def report(ctx: click.Context, period: str, data_dir: Path, out_dir: Path, notebooks_dir: Path | None, jobs: int) -> None:
-    """Run every report notebook for a month; write OUT/<period>/index.html."""
-    from .report import run_reports
+def report(ctx: click.Context, period: str, data_dir: Path, out_dir: Path, notebooks_dir: Path | None, jobs: int,
+           only: tuple[str, ...]) -> None:
+    """Run every scenario x run for a month; write OUT/<period>/index.html."""
+    from recon_helpers.report.batch import run_reports
 
-    run = run_reports(period=period, data_dir=data_dir, out_dir=out_dir, notebooks_dir=notebooks_dir, jobs=jobs)
+    run = run_reports(period=period, data_dir=data_dir, out_dir=out_dir, notebooks_dir=notebooks_dir, jobs=jobs,
+                      only=list(only) or None)
     for outcome in run.outcomes:
         status = "ok    " if outcome.ok else "FAILED"
         where = run.out_dir / outcome.html if outcome.html else "-"
-        click.echo(f"{status} {outcome.name:<24} {outcome.seconds:>6.1f} s  {where}")
+        label = outcome.name if outcome.run == "all" else f"{outcome.name} {outcome.run}"
+        click.echo(f"{status} {label:<24} {outcome.seconds:>6.1f} s  {where}")
         if outcome.error:
             click.echo(f"       {outcome.error}")
     click.echo(f"index: {run.index}")
     if run.failed:
-        names = ", ".join(o.name for o in run.failed)
+        names = ", ".join(o.name if o.run == "all" else f"{o.name} {o.run}" for o in run.failed)
         click.echo(f"error: {len(run.failed)} of {len(run.outcomes)} notebooks failed: {names} (see {run.index})", err=True)
         ctx.exit(EXIT_DIFFERENCES)
 
 
 # --------------------------------------------------------------------------------------------
-# load / templates (loading helper's functions)
+# load / templates
 # --------------------------------------------------------------------------------------------
 @cli.command()
 @click.argument("file", type=click.Path(path_type=Path))
@@ -104,7 +108,7 @@ def report(ctx: click.Context, period: str, data_dir: Path, out_dir: Path, noteb
               help="Where to write the table: .parquet (exact decimals) or .csv; rejects go to <out>.rejects.csv.")
 def load(file: Path, template: str | None, out_path: Path) -> None:
     """Load one export into the canonical table (says which template and why)."""
-    from .load import load as load_file
+    from recon_helpers.sources.loading import load as load_file
 
     if out_path.suffix.lower() not in (".parquet", ".csv"):
         raise UsageError(f"--out {out_path} must end in .parquet or .csv")
@@ -126,14 +130,14 @@ def load(file: Path, template: str | None, out_path: Path) -> None:
 @cli.command()
 def templates() -> None:
     """List the built-in source templates (name, kind, description)."""
-    from .sources import list_templates
+    from recon_helpers.sources.templates import list_templates
 
     for tpl in list_templates():
         click.echo(f"{tpl.name:<28} {tpl.kind:<18} {getattr(tpl, 'description', '') or ''}")
 
 
 # --------------------------------------------------------------------------------------------
-# match / recipes (matching helper's functions)
+# match / recipes
 # --------------------------------------------------------------------------------------------
 @cli.command()
 @click.option("--left", "left_path", type=click.Path(path_type=Path), required=True, help="Left file (e.g. own shipments).")
@@ -148,14 +152,15 @@ def templates() -> None:
 def match(ctx: click.Context, left_path: Path, right_path: Path, third_path: Path | None, recipe: str, out_dir: Path,
           rate_card: str | None) -> None:
     """Match two (or three) files with a recipe; exit 1 on differences."""
-    from .match import match_files
+    from recon_helpers.engine.cascade import match_files
 
     prepare_left = None
     if rate_card:
-        from . import courier, rates
+        from recon_helpers.scenarios.courier_bill.check import priced_shipments
+        from recon_helpers.scenarios.courier_bill.rate_card import load_rate_card
 
-        card = rates.load_rate_card(rate_card)
-        prepare_left = lambda shipments: courier.priced_shipments(shipments, card)  # noqa: E731
+        card = load_rate_card(rate_card)
+        prepare_left = lambda shipments: priced_shipments(shipments, card)  # noqa: E731
     result = match_files(left_path, right_path, recipe, third_path=third_path, out_dir=out_dir,
                          prepare_left=prepare_left)
     summary = result.summary
@@ -172,7 +177,7 @@ def match(ctx: click.Context, left_path: Path, right_path: Path, third_path: Pat
 @cli.command()
 def recipes() -> None:
     """List the built-in match recipes with the inputs they expect."""
-    from .recipes import list_recipes
+    from recon_helpers.engine.recipe import list_recipes
 
     for rec in list_recipes():
         sides = [f"left={_side(rec.left)}", f"right={_side(rec.right)}"]

@@ -5,7 +5,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from .errors import PeriodError
+from recon_helpers.errors import PeriodError
 
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 

@@ -4,8 +4,6 @@ Tests call ``main([...])`` (what the console script runs) and assert the exit co
 """
 from __future__ import annotations
 
-import pytest
-
 from recon_helpers import cli
 from recon_helpers.cli import main
 
@@ -87,7 +85,7 @@ def test_an_unexpected_error_is_one_line_with_a_hint_and_exit_3(tmp_path, monkey
     def explode(**_):
         raise RuntimeError("something broke inside")
 
-    monkeypatch.setattr("recon_helpers.report.run_reports", explode)
+    monkeypatch.setattr("recon_helpers.report.batch.run_reports", explode)
     (tmp_path / "data").mkdir()
     assert main(["report", "--period", "2026-10", "--data", str(tmp_path / "data")]) == 3
     lines = error_lines(capsys.readouterr().err)
@@ -119,22 +117,23 @@ def test_demo_writes_the_month_and_lists_its_truth(tmp_path, capsys):
     assert "truth/courier_bill.csv" in printed and str(out) in printed
 
 
-def test_the_package_is_cheap_to_import_and_exports_load_and_match():
-    """`import recon_helpers` pulls in no pandas/DuckDB; `recon_helpers.load` stays the function even
-    after `recon_helpers.load` the submodule was imported first (as other modules do)."""
+def test_the_package_is_cheap_to_import_and_exports_what_a_notebook_needs():
+    """`import recon_helpers` pulls in no pandas/DuckDB/pyarrow; the verbs, Period, the error root and the
+    scenarios come on first use; no module shares a name with a verb."""
     import subprocess
     import sys
 
     code = (
-        "import sys, recon_helpers\n"
-        "heavy = [m for m in ('pandas', 'duckdb', 'pyarrow', 'recon_helpers.load') if m in sys.modules]\n"
+        "import importlib.util, sys, recon_helpers\n"
+        "heavy = [m for m in ('pandas', 'duckdb', 'pyarrow') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
-        "from recon_helpers.load import LoadResult\n"
-        "import recon_helpers.match\n"
+        "assert importlib.util.find_spec('recon_helpers.load') is None and importlib.util.find_spec('recon_helpers.match') is None\n"
         "assert callable(recon_helpers.load) and recon_helpers.load.__name__ == 'load', recon_helpers.load\n"
         "assert callable(recon_helpers.match) and recon_helpers.match.__name__ == 'match', recon_helpers.match\n"
-        "from recon_helpers import load, match\n"
+        "from recon_helpers import Period, ReconError, load, match, scenarios\n"
         "assert load is recon_helpers.load and match is recon_helpers.match\n"
+        "assert str(Period.parse('2026-10')) == '2026-10' and issubclass(ReconError, Exception)\n"
+        "assert callable(scenarios.courier_bill.check)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

@@ -55,7 +55,7 @@ def test_templates_lists_every_built_in_with_its_kind(capsys):
 def test_recipes_lists_the_pairings_with_expected_inputs(capsys):
     assert main(["recipes"]) == 0
     out = capsys.readouterr().out
-    for name in ("courier_bill", "collections_taobao_alipay", "wechat_orders", "settlement_bank", "invoices_payments"):
+    for name in ("courier_bill", "collections_taobao_alipay", "collections_wechat_orders", "collections_settlement_bank", "customer_statement"):
         assert name in out
     courier = next(line for line in out.splitlines() if line.startswith("courier_bill"))
     assert "left=shipment" in courier and "right=courier_bill_line" in courier
@@ -64,7 +64,7 @@ def test_recipes_lists_the_pairings_with_expected_inputs(capsys):
 def test_match_on_demo_files_exits_1_and_writes_the_truths_differences(demo_dir, tmp_path, capsys):
     out = tmp_path / "ledger"
     code = main(["match", "--left", str(demo_dir / "erp" / "erp_documents.csv"),
-                 "--right", str(demo_dir / "finance" / "gl_export.xlsx"), "--recipe", "erp_ledger", "--out", str(out)])
+                 "--right", str(demo_dir / "finance" / "gl_export.xlsx"), "--recipe", "ledger", "--out", str(out)])
     assert code == 1, "differences found -> exit 1"
     assert "auto-match rate" in capsys.readouterr().out
     for name in ("links.csv", "exceptions.csv", "summary.json"):
@@ -74,7 +74,7 @@ def test_match_on_demo_files_exits_1_and_writes_the_truths_differences(demo_dir,
     missing = {t["key"] for t in truth if t["category"] == "missing_on_right"}
     assert missing and missing <= set(exceptions.loc[exceptions["category"] == "missing_on_right", "key"])
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    assert summary["recipe"] == "erp_ledger"
+    assert summary["recipe"] == "ledger"
 
 
 def test_match_with_a_recipe_that_does_not_exist_says_which_exist(tmp_path, capsys):
@@ -86,10 +86,10 @@ def test_match_with_a_recipe_that_does_not_exist_says_which_exist(tmp_path, caps
 
 
 def test_match_runs_the_recipes_own_prepare_steps(demo_dir, tmp_path):
-    """payouts_bank sums JD settlement lines per 结算单号 before matching bank credits: from the CLI too."""
+    """collections_payouts_bank sums JD settlement lines per 结算单号 before matching bank credits: from the CLI too."""
     out = tmp_path / "jd"
     code = main(["match", "--left", str(demo_dir / "platform" / "jd_settlement.csv"),
-                 "--right", str(demo_dir / "bank" / "bank_statement.csv"), "--recipe", "payouts_bank", "--out", str(out)])
+                 "--right", str(demo_dir / "bank" / "bank_statement.csv"), "--recipe", "collections_payouts_bank", "--out", str(out)])
     assert code == 1
     exceptions = pd.read_csv(out / "exceptions.csv", dtype=str)
     truth = [t for t in _read_truth(demo_dir, "collections") if t["key2"] == "jd"]

@@ -1,7 +1,7 @@
 """The demo month: deterministic, shaped like the real exports, and its truth agrees with its files.
 
 The truth checks re-derive every injected discrepancy from the FILES alone (csv / openpyxl / zipfile,
-plus ``rates.quote`` for fees), never from the generator's internal state.
+plus ``pricing.quote`` for fees), never from the generator's internal state.
 """
 from __future__ import annotations
 
@@ -17,9 +17,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from recon_helpers import rates
+from recon_helpers import catalog
 from recon_helpers.demo import generate
 from recon_helpers.errors import PeriodError, UsageError
+from recon_helpers.scenarios.courier_bill import pricing, rate_card
 
 ORDERS = 300
 CARRIER_NAMES = {"sf": "顺丰速运", "zto": "中通快递", "yto": "圆通速递", "jdl": "京东物流"}
@@ -130,7 +131,7 @@ def test_summary_lists_every_contract_file_and_counts_truth(generated):
         "finance/cashier_journal.xlsx", "erp/erp_documents.csv", "finance/gl_export.xlsx",
         *(f"rate_cards/{c}.yaml" for c in CARRIER_NAMES),
         *(f"truth/{s}.csv" for s in ("courier_bill", "returns", "outbound", "collections", "customer_statement",
-                                     "sales_cashier", "ledger")),
+                                     "cashier", "ledger")),
     }
     assert set(summary.files) == expected
     assert summary.period == "2026-10" and summary.seed == 7
@@ -143,7 +144,7 @@ def test_summary_lists_every_contract_file_and_counts_truth(generated):
 
 def test_rate_cards_are_byte_copies_of_the_templates(demo):
     for code in CARRIER_NAMES:
-        assert (demo / "rate_cards" / f"{code}.yaml").read_bytes() == (rates.RATE_CARD_DIR / f"{code}.yaml").read_bytes()
+        assert (demo / "rate_cards" / f"{code}.yaml").read_bytes() == (catalog.folder("rate_cards") / f"{code}.yaml").read_bytes()
 
 
 def test_bad_period_raises_period_error(tmp_path):
@@ -286,7 +287,7 @@ def test_xlsx_files_carry_fixed_dates(demo):
 
 @pytest.mark.parametrize("code", list(CARRIER_NAMES))
 def test_courier_bill_truth_is_what_the_files_show(demo, code):
-    card = rates.load_rate_card(demo / "rate_cards" / f"{code}.yaml")
+    card = rate_card.load_rate_card(demo / "rate_cards" / f"{code}.yaml")
     ships = {r["运单号"]: r for r in csv_rows(demo / "erp" / "shipments.csv", "utf-8-sig", header_first="运单号")
              if r["快递公司"] == CARRIER_NAMES[code]}
     if code == "yto":
@@ -303,7 +304,7 @@ def test_courier_bill_truth_is_what_the_files_show(demo, code):
 
     def quote(w: str):
         s = ships[w]
-        return rates.quote(card, weight=Decimal(s["重量(kg)"]), length_cm=Decimal(s["长(cm)"]),
+        return pricing.quote(card, weight=Decimal(s["重量(kg)"]), length_cm=Decimal(s["长(cm)"]),
                            width_cm=Decimal(s["宽(cm)"]), height_cm=Decimal(s["高(cm)"]), destination=s["收件省份"])
 
     counts = Counter(w for w, _, _ in bill)
@@ -475,7 +476,7 @@ def test_sales_cashier_truth_is_what_the_files_show(demo):
     found = {("missing_on_right", k, d(-v)) for k, v in receipts.items() if k not in journal}
     found |= {("missing_on_left", k, d(v)) for k, v in journal.items() if k not in receipts}
     found |= {("amount_mismatch", k, d(journal[k] - v)) for k, v in receipts.items() if k in journal and journal[k] != v}
-    assert found == {(c, k, a) for c, k, _, a in truth_set(demo, "sales_cashier")}
+    assert found == {(c, k, a) for c, k, _, a in truth_set(demo, "cashier")}
 
 
 def test_ledger_truth_is_what_the_files_show(demo):

@@ -20,8 +20,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import UsageError
-from ..periods import Period
+from recon_helpers.errors import UsageError
+from recon_helpers.periods import Period
 
 __all__ = ["DemoSummary", "generate"]
 
@@ -73,9 +73,9 @@ def generate(out_dir: str | Path, *, period: str = "2026-10", seed: int = 7, ord
     out = Path(out_dir)
     _check_writable(out)
 
-    from . import b2b, logistics, money_flows, office, returns, shop
-    from .model import Month, build_orders
-    from .truth import Truth
+    from recon_helpers.demo import b2b, logistics, money_flows, office, returns, shop
+    from recon_helpers.demo.model import Month, build_orders
+    from recon_helpers.demo.truth import Truth
 
     month = Month(period=month_period, seed=int(seed), orders=int(orders), out_dir=out)
     truth = Truth()
@@ -89,7 +89,7 @@ def generate(out_dir: str | Path, *, period: str = "2026-10", seed: int = 7, ord
         logistics.write_outbound(month, the_shop, truth)
         logistics.write_courier_bills(month, the_shop, truth)
         customer_credits = b2b.write_b2b(month, truth)
-        office.write_sales_cashier(month, truth)
+        office.write_cashier(month, truth)
         office.write_ledger(month, truth)
         money_flows.write_money(month, the_shop, refunds, customer_credits, truth)
         truth.write(month)

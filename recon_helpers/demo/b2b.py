@@ -17,10 +17,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import vocab
-from .model import DAY, HOUR, Month, increasing_ids, person_names
-from .truth import Truth, fen_str
-from .writers import fen_text, int_text, time_text, write_csv, write_xlsx
+from recon_helpers.demo import vocab
+from recon_helpers.demo.model import DAY, HOUR, Month, increasing_ids, person_names
+from recon_helpers.demo.truth import Truth, fen_str
+from recon_helpers.demo.writers import fen_text, int_text, time_text, write_csv, write_xlsx
 
 CUSTOMERS_HEADER = "客户编码,客户名称,信用额度,账期(天),业务员".split(",")
 INVOICES_HEADER = "发票号码,开票日期,客户编码,客户名称,价税合计,税额,到期日,业务员,订单号".split(",")

@@ -10,7 +10,7 @@ Scenarios written here:
 * **courier_bill** (``erp/shipments.csv`` of one carrier vs that carrier's bill): ``missing_on_right``,
   ``missing_on_left``, ``duplicate_on_right``, ``rate_card_violation`` (a wrong zone's price),
   ``weight_mismatch`` (billed for a heavier parcel). Key = waybill, key2 = carrier code. Every other
-  bill line costs exactly what :func:`recon_helpers.rates.price` says for the parcel we shipped.
+  bill line costs exactly what :func:`recon_helpers.scenarios.courier_bill.pricing.price` says for the parcel we shipped.
 """
 from __future__ import annotations
 
@@ -20,12 +20,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .. import rates
-from ..canonical import MEASURE_TYPE
-from . import vocab
-from .model import HOUR, Month, Shop
-from .truth import Truth, fen_str
-from .writers import csv_line, fen_text, grams_text, int_text, money_cell, time_text, write_csv, write_xlsx
+from recon_helpers import catalog
+from recon_helpers.canonical import MEASURE_TYPE
+from recon_helpers.demo import vocab
+from recon_helpers.demo.model import HOUR, Month, Shop
+from recon_helpers.demo.truth import Truth, fen_str
+from recon_helpers.demo.writers import csv_line, fen_text, grams_text, int_text, money_cell, time_text, write_csv, write_xlsx
+from recon_helpers.scenarios.courier_bill import pricing, rate_card
 
 SHIPMENTS_HEADER = "运单号,快递公司,订单号,平台,发货时间,收件省份,重量(kg),长(cm),宽(cm),高(cm),件数,仓库".split(",")
 OUTBOUND_HEADER = "出库单号,订单号,平台,SKU,商品名称,出库数量,出库时间,仓库,运单号,快递公司,状态".split(",")
@@ -160,14 +161,14 @@ def _kg(grams: int) -> Decimal:
     return Decimal(int(grams)).scaleb(-3)
 
 
-def _price_parcels(card: rates.RateCard, parcels: pd.DataFrame) -> pd.DataFrame:
+def _price_parcels(card: rate_card.RateCard, parcels: pd.DataFrame) -> pd.DataFrame:
     """Expected fee of each parcel under ``card``, in integer fen/grams."""
     table = pd.DataFrame({
         "weight": pd.array(pa.array(grams_text(parcels["weight_g"], decimals=3)).cast(MEASURE_TYPE), dtype=pd.ArrowDtype(MEASURE_TYPE)),
         "length_cm": parcels["length_cm"].to_numpy(), "width_cm": parcels["width_cm"].to_numpy(),
         "height_cm": parcels["height_cm"].to_numpy(), "destination": parcels["prov_full"].to_numpy(),
     })
-    priced = rates.price(table, card)
+    priced = pricing.price(table, card)
     problems = priced["pricing_problem"].dropna()
     if len(problems):
         raise RuntimeError(f"demo parcel cannot be priced: {problems.iloc[0]}")
@@ -178,8 +179,8 @@ def _price_parcels(card: rates.RateCard, parcels: pd.DataFrame) -> pd.DataFrame:
     }, index=parcels.index)
 
 
-def _quote_units(card: rates.RateCard, weight_g: int, dims: tuple[int, int, int], province: str) -> dict[str, int]:
-    q = rates.quote(card, weight=_kg(weight_g), length_cm=dims[0], width_cm=dims[1], height_cm=dims[2],
+def _quote_units(card: rate_card.RateCard, weight_g: int, dims: tuple[int, int, int], province: str) -> dict[str, int]:
+    q = pricing.quote(card, weight=_kg(weight_g), length_cm=dims[0], width_cm=dims[1], height_cm=dims[2],
                     destination=province)
 
     def u(d: Decimal | None, scale: int) -> int:
@@ -192,13 +193,13 @@ def _quote_units(card: rates.RateCard, weight_g: int, dims: tuple[int, int, int]
 def write_courier_bills(month: Month, shop: Shop, truth: Truth) -> None:
     """The four carriers' bills, their rate cards, and the courier_bill truth."""
     for code in vocab.CARRIERS:
-        month.path(f"rate_cards/{code}.yaml").write_bytes((rates.RATE_CARD_DIR / f"{code}.yaml").read_bytes())
-        card = rates.load_rate_card(code)
+        month.path(f"rate_cards/{code}.yaml").write_bytes((catalog.folder("rate_cards") / f"{code}.yaml").read_bytes())
+        card = rate_card.load_rate_card(code)
         bill = _bill_lines(month, shop, card, code, truth)
         {"sf": _write_sf, "zto": _write_zto, "yto": _write_yto, "jdl": _write_jdl}[code](month, bill)
 
 
-def _bill_lines(month: Month, shop: Shop, card: rates.RateCard, code: str, truth: Truth) -> pd.DataFrame:
+def _bill_lines(month: Month, shop: Shop, card: rate_card.RateCard, code: str, truth: Truth) -> pd.DataFrame:
     """The carrier's view of our parcels, with the injected problems; sorted as the bill lists them."""
     rng = month.rng(f"bill-{code}")
     p = shop.parcels[shop.parcels["carrier"] == code].copy()
@@ -362,7 +363,7 @@ def _write_yto(month: Month, bill: pd.DataFrame) -> None:
     body = pd.DataFrame({
         "快递单号": bill["waybill"].to_numpy(),
         "发货日期": time_text(month.start, bill["ship_s"], "%Y-%m-%d"),
-        "到达省份": [rates.normalise_province(v) for v in bill["prov_full"]],
+        "到达省份": [rate_card.normalise_province(v) for v in bill["prov_full"]],
         "结算重量": grams_text(bill["charge_g"]),
         "运费": fen_text(freight),
         "附加费": _money(bill, "sur_fen"),

@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..periods import Period
-from . import vocab
+from recon_helpers.demo import vocab
+from recon_helpers.periods import Period
 
 DAY = 86_400
 HOUR = 3_600

@@ -30,11 +30,11 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from . import vocab
-from .model import DAY, HOUR, Month, Shop, increasing_ids, person_names
-from .returns import Refunds
-from .truth import Truth, fen_str
-from .writers import csv_line, fen_text, join_rows, time_text, write_csv, write_zip
+from recon_helpers.demo import vocab
+from recon_helpers.demo.model import DAY, HOUR, Month, Shop, increasing_ids, person_names
+from recon_helpers.demo.returns import Refunds
+from recon_helpers.demo.truth import Truth, fen_str
+from recon_helpers.demo.writers import csv_line, fen_text, join_rows, time_text, write_csv, write_zip
 
 PLATFORM_BANK = {
     "alipay": ("支付宝提现", "支付宝（中国）网络技术有限公司", "215500690"),

@@ -1,6 +1,6 @@
 """Back office: salesperson receipts vs the cashier journal, ERP documents vs the general ledger.
 
-* **sales_cashier** - salespeople log what they collect (``sales/salesperson_receipts.xlsx``, one
+* **cashier** - salespeople log what they collect (``sales/salesperson_receipts.xlsx``, one
   收据号 each); the cashier books it in 出纳日记账 (``finance/cashier_journal.xlsx``, with 收据号,
   plus expense rows without one). Injected (key = 收据号): ``missing_on_right`` (never booked),
   ``missing_on_left`` (booked, no salesperson receipt), ``amount_mismatch`` (booked amount differs;
@@ -16,10 +16,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import vocab
-from .model import DAY, Month, increasing_ids, person_names
-from .truth import Truth, fen_str
-from .writers import fen_text, money_cell, time_text, write_csv, write_xlsx
+from recon_helpers.demo import vocab
+from recon_helpers.demo.model import DAY, Month, increasing_ids, person_names
+from recon_helpers.demo.truth import Truth, fen_str
+from recon_helpers.demo.writers import fen_text, money_cell, time_text, write_csv, write_xlsx
 
 RECEIPTS_HEADER = "收款日期,业务员,客户名称,收款金额,收款方式,收据号,备注".split(",")
 JOURNAL_HEADER = "日期,凭证号,摘要,收入,支出,余额,对方单位,经手人,收据号".split(",")
@@ -31,11 +31,11 @@ EXPENSES = (("报销差旅费", 30_000, 300_000), ("购买办公用品", 5_000, 
 
 
 # ---------------------------------------------------------------------------------------------
-# sales_cashier
+# cashier
 # ---------------------------------------------------------------------------------------------
 
 
-def write_sales_cashier(month: Month, truth: Truth) -> None:
+def write_cashier(month: Month, truth: Truth) -> None:
     rng = month.rng("sales-cashier")
     n = max(40, month.orders // 40)
     day = np.sort(rng.integers(0, month.days - 2, n))
@@ -57,14 +57,14 @@ def write_sales_cashier(month: Month, truth: Truth) -> None:
     journal = []
     for i, r in receipts.iterrows():
         if i in missing:
-            truth.add("sales_cashier", "missing_on_right", r["no"], r["sales"], amount_diff_fen=-int(r["amount"]),
+            truth.add("cashier", "missing_on_right", r["no"], r["sales"], amount_diff_fen=-int(r["amount"]),
                       detail=f"{r['sales']}收款{fen_str(int(r['amount']))}元（{r['method']}）未交出纳入账")
             continue
         amount = int(r["amount"])
         if i in wrong:
             delta = int(rng.choice([-1, 1])) * int(rng.integers(1, 50)) * 1000
             delta = max(delta, 100 - amount)
-            truth.add("sales_cashier", "amount_mismatch", r["no"], r["sales"], amount_diff_fen=delta,
+            truth.add("cashier", "amount_mismatch", r["no"], r["sales"], amount_diff_fen=delta,
                       detail=f"收据{fen_str(amount)}元，日记账记{fen_str(amount + delta)}元")
             amount += delta
         journal.append({"day": min(int(r["day"]) + int(rng.integers(0, 3)), month.days - 1), "memo": f"收{r['customer']}款（{r['method']}）",
@@ -76,7 +76,7 @@ def write_sales_cashier(month: Month, truth: Truth) -> None:
         party = vocab.B2B_CUSTOMERS[int(rng.integers(0, len(vocab.B2B_CUSTOMERS)))]
         journal.append({"day": int(rng.integers(0, month.days)), "memo": f"收{party}款（现金）", "in": amount, "out": 0,
                         "party": party, "who": sales, "no": no})
-        truth.add("sales_cashier", "missing_on_left", no, sales, amount_diff_fen=amount,
+        truth.add("cashier", "missing_on_left", no, sales, amount_diff_fen=amount,
                   detail=f"出纳收款{fen_str(amount)}元，业务员无对应收据")
     for _ in range(max(15, n // 3)):
         memo, lo, hi = EXPENSES[int(rng.integers(0, len(EXPENSES)))]

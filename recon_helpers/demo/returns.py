@@ -19,10 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import vocab
-from .model import DAY, HOUR, Month, Shop, increasing_ids
-from .truth import Truth
-from .writers import fen_text, grams_text, int_text, time_text, write_csv, write_xlsx
+from recon_helpers.demo import vocab
+from recon_helpers.demo.model import DAY, HOUR, Month, Shop, increasing_ids
+from recon_helpers.demo.truth import Truth
+from recon_helpers.demo.writers import fen_text, grams_text, int_text, time_text, write_csv, write_xlsx
 
 REQUESTS_HEADER = "售后单号,订单号,平台,SKU,申请数量,退款金额,申请时间,售后状态,退货运单号,退货快递公司,退货原因".split(",")
 WAYBILLS_HEADER = "运单号,快递公司,寄件时间,签收时间,运单状态,关联单号,重量(kg)".split(",")

@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import vocab
-from .model import Month, Shop, mask_phone
-from .writers import fen_text, int_text, time_text, write_csv, write_xlsx
+from recon_helpers.demo import vocab
+from recon_helpers.demo.model import Month, Shop, mask_phone
+from recon_helpers.demo.writers import fen_text, int_text, time_text, write_csv, write_xlsx
 
 TAOBAO_HEADER = (
     "订单编号,买家会员名,买家支付宝账号,买家应付货款,买家应付邮费,买家支付积分,总金额,返点积分,买家实际支付金额,"

@@ -11,9 +11,9 @@ import csv
 import io
 from dataclasses import dataclass
 
-from .model import Month
+from recon_helpers.demo.model import Month
 
-SCENARIOS = ("courier_bill", "returns", "outbound", "collections", "customer_statement", "sales_cashier", "ledger")
+SCENARIOS = ("courier_bill", "returns", "outbound", "collections", "customer_statement", "cashier", "ledger")
 COLUMNS = ("scenario", "category", "key", "key2", "amount_diff", "qty_diff", "detail")
 
 

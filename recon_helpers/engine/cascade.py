@@ -1,0 +1,436 @@
+"""Match two (or three) loaded tables by a recipe: link what is safe, explain the rest, lose nothing.
+
+``match(left, right, recipe)`` runs the recipe's ordered cascade of rules. Each rule sees only the rows
+no earlier rule decided; the first rule that decides a row wins. The relational work (keys, joins,
+group sums, candidate pairs inside tolerances and windows) runs in DuckDB through
+:mod:`recon_helpers.relational`; only small candidate blocks come to Python, where
+:mod:`recon_helpers.assign` decides them - and refuses to decide when the data allow two answers.
+
+Every input row ends in exactly one place: a link (a group of rows that correspond) or an exception
+(with a category from one taxonomy and up to three ranked candidates). :meth:`MatchResult.check`
+proves it on every result, and raises :class:`~recon_helpers.errors.InvariantError` if not.
+
+Tolerance rule: |left - right| <= abs_tol + rel_tol * |right|. Dates: |right - left| <= days.
+"""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from recon_helpers.engine.fuzzy import rank_text
+from recon_helpers.engine.one_to_one import one_to_one
+from recon_helpers.engine.prepare import prepare_tables
+from recon_helpers.engine.recipe import (
+    AmountDateRule,
+    Compare,
+    DateGroup,
+    ExactKeyRule,
+    FuzzyRule,
+    GroupSumRule,
+    NormalisedKeyRule,
+    Recipe,
+    SubsetSumRule,
+    get_recipe,
+)
+from recon_helpers.engine.result import MatchResult
+from recon_helpers.engine.sql import CompareSpec, SidePrep, literal
+from recon_helpers.engine.store import MatchStore
+from recon_helpers.engine.subset_sum import subset_sum_many
+from recon_helpers.engine.taxonomy import missing_on
+from recon_helpers.errors import MatchInputError
+from recon_helpers.export import write_csv
+
+
+# ---------------------------------------------------------------------------------------------------
+# input checks
+# ---------------------------------------------------------------------------------------------------
+def _as_arrow(table: Any, side: str) -> pa.Table:
+    """Arrow view of an input table; adds source_file (<side>) and source_row (1..n) when absent."""
+    if isinstance(table, pa.Table):
+        data = table
+    elif isinstance(table, pd.DataFrame):
+        data = pa.Table.from_pandas(table, preserve_index=False)
+    else:
+        raise MatchInputError(f"the {side} table must be a pandas DataFrame or a pyarrow Table, "
+                              f"got {type(table).__name__}; load files with recon_helpers.load(path)")
+    n = data.num_rows
+    if "source_file" not in data.column_names:
+        data = data.append_column("source_file", pa.array([f"<{side}>"] * n, pa.string()))
+    if "source_row" not in data.column_names:
+        data = data.append_column("source_row", pa.array(range(1, n + 1), pa.int64()))
+    return data
+
+
+def input_columns(recipe: "str | Path | Recipe", side: str, *, available: Iterable[str] | None = None) -> list[str]:
+    """The columns of one side's table that a match by ``recipe`` reads (key parts, amount, date,
+    compared, grouping and text fields, filter fields, optional rules' fields), plus source_file and
+    source_row. Why: at a million rows, reading only these from a wide file saves most of the load
+    time, e.g. ``pd.read_parquet(path, columns=input_columns(recipe, "left", available=schema.names))``.
+    ``available``: keep only these (optional fields a file does not carry are then left out)."""
+    recipe = get_recipe(recipe)
+    scope = getattr(recipe.filters, side, None) if side in ("left", "right", "third") else None
+    optional = [c for r in recipe.rules if r.optional for c in recipe.rule_columns(r, side)]
+    words = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", scope) if scope else []
+    wanted = ["source_file", "source_row"] + list(recipe.required_columns(side)) + recipe.key_fields(side) \
+        + optional + words
+    if available is not None:
+        have = set(available)
+        wanted = [c for c in wanted if c in have]
+    return list(dict.fromkeys(wanted))
+
+
+def _validate_columns(recipe: Recipe, tables: dict[str, pa.Table]) -> None:
+    """List every missing or wrongly typed column of every side in one MatchInputError."""
+    problems = []
+    for side, table in tables.items():
+        have = set(table.column_names)
+        need = recipe.required_columns(side)
+        missing = [c for c in need if c not in have]
+        if missing:
+            users = sorted({u for c in missing for u in need[c]})
+            problems.append(f"{side} table ({recipe.side_label(side)}) lacks columns {', '.join(missing)} "
+                            f"needed by {', '.join(users)}")
+        for col in [recipe.amount_field(side)] + [getattr(c, side) for c in recipe.compare
+                                                  if side in c.sides and c.kind == "money"]:
+            if col and col in have and pa.types.is_floating(table.schema.field(col).type):
+                problems.append(f"{side} table column {col} holds floats; money must be exact: "
+                                "load it with recon_helpers.load or build it with canonical.money()")
+    if problems:
+        raise MatchInputError(f"recipe {recipe.name!r} does not fit the tables: " + "; ".join(problems)
+                              + ". Use tables with these canonical columns or a recipe made for them")
+
+
+def _resolve_compare(c: Compare, recipe: Recipe, tables: dict[str, pa.Table]) -> CompareSpec:
+    a_side, b_side = c.sides
+    a_col, b_col = getattr(c, a_side), getattr(c, b_side)
+    a_type, b_type = tables[a_side].schema.field(a_col).type, tables[b_side].schema.field(b_col).type
+    kind = c.kind
+    if kind == "exact":
+        numeric = all(pa.types.is_integer(t) or pa.types.is_decimal(t) for t in (a_type, b_type))
+        if all(pa.types.is_decimal(t) for t in (a_type, b_type)):
+            kind = "money"
+        else:
+            kind = "number" if numeric else "text"
+    signs = {"left": recipe.sign.left, "right": recipe.sign.right, "third": recipe.sign.third}
+    return CompareSpec(
+        name=c.name, kind=kind, a_side=a_side, b_side=b_side, a_col=a_col, b_col=b_col,
+        category=c.effective_category, a_label=recipe.side_label(a_side), b_label=recipe.side_label(b_side),
+        abs_tol=c.abs_tol or Decimal("0"), rel_tol=c.rel_tol or Decimal("0"), days=c.days or 0,
+        mapping=dict(c.mapping or {}), a_sign=signs[a_side], b_sign=signs[b_side])
+
+
+# ---------------------------------------------------------------------------------------------------
+# the cascade
+# ---------------------------------------------------------------------------------------------------
+def _as_pandas(table: Any) -> Any:
+    """Arrow tables become pandas (exact decimals kept) for the recipe's pandas prepare steps."""
+    return table.to_pandas(types_mapper=pd.ArrowDtype) if isinstance(table, pa.Table) else table
+
+
+def match(left: Any, right: Any, recipe: "str | Path | Recipe", *, third: Any = None,
+          threads: int | None = None) -> MatchResult:
+    """Match ``left`` against ``right`` (and ``third``) by ``recipe``; every row ends linked or excepted.
+
+    Parameters
+    ----------
+    left, right, third : pandas DataFrames (as ``recon_helpers.load`` returns them) or Arrow tables with
+        the canonical columns the recipe names, plus ``source_file`` and ``source_row`` (added as
+        ``<left>`` / 1..n when absent).
+    recipe : a built-in recipe name, a path to a recipe YAML file, or a Recipe. Its ``prepare:``
+        steps (see :func:`recon_helpers.recipes.prepare`) run first.
+    threads : DuckDB threads (default: all cores).
+
+    Returns
+    -------
+    MatchResult, already checked: every input row appears exactly once across links and exceptions.
+
+    Raises
+    ------
+    RecipeError
+        The recipe is unknown or broken.
+    MatchInputError
+        A table lacks columns the recipe needs (all of them listed), money is float, or the third
+        table is missing/unexpected.
+    InvariantError
+        The result broke the every-row-exactly-once rule (a bug).
+    """
+    recipe = get_recipe(recipe)
+    if (third is None) != (recipe.third is None):
+        raise MatchInputError(
+            f"recipe {recipe.name!r} " + ("matches three tables: pass third=<the "
+                                          f"{recipe.third.label} table>" if recipe.third else
+                                          "matches two tables: do not pass third=") )
+    if recipe.prepare:  # the recipe's own data-only steps (sums, derived keys); harmless if already applied
+        left, right, third = prepare_tables(recipe, _as_pandas(left), _as_pandas(right),
+                                            None if third is None else _as_pandas(third))
+    tables = {"left": _as_arrow(left, "left"), "right": _as_arrow(right, "right")}
+    if third is not None:
+        tables["third"] = _as_arrow(third, "third")
+    _validate_columns(recipe, tables)
+
+    ws = MatchStore(threads=threads)
+    try:
+        return _run(recipe, tables, ws)
+    except BaseException:
+        ws.close()
+        raise
+
+
+def _run(recipe: Recipe, tables: dict[str, pa.Table], ws: MatchStore) -> MatchResult:
+    sides = list(tables)
+    signs = {"left": recipe.sign.left, "right": recipe.sign.right, "third": recipe.sign.third}
+    for side, table in tables.items():
+        scope = getattr(recipe.filters, side)
+        keys = tuple(recipe.key_fields(side))
+        columns = input_columns(recipe, side, available=table.column_names)
+        amount = recipe.amount_field(side) if side != "third" or (
+            recipe.amount is not None and not isinstance(recipe.amount, str) and recipe.amount.third) else None
+        ws.prepare_rows(table, SidePrep(
+            side=side, columns=tuple(dict.fromkeys(columns)),
+            key=keys if keys and all(k in table.column_names for k in keys) else None,
+            amount=amount if amount in table.column_names else None,
+            date=recipe.date_field(side) if (recipe.date_field(side) in table.column_names) else None,
+            sign=signs[side], scope=scope))
+    resolved = [_resolve_compare(c, recipe, tables) for c in recipe.compare]
+    two_way = [c for c in resolved if {c.a_side, c.b_side} == {"left", "right"}]
+    three_way = [c for c in resolved if "third" in (c.a_side, c.b_side)]
+    ws.create_state(two_way)
+    for side in sides:
+        scope = getattr(recipe.filters, side)
+        if scope:
+            ws.out_of_scope(side, scope)
+
+    for rule in recipe.rules:
+        if rule.optional and any(c not in tables[s].column_names
+                                 for s in ("left", "right") for c in recipe.rule_columns(rule, s)):
+            continue  # an optional rule whose columns these tables do not carry
+        _RULES[type(rule)](ws, recipe, rule, two_way)
+
+    _sweep(ws, recipe)
+    if recipe.third is not None:
+        partner = recipe.third.joins
+        ws.third_way(partner=partner, partner_col=recipe.third.partner_field,
+                     steps=recipe.steps_for_field(recipe.third.third_field), required=recipe.third.required,
+                     compares=three_way, third_label=recipe.side_label("third"),
+                     partner_label=recipe.side_label(partner))
+    diff_names = [name for name, _ in ws.diff_columns]
+    ws.finish(sides, recipe.category_names)
+    result = MatchResult(recipe, ws, sides, diff_names)
+    result.check()
+    return result
+
+
+def _same(rule: Any) -> list[tuple[str, str]]:
+    return [(s.left, s.right) for s in rule.same_pairs()]
+
+
+def _exact_key(ws: MatchStore, recipe: Recipe, rule: ExactKeyRule, compares: list[CompareSpec]) -> None:
+    ws.key_rule(rule.name, compares, left_steps=None, right_steps=None, score=1.0)
+
+
+def _normalised_key(ws: MatchStore, recipe: Recipe, rule: NormalisedKeyRule, compares: list[CompareSpec]) -> None:
+    """Each part of a (composite) key normalised by its own steps (``normalise:`` per field)."""
+    parts = range(max(1, len(recipe.key_fields("left"))))
+    ws.key_rule(rule.name, compares, left_steps=[recipe.key_steps("left", i) for i in parts],
+                right_steps=[recipe.key_steps("right", i) for i in parts], score=1.0)
+
+
+def _amount_date(ws: MatchStore, recipe: Recipe, rule: AmountDateRule, compares: list[CompareSpec]) -> None:
+    cand = ws.amount_date_candidates(days=rule.days, abs_tol=rule.abs_tol, rel_tol=rule.rel_tol, same=_same(rule))
+    if cand.empty:
+        return
+    decided = one_to_one(cand)
+    ws.record_assigned_pairs(_pairs_frame(decided.pairs), rule.name, compares)
+    ws.record_ambiguous(_ambiguous_frame(decided.ambiguous), rule=rule.name,
+                        detail=f"rule {rule.name}: several equally good counterparts with the same amount "
+                               f"within {rule.days} days; not linked - choose one")
+
+
+def _group_sum(ws: MatchStore, recipe: Recipe, rule: GroupSumRule, compares: list[CompareSpec]) -> None:
+    many = rule.many_side
+    groups = [(g.date, True) if isinstance(g, DateGroup) else (g, False) for g in rule.groups]
+    cand = ws.group_candidates(many=many, groups=groups, days=rule.days, abs_tol=rule.abs_tol,
+                               rel_tol=rule.rel_tol, same=_same(rule))
+    if cand.empty:
+        return
+    # one_to_one pairs "left" with "right": the group plays the role of its side
+    edges = pd.DataFrame({"left_rid": cand["gid"] if many == "left" else cand["orid"],
+                          "right_rid": cand["orid"] if many == "left" else cand["gid"], "cost": cand["cost"]})
+    decided = one_to_one(edges)
+    pairs = _pairs_frame(decided.pairs)
+    links = pd.DataFrame({"gid": pairs["left_rid"] if many == "left" else pairs["right_rid"],
+                          "orid": pairs["right_rid"] if many == "left" else pairs["left_rid"],
+                          "score": pairs["score"]})
+    ws.record_group_links(links, many=many, rule=rule.name)
+    if decided.ambiguous:
+        one = "right" if many == "left" else "left"
+        gids = {rid for (side, rid) in decided.ambiguous if side == many}
+        gids |= {c[1] for (side, _), cs in decided.ambiguous.items() if side == one for c in cs}
+        members = ws.group_members(gids)
+        first = members.groupby("gid")["_rid"].min().to_dict()
+        rows = []
+        for (side, rid), cands in decided.ambiguous.items():
+            if side == many:
+                for member in members.loc[members["gid"] == rid, "_rid"]:
+                    rows += [(many, int(member), one, int(c[1]), 1 / (1 + c[2]), i) for i, c in enumerate(cands)]
+            else:
+                rows += [(one, int(rid), many, int(first[c[1]]), 1 / (1 + c[2]), i)
+                         for i, c in enumerate(cands) if c[1] in first]
+                if not cands:
+                    rows.append((one, int(rid), many, None, None, 0))
+        ws.record_ambiguous(_rows_frame(rows), rule=rule.name,
+                            detail=f"rule {rule.name}: the group sum fits more than one counterpart; not linked")
+
+
+def _subset_sum(ws: MatchStore, recipe: Recipe, rule: SubsetSumRule, compares: list[CompareSpec]) -> None:
+    many = rule.many
+    one = "right" if many == "left" else "left"
+    cand = ws.subset_candidates(many=many, days=rule.days, same=_same(rule), max_candidates=rule.max_candidates)
+    if cand.empty:
+        return
+    found: dict[int, tuple[int, ...]] = {}
+    unsure: dict[int, list[int]] = {}
+    orids, targets, starts = _block_bounds(cand)  # ordered by orid, then mrid
+    results = subset_sum_many(targets, starts, cand["mrid"].to_numpy(dtype="int64"),
+                                     cand["fen"].to_numpy(dtype="int64"), max_items=rule.max_items)
+    for orid, res in zip(orids.tolist(), results):
+        if res.status == "unique":
+            found[orid] = tuple(int(m) for m in res.members)
+        elif res.status == "ambiguous":
+            unsure[orid] = sorted({int(m) for alt in res.alternatives for m in alt})
+    use: dict[int, int] = {}
+    for members in found.values():
+        for m in members:
+            use[m] = use.get(m, 0) + 1
+    for orid, members in list(found.items()):
+        if any(use[m] > 1 for m in members):  # two rows claim the same member: refuse to choose
+            unsure[orid] = list(members)
+            del found[orid]
+    links = pd.DataFrame([(o, m) for o, ms in sorted(found.items()) for m in ms], columns=["orid", "mrid"])
+    ws.record_subset_links(links, many=many, rule=rule.name)
+    rows = [(one, o, many, m, 1.0, i) for o, ms in sorted(unsure.items()) for i, m in enumerate(ms[:3])]
+    ws.record_ambiguous(_rows_frame(rows), rule=rule.name,
+                        detail=f"rule {rule.name}: more than one set of {recipe.side_label(many)} rows adds up "
+                               "to this amount; not linked")
+
+
+def _block_bounds(cand: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(orid, target_fen, starts) of the one-side rows of a frame sorted by orid: row ``i``'s
+    candidates are ``cand[starts[i]:starts[i + 1]]``."""
+    orid = cand["orid"].to_numpy(dtype="int64")
+    target = cand["target_fen"].to_numpy(dtype="int64")
+    first = np.concatenate([[0], np.flatnonzero(orid[1:] != orid[:-1]) + 1]).astype(np.int64)
+    return orid[first], target[first], np.append(first, len(orid))
+
+
+def _fuzzy(ws: MatchStore, recipe: Recipe, rule: FuzzyRule, compares: list[CompareSpec]) -> None:
+    cand = ws.fuzzy_candidates(left_col=rule.left, right_col=rule.right, days=rule.days, abs_tol=rule.abs_tol,
+                               rel_tol=rule.rel_tol, same=_same(rule))
+    if cand.empty:
+        return
+    accepted, suggested = [], []
+    for lrid, block in cand.groupby("left_rid", sort=True):
+        query = str(block["ltext"].iloc[0])
+        choices = [(int(r), str(t)) for r, t in zip(block["right_rid"], block["rtext"])]
+        for rrid, score in rank_text(query, choices, limit=len(choices)):
+            if score >= rule.accept:
+                accepted.append((int(lrid), rrid, (100.0 - score) / 100.0))
+            elif score >= rule.suggest:
+                suggested += [("left", int(lrid), "right", rrid, score), ("right", rrid, "left", int(lrid), score)]
+    ws.record_suggestions(pd.DataFrame(suggested, columns=["side", "rid", "cside", "crid", "score"]))
+    if not accepted:
+        return
+    decided = one_to_one(pd.DataFrame(accepted, columns=["left_rid", "right_rid", "cost"]))
+    pairs = _pairs_frame(decided.pairs)
+    pairs["score"] = 1.0 - pairs["cost"]  # the text score / 100
+    ws.record_assigned_pairs(pairs, rule.name, compares)
+    ws.record_ambiguous(_ambiguous_frame(decided.ambiguous), rule=rule.name,
+                        detail=f"rule {rule.name}: several counterparts with the same amount and equally "
+                               "similar names; not linked")
+
+
+_RULES = {ExactKeyRule: _exact_key, NormalisedKeyRule: _normalised_key, AmountDateRule: _amount_date,
+          GroupSumRule: _group_sum, SubsetSumRule: _subset_sum, FuzzyRule: _fuzzy}
+
+
+def _pairs_frame(pairs: list[tuple[int, int, float]]) -> pd.DataFrame:
+    """Accepted pairs with score = 1 / (1 + cost): 1.0 for a perfect fit."""
+    frame = pd.DataFrame(pairs, columns=["left_rid", "right_rid", "cost"])
+    frame["left_rid"] = frame["left_rid"].astype("int64")
+    frame["right_rid"] = frame["right_rid"].astype("int64")
+    frame["score"] = 1.0 / (1.0 + frame["cost"].astype("float64"))
+    return frame
+
+
+def _rows_frame(rows: list[tuple]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["side", "rid", "cside", "crid", "score", "rank"])
+    frame["rid"] = frame["rid"].astype("int64")
+    frame["crid"] = frame["crid"].astype("Int64")
+    frame["score"] = frame["score"].astype("float64")
+    frame["rank"] = frame["rank"].astype("int64")
+    return frame
+
+
+def _ambiguous_frame(ambiguous: dict[tuple[str, int], list[tuple[str, int, float]]]) -> pd.DataFrame:
+    rows = []
+    for (side, rid), cands in ambiguous.items():
+        if not cands:
+            rows.append((side, int(rid), None, None, None, 0))
+        rows += [(side, int(rid), cside, int(crid), 1.0 / (1.0 + cost), i) for i, (cside, crid, cost) in enumerate(cands)]
+    return _rows_frame(rows)
+
+
+def _sweep(ws: MatchStore, recipe: Recipe) -> None:
+    """Rows no rule decided: missing_on_right (left rows) and missing_on_left (right rows)."""
+    keyless = [r for r in recipe.rules if not isinstance(r, (ExactKeyRule, NormalisedKeyRule))]
+    day_windows = [r.days for r in keyless if getattr(r, "days", None) is not None]
+    if keyless and recipe.amount is not None:
+        ws.leftover_amount_candidates(days=max(day_windows) if day_windows else None)
+    for side, other in (("left", "right"), ("right", "left")):
+        label = recipe.side_label(other)
+        detail = (f"{literal('no ' + label + ' row found')} || "
+                  f"CASE WHEN x._key IS NULL OR trim(x._key) = '' THEN '' ELSE ' for key ' || x._key END")
+        ws.record_leftovers(side, missing_on(other), detail)
+
+
+# ---------------------------------------------------------------------------------------------------
+# files
+# ---------------------------------------------------------------------------------------------------
+def match_files(left_path: str | Path, right_path: str | Path, recipe: "str | Path | Recipe", *,
+                third_path: str | Path | None = None, out_dir: str | Path,
+                prepare_left: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> MatchResult:
+    """Load each file (template auto-detected), match them by ``recipe`` and write the result to ``out_dir``.
+
+    Rows a loader rejected never reach the matcher; they are written to ``out_dir/rejects.csv`` (with
+    the side) and counted in summary.json under ``inputs``, so nothing disappears silently.
+    ``prepare_left`` turns the loaded left table into what the recipe expects (e.g. shipments priced
+    with a courier rate card for ``courier_bill``).
+    """
+    from recon_helpers.sources.loading import load
+
+    paths = {"left": left_path, "right": right_path}
+    if third_path is not None:
+        paths["third"] = third_path
+    tables, rejects, inputs = {}, [], {}
+    for side, path in paths.items():
+        table, rej, report = load(path)
+        tables[side] = table
+        if rej is not None and len(rej):
+            rejects.append(rej.assign(side=side))
+        inputs[side] = {"file": str(path), "template": report.template,
+                        "rows_loaded": int(len(table)), "rows_rejected": int(report.rows_rejected)}
+    if prepare_left is not None:
+        tables["left"] = prepare_left(tables["left"])
+    result = match(tables["left"], tables["right"], recipe, third=tables.get("third"))
+    result.inputs = inputs
+    out = Path(out_dir)
+    result.write(out)
+    if rejects:
+        write_csv(pd.concat(rejects, ignore_index=True), out / "rejects.csv")
+    return result

@@ -1,0 +1,195 @@
+"""Apply a recipe's ``prepare:`` steps to a table before matching (pure pandas, exact decimals)."""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from recon_helpers.engine.recipe import DateGroup, Recipe, get_recipe
+from recon_helpers.engine.steps import (
+    CoalesceSpec,
+    ConcatSpec,
+    DeriveSpec,
+    ExtractSpec,
+    SumBySpec,
+)
+from recon_helpers.errors import MatchInputError
+
+# --- preparation -----------------------------------------------------------------------------------
+PREPARED_ATTR = "recon_prepared_for"
+
+
+def prepare(table: pd.DataFrame, recipe: "str | Path | Recipe", side: str) -> pd.DataFrame:
+    """Apply the recipe's ``prepare:`` steps for ``side`` to a loaded table; returns a new DataFrame.
+
+    Pure pandas, no input is changed. Steps run in recipe order (derive, extract, coalesce, concat,
+    sum_by; see the module docstring). A table already prepared for this recipe and side is returned
+    as is, so calling it twice is harmless. Without steps for the side, the table comes back unchanged.
+
+    Raises
+    ------
+    MatchInputError
+        A step names a column the table lacks (all of them listed; ``coalesce`` skips absent fields).
+    """
+    recipe = get_recipe(recipe)
+    if side not in ("left", "right", "third"):
+        raise MatchInputError(f"side must be left, right or third, not {side!r}")
+    steps = recipe.prepare.steps(side)
+    if not steps or table.attrs.get(PREPARED_ATTR) == (recipe.name, side):
+        return table
+    _check_step_columns(recipe, side, steps, table)
+    out = table.copy()
+    for spec in steps:
+        out = _STEP_FUNCS[type(spec)](out, spec)
+    out.attrs[PREPARED_ATTR] = (recipe.name, side)
+    return out
+
+
+def prepare_tables(recipe: "str | Path | Recipe", left: pd.DataFrame, right: pd.DataFrame,
+                   third: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    """:func:`prepare` each side: ``left, right, third = prepare_tables(recipe, left, right, third)``."""
+    recipe = get_recipe(recipe)
+    return (prepare(left, recipe, "left"), prepare(right, recipe, "right"),
+            None if third is None else prepare(third, recipe, "third"))
+
+
+def _step_inputs(spec: Any) -> list[str]:
+    if isinstance(spec, (DeriveSpec, ExtractSpec)):
+        return [spec.source]
+    if isinstance(spec, ConcatSpec):
+        return list(spec.source)
+    if isinstance(spec, SumBySpec):
+        return [*spec.by, *spec.sum, *spec.latest]
+    return []  # coalesce: absent fields are skipped on purpose
+
+
+def _check_step_columns(recipe: Recipe, side: str, steps: list[Any], table: pd.DataFrame) -> None:
+    have = set(table.columns)
+    missing: dict[str, list[str]] = {}
+    for i, spec in enumerate(steps):
+        for col in _step_inputs(spec):
+            if col not in have:
+                missing.setdefault(col, []).append(f"prepare.{side}[{i}]")
+        have.add(getattr(spec, "column", None) or "")
+    if missing:
+        listed = "; ".join(f"{c} (needed by {', '.join(w)})" for c, w in missing.items())
+        raise MatchInputError(f"recipe {recipe.name!r}: the {side} table lacks columns {listed}. "
+                              "Load the file the recipe expects, or adjust the recipe's prepare steps")
+
+
+def _text(series: pd.Series) -> pd.Series:
+    return series.astype("string[pyarrow]").str.strip()
+
+
+def _derive(table: pd.DataFrame, spec: DeriveSpec) -> pd.DataFrame:
+    text = _text(table[spec.source]).fillna("")
+    out = pd.Series(pd.NA, index=table.index, dtype="string[pyarrow]")
+    for needle, value in spec.contains.items():  # first needle in recipe order wins
+        hit = out.isna() & text.str.contains(needle, regex=False)
+        out = out.mask(hit, value)
+    table[spec.column] = out
+    return table
+
+
+def _extract(table: pd.DataFrame, spec: ExtractSpec) -> pd.DataFrame:
+    rx = re.compile(spec.pattern)
+
+    def one(value: Any) -> Any:
+        if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+            return pd.NA
+        found = {m.group(0) for m in rx.finditer(str(value))}
+        return found.pop() if len(found) == 1 else pd.NA
+
+    table[spec.column] = pd.Series([one(v) for v in table[spec.source]], index=table.index, dtype="string[pyarrow]")
+    return table
+
+
+def _day_text(series: pd.Series) -> pd.Series:
+    return pd.to_datetime(series.astype(object), errors="coerce").dt.strftime("%Y-%m-%d").astype("string[pyarrow]")
+
+
+def _coalesce(table: pd.DataFrame, spec: CoalesceSpec) -> pd.DataFrame:
+    out = pd.Series(pd.NA, index=table.index, dtype="string[pyarrow]")
+    for part in spec.source:
+        name = part.date if isinstance(part, DateGroup) else part
+        if name not in table.columns:
+            continue
+        values = _day_text(table[name]) if isinstance(part, DateGroup) else _text(table[name])
+        values = values.mask(values == "")
+        out = out.fillna(values)
+    table[spec.column] = out
+    return table
+
+
+def _concat(table: pd.DataFrame, spec: ConcatSpec) -> pd.DataFrame:
+    parts = [_text(table[c]) for c in spec.source]
+    out = parts[0]
+    for part in parts[1:]:
+        out = out + spec.sep + part
+    blank = pd.concat([(p.isna() | (p == "")) for p in parts], axis=1).any(axis=1)
+    table[spec.column] = out.mask(blank)
+    return table
+
+
+def _sum_by(table: pd.DataFrame, spec: SumBySpec) -> pd.DataFrame:
+    keys = table[spec.by].apply(lambda s: _text(s))
+    grouped = ~(keys.isna() | (keys == "")).any(axis=1)
+    if "source_row" not in table.columns:
+        table = table.assign(source_row=pd.Series(range(1, len(table) + 1), index=table.index, dtype="int64"))
+    if "source_file" not in table.columns:
+        table = table.assign(source_file="<table>")
+    alone = table[~grouped].copy()
+    alone["source_rows"] = alone["source_row"].astype("string[pyarrow]")
+    alone["rows_summed"] = 1
+    many = table[grouped].sort_values(["source_file", "source_row"], kind="stable")
+    if many.empty:
+        return pd.concat([alone], ignore_index=True)
+    group_ids = keys[grouped].loc[many.index].apply(tuple, axis=1)
+    parts: list[dict[str, Any]] = []
+    for _, block in many.groupby(group_ids, sort=False):
+        parts.append(_sum_block(block, spec))
+    summed = pd.DataFrame(parts)
+    for col in table.columns:
+        if col in summed.columns:
+            try:
+                summed[col] = summed[col].astype(table[col].dtype)
+            except (TypeError, ValueError, pa.ArrowInvalid):
+                pass
+    summed["source_rows"] = summed["source_rows"].astype("string[pyarrow]")
+    summed["rows_summed"] = summed["rows_summed"].astype("int64")
+    out = pd.concat([summed, alone], ignore_index=True) if len(alone) else summed
+    return out.sort_values(["source_file", "source_row"], kind="stable").reset_index(drop=True)
+
+
+def _sum_block(block: pd.DataFrame, spec: SumBySpec) -> dict[str, Any]:
+    """One group as one row: sums exact (Decimal), latest = max, others kept where the group agrees."""
+    row: dict[str, Any] = {}
+    for col in block.columns:
+        values = block[col]
+        if col in spec.sum:
+            row[col] = sum((v for v in values.dropna()), start=Decimal("0") if _is_decimal(values) else 0)
+        elif col in spec.latest:
+            row[col] = values.max()
+        elif col == "source_row":
+            row[col] = int(values.min())
+        elif col == "source_file":
+            row[col] = values.iloc[0]
+        else:
+            distinct = values.dropna().unique()
+            row[col] = distinct[0] if len(distinct) == 1 and not values.isna().any() else None
+    row["source_rows"] = ";".join(str(int(r)) for r in block["source_row"])
+    row["rows_summed"] = len(block)
+    return row
+
+
+def _is_decimal(series: pd.Series) -> bool:
+    dtype = series.dtype
+    return isinstance(dtype, pd.ArrowDtype) and pa.types.is_decimal(dtype.pyarrow_dtype)
+
+
+_STEP_FUNCS = {DeriveSpec: _derive, ExtractSpec: _extract, CoalesceSpec: _coalesce, ConcatSpec: _concat,
+               SumBySpec: _sum_by}

@@ -1,0 +1,606 @@
+"""The relational layer of the matcher: every SQL statement the engine runs lives in this module.
+
+Why one module: the bulk work of matching (preparing rows, normalising keys, joining, summing groups,
+building candidate pairs inside tolerances and windows, assembling links and exceptions) is set-based
+and belongs in a columnar engine. Keeping all of it here, as functions that build SQL text, means the
+engine can later be pointed at a distributed SQL engine by swapping :class:`MatchStore` and the few
+dialect helpers marked ``DIALECT`` below. DuckDB embedded is the default.
+
+The SQL is standard where a standard form exists (CTEs, window functions, ``NOT EXISTS`` anti joins,
+``CASE``, ``CAST``); dates are turned into integer day numbers once, so every window is integer arithmetic.
+
+State during a match, all in the workspace:
+
+* ``rows_left`` / ``rows_right`` / ``rows_third`` - the input rows with an internal ``_rid`` (rank by
+  source_file, source_row, so it does not depend on input order) and the computed columns ``_key``,
+  ``_amount`` (as shown), ``_amt`` (signed for comparing), ``_day`` and ``_scope``;
+* ``outcome`` - one row per input row once decided: link or exception, group, rule, category, detail;
+* ``cands`` - ranked candidates of rows that became exceptions; ``suggest`` - fuzzy suggestions;
+* group ids are integers derived from content (the group's smallest row number, left rows first), and
+  each outcome row carries its group's differences (``diff_amount``, ``diff_<compare>``).
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from recon_helpers.engine.sql import (
+    OUTCOME_COLUMNS,
+    SIDE_NO,
+    SIDES,
+    CompareSpec,
+    SidePrep,
+    _blank_key,
+    amount_diff_column,
+    compare_exprs,
+    composite_key_expr,
+    dialect_copy,
+    dialect_day_number,
+    dialect_ordered_concat,
+    evaluation_columns,
+    ident,
+    literal,
+    normalised_key_expr,
+)
+from recon_helpers.engine.store_threeway import ThreeWaySql
+from recon_helpers.engine.taxonomy import AMBIGUOUS, OUT_OF_SCOPE, duplicate_on
+
+
+def content_rank(table: pa.Table) -> pa.Array:
+    """Row ids that depend on content, not input order: the rank by (source_file, source_row).
+
+    Cheap when the table is one file in row order (the usual case): then the rank is the position.
+    """
+    n = table.num_rows
+    files, rows = table.column("source_file"), table.column("source_row")
+    if n < 2 or (pc.count_distinct(files).as_py() <= 1 and rows.null_count == 0
+                 and pc.all(pc.greater_equal(rows.slice(1), rows.slice(0, n - 1))).as_py()):
+        return pa.array(np.arange(n, dtype=np.int64))
+    order = pc.sort_indices(table.select(["source_file", "source_row"]),
+                            sort_keys=[("source_file", "ascending"), ("source_row", "ascending")])
+    rank = np.empty(n, dtype=np.int64)
+    rank[order.to_numpy()] = np.arange(n, dtype=np.int64)
+    return pa.array(rank)
+
+
+class MatchStore(ThreeWaySql):
+    """Owns one embedded DuckDB connection and runs the matcher's SQL.
+
+    Inputs are registered as Arrow tables (zero-copy scans); results are fetched as Arrow and
+    converted to pandas with ``ArrowDtype`` so money stays ``decimal128`` (never ``.df()``, which
+    turns DECIMAL into float64).
+
+    Group ids are integers derived from content: the smallest "global row number" of the group's
+    rows, where left rows are numbered first (by source_file, source_row), then right, then third.
+    """
+
+    def __init__(self, *, threads: int | None = None):
+        self.con = duckdb.connect(":memory:")
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+        self.con.execute("SET preserve_insertion_order = false")
+        self.offsets: dict[str, int] = {}
+        self.side_rows: dict[str, int] = {}
+        self.key_parts: dict[str, tuple[str, ...]] = {}
+        self._step = 0  # numbers the inserts into outcome
+        self._snapshots: dict[str, int] = {}  # side -> the step its un_<side> table is up to date with
+        self.diff_columns: list[tuple[str, str]] = []
+
+    # -- plumbing ------------------------------------------------------------------------------
+    def register(self, name: str, data: "pd.DataFrame | pa.Table") -> None:
+        table = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
+        self.con.register(name, table)
+
+    def unregister(self, name: str) -> None:
+        self.con.unregister(name)
+
+    def run(self, sql: str) -> None:
+        self.con.execute(sql)
+
+    def arrow(self, sql: str) -> pa.Table:
+        return self.con.sql(sql).to_arrow_table()
+
+    def pandas(self, sql: str) -> pd.DataFrame:
+        return self.arrow(sql).to_pandas(types_mapper=pd.ArrowDtype)
+
+    def numpy_frame(self, sql: str) -> pd.DataFrame:
+        """Small numeric candidate frames for the Python side (plain numpy dtypes)."""
+        return self.arrow(sql).to_pandas()
+
+    def scalar(self, sql: str):
+        rows = self.con.execute(sql).fetchall()
+        return rows[0][0] if rows else None
+
+    def drop(self, *tables: str) -> None:
+        for t in tables:
+            self.run(f"DROP TABLE IF EXISTS {t}")
+
+    def close(self) -> None:
+        self.con.close()
+
+    # -- setup -----------------------------------------------------------------------------------
+    def prepare_rows(self, table: pa.Table, prep: SidePrep) -> None:
+        """Create ``rows_<side>`` in one pass over the input (registered as Arrow, never copied to
+        pandas): the needed columns plus ``_rid`` (content rank), ``_key`` (the key as people read it;
+        blank -> NULL; a composite key's parts joined by '|'), ``_k`` (composite keys only: the
+        injective join key), ``_amount`` (as shown), ``_amt`` (signed for comparing), ``_day`` and
+        ``_scope``."""
+        src = f"in_{prep.side}"
+        own = tuple(c for c in (*prep.key_fields, prep.amount, prep.date) if c)  # what the prepared row is built from
+        needed = [c for c in dict.fromkeys(("source_file", "source_row") + tuple(prep.columns) + own)
+                  if c in table.column_names]
+        self.register(src, table.select(needed).append_column("_rid", content_rank(table)))
+        parts = prep.key_fields
+        raw = [f"CASE WHEN trim(CAST({ident(f)} AS VARCHAR)) = '' THEN NULL ELSE CAST({ident(f)} AS VARCHAR) END"
+               for f in parts]
+        if not parts:
+            key = "CAST(NULL AS VARCHAR) AS _key"
+        elif len(parts) == 1:
+            key = f"{raw[0]} AS _key"
+        else:
+            shown = " || '|' || ".join(raw)  # NULL when any part is blank, like the join key
+            key = f"{shown} AS _key, {composite_key_expr(raw)} AS _k"
+        self.key_parts[prep.side] = parts
+        amount = f"CAST({ident(prep.amount)} AS DECIMAL(18,2))" if prep.amount else "CAST(NULL AS DECIMAL(18,2))"
+        amt = amount if prep.sign == 1 else f"CAST(-{ident(prep.amount)} AS DECIMAL(18,2))"
+        day = dialect_day_number(ident(prep.date)) if prep.date else "CAST(NULL AS INTEGER)"
+        scope = f"COALESCE(({prep.scope}), FALSE)" if prep.scope else "TRUE"
+        extra = "".join(f", {ident(c)}" for c in prep.columns if c not in ("source_file", "source_row", "_rid"))
+        self.run(f"""
+            CREATE OR REPLACE TABLE rows_{prep.side} AS
+            SELECT _rid, CAST(source_file AS VARCHAR) AS source_file, CAST(source_row AS BIGINT) AS source_row,
+                   {key}, {amount} AS _amount, {amt} AS _amt, {day} AS _day, {scope} AS _scope{extra}
+            FROM {src}""")
+        self.unregister(src)
+        self.side_rows[prep.side] = table.num_rows
+        self.offsets[prep.side] = sum(self.side_rows.get(x, 0) for x in SIDES[:SIDES.index(prep.side)])
+
+    def join_key(self, side: str, alias: str, steps: Sequence[Sequence[object]] | None) -> str:
+        """SQL for the key a key rule joins on: as written (``steps`` None) or normalised (``steps``:
+        one list of normalisation steps per key part); NULL for a blank key (or a composite key with
+        a blank part), so it never joins."""
+        parts = self.key_parts.get(side, ())
+        if len(parts) <= 1:
+            if steps is None:
+                return f"{alias}._key"
+            return f"NULLIF({normalised_key_expr(f'{alias}._key', steps[0] if steps else [])}, '')"
+        if steps is None:
+            return f"{alias}._k"
+        return composite_key_expr([normalised_key_expr(f"{alias}.{ident(p)}", steps[i] if i < len(steps) else [])
+                                   for i, p in enumerate(parts)])
+
+    def create_state(self, compares: Sequence[CompareSpec]) -> None:
+        """Create the outcome (one row per decided input row, with the diffs of its group), the
+        candidate and suggestion tables."""
+        self.diff_columns = [("diff_amount", "DECIMAL(38,2)")] + [
+            ("diff_" + c.name, c.diff_type) for c in compares if c.name != "amount"]
+        diffs = "".join(f", {ident(n)} {t}" for n, t in self.diff_columns)
+        self.run(f"""
+            CREATE OR REPLACE TABLE outcome (side VARCHAR, _rid BIGINT, is_link BOOLEAN, group_id BIGINT,
+                rule VARCHAR, score DOUBLE, status VARCHAR, category VARCHAR, detail VARCHAR{diffs}, _step INTEGER);
+            CREATE OR REPLACE TABLE cands (side VARCHAR, _rid BIGINT, cside VARCHAR, crid BIGINT,
+                score DOUBLE, rank INTEGER);
+            CREATE OR REPLACE TABLE suggest (side VARCHAR, _rid BIGINT, cside VARCHAR, crid BIGINT, score DOUBLE);""")
+
+    def _insert(self, select_sql: str, *, diffs: Sequence[str] = ()) -> None:
+        """INSERT INTO outcome (the fixed columns [+ the named diff columns]) SELECT ...; each insert
+        is numbered (``_step``) so snapshots of undecided rows can be brought up to date cheaply."""
+        cols = OUTCOME_COLUMNS + "".join(f", {ident(d)}" for d in diffs)
+        self._step += 1
+        self.run(f"INSERT INTO outcome ({cols}, _step) SELECT *, {self._step} FROM ({select_sql}) AS s")
+
+    # -- unmatched rows --------------------------------------------------------------------------
+    def unmatched_sql(self, side: str) -> str:
+        return (f"SELECT * FROM rows_{side} x WHERE x._scope AND NOT EXISTS "
+                f"(SELECT 1 FROM outcome o WHERE o.side = '{side}' AND o._rid = x._rid)")
+
+    def snapshot_unmatched(self, side: str) -> str:
+        """A FROM item with the rows of a side still undecided (materialised: rules read it often).
+
+        Why incremental: the cascade only ever decides more rows, so the previous snapshot minus the
+        rows decided since (outcome ``_step`` after it) is the new one - a small anti join instead of
+        all input rows against all outcomes for every rule. Unchanged since: reused as it is.
+        """
+        name = f"un_{side}"
+        taken = self._snapshots.get(side)
+        if taken is None:
+            if not self.scalar(f"SELECT count(*) FROM outcome WHERE side = '{side}'"):
+                return f"(SELECT * FROM rows_{side} WHERE _scope)"
+            self.run(f"CREATE OR REPLACE TABLE {name} AS {self.unmatched_sql(side)}")
+        elif self.scalar(f"SELECT count(*) FROM outcome WHERE side = '{side}' AND _step > {taken}"):
+            self.run(f"""
+                CREATE OR REPLACE TABLE {name}_next AS SELECT * FROM {name} x WHERE NOT EXISTS
+                  (SELECT 1 FROM outcome o WHERE o.side = '{side}' AND o._step > {taken} AND o._rid = x._rid);
+                DROP TABLE {name};
+                ALTER TABLE {name}_next RENAME TO {name};""")
+        self._snapshots[side] = self._step
+        return name
+
+    def out_of_scope(self, side: str, scope_text: str) -> None:
+        self._insert(f"""SELECT '{side}', _rid, FALSE, NULL, NULL, NULL, NULL, {literal(OUT_OF_SCOPE)},
+                     {literal('outside the recipe filter: ' + scope_text)} FROM rows_{side} WHERE NOT _scope""")
+
+    # -- key rules -------------------------------------------------------------------------------
+    def key_rule(self, rule: str, compares: Sequence[CompareSpec], *,
+                 left_steps: Sequence[Sequence[object]] | None, right_steps: Sequence[Sequence[object]] | None,
+                 score: float) -> None:
+        """Join undecided rows on the key (raw, or normalised when steps - one list per key part - are
+        given).
+
+        One row per side for a key: that pair is a candidate link. A key repeated: the pair whose
+        compares agree best links (ties: smallest rid, i.e. source_file, source_row); the other rows of
+        that key become duplicate_on_left/right with the linked counterpart as candidate.
+        """
+        ul, ur = self.snapshot_unmatched("left"), self.snapshot_unmatched("right")
+        lsrc = f"(SELECT *, {self.join_key('left', 'u', left_steps)} AS _jk FROM {ul} u)"
+        rsrc = f"(SELECT *, {self.join_key('right', 'u', right_steps if left_steps is not None else None)} AS _jk FROM {ur} u)"
+        shown = "l._key" if len(self.key_parts.get("left", ())) > 1 else "l._jk"  # composite: 'A|B', not the join form
+        money = [c for c in compares if c.kind == "money"]
+        adiff = f"COALESCE(abs({compare_exprs(money[0], 'l', 'r')[1]}), 0)" if money else "0"
+        self.run(f"""
+            CREATE OR REPLACE TABLE kpairs AS
+            SELECT l._rid AS lrid, r._rid AS rrid, l._jk AS k, {shown} AS kshow, {amount_diff_column(compares, 'l', 'r')}
+                   {adiff} AS adiff, {evaluation_columns(compares, 'l', 'r')}
+            FROM {lsrc} l JOIN {rsrc} r ON l._jk = r._jk;
+            CREATE OR REPLACE TABLE kmulti AS SELECT k FROM kpairs GROUP BY k HAVING count(*) > 1;""")
+        if self.scalar("SELECT count(*) FROM kmulti"):
+            # only keys that repeat need ranking; the rest are recorded straight from kpairs
+            self.run("""
+                CREATE OR REPLACE TABLE kbest AS
+                  SELECT lrid, rrid, k, kshow, adiff, ok, category, detail, status, agree""" +
+                     "".join(f", {ident(n)}" for n, _ in self.diff_columns) + """ FROM (
+                    SELECT p.*, row_number() OVER (PARTITION BY p.k ORDER BY p.agree DESC, p.adiff, p.lrid, p.rrid) AS rn
+                    FROM kpairs p WHERE EXISTS (SELECT 1 FROM kmulti m WHERE m.k = p.k)) z
+                  WHERE rn = 1""")
+            self._record_pairs("(SELECT * FROM kpairs p WHERE NOT EXISTS (SELECT 1 FROM kmulti m WHERE m.k = p.k)) AS single",
+                               rule, str(score))
+            self._record_pairs("kbest", rule, str(score))
+            self._record_key_duplicates(rule)
+            self.drop("kbest", "kdup")
+        else:
+            self._record_pairs("kpairs", rule, str(score))
+        self.drop("kpairs", "kmulti")
+
+    def _record_key_duplicates(self, rule: str) -> None:
+        for side, other, own, their in (("left", "right", "lrid", "rrid"), ("right", "left", "rrid", "lrid")):
+            self.run(f"""
+                CREATE OR REPLACE TABLE kdup AS
+                SELECT DISTINCT p.{own} AS rid, b.{their} AS crid, b.{own} AS twin, b.lrid AS group_id, b.kshow
+                FROM kpairs p JOIN kbest b ON b.k = p.k  -- kbest: the linked pair of each repeated key
+                WHERE p.{own} <> b.{own};
+                INSERT INTO cands SELECT '{side}', rid, '{other}', crid, 1.0, 1 FROM kdup
+                    UNION ALL SELECT '{side}', rid, '{side}', twin, 1.0, 2 FROM kdup;""")
+            self._insert(f"""SELECT '{side}', rid, FALSE, group_id, {literal(rule)}, NULL, NULL, {literal(duplicate_on(side))},
+                    'key ' || kshow || ' occurs again on this side; another row was linked' FROM kdup""")
+
+    def _record_pairs(self, table: str, rule: str, score: str) -> None:
+        """Turn evaluated 1:1 pairs into outcomes: links when every compare passes, else paired exceptions."""
+        diffs = [n for n, _ in self.diff_columns]
+        dsel = "".join(f", CASE WHEN ok THEN {ident(n)} END" for n in diffs)
+        common = (f"ok, lrid, {literal(rule)}, {score}, CASE WHEN ok THEN status END, "
+                  f"CASE WHEN NOT ok THEN category END, CASE WHEN NOT ok THEN detail END{dsel} FROM {table}")
+        self._insert(f"SELECT 'left', lrid, {common} UNION ALL SELECT 'right', rrid, {common}", diffs=diffs)
+        self.run(f"""
+            INSERT INTO cands SELECT 'left', lrid, 'right', rrid, {score}, 0 FROM {table} WHERE NOT ok
+                UNION ALL SELECT 'right', rrid, 'left', lrid, {score}, 0 FROM {table} WHERE NOT ok""")
+
+    def record_assigned_pairs(self, pairs: pd.DataFrame, rule: str, compares: Sequence[CompareSpec]) -> None:
+        """Evaluate compares on pairs chosen in Python (columns left_rid, right_rid, score) and record them."""
+        if pairs.empty:
+            return
+        self.register("_assigned", pairs[["left_rid", "right_rid", "score"]].reset_index(drop=True))
+        self.run(f"""
+            CREATE OR REPLACE TABLE apairs AS
+            SELECT l._rid AS lrid, r._rid AS rrid, p.score AS pscore, {amount_diff_column(compares, 'l', 'r')}
+                   {evaluation_columns(compares, 'l', 'r')}
+            FROM _assigned p JOIN rows_left l ON l._rid = p.left_rid JOIN rows_right r ON r._rid = p.right_rid""")
+        self._record_pairs("apairs", rule, "pscore")
+        self.unregister("_assigned")
+        self.drop("apairs")
+
+    # -- keyless candidate generation ------------------------------------------------------------
+    @staticmethod
+    def _tolerance_join(a_amt: str, b_amt: str, abs_tol: Decimal, rel_tol: Decimal) -> str:
+        """Join condition |a - b| <= abs_tol + rel_tol * |b| (b is the right side); an equi-join when exact."""
+        if abs_tol == 0 and rel_tol == 0:
+            return f"{a_amt} = {b_amt}"
+        tol = f"({literal(abs_tol)} + {literal(rel_tol)} * abs({b_amt}))"
+        return f"{a_amt} BETWEEN {b_amt} - {tol} AND {b_amt} + {tol}"
+
+    @staticmethod
+    def _same_join(same: Iterable[tuple[str, str]], a: str, b: str) -> str:
+        return "".join(f" AND {a}.{ident(x)} = {b}.{ident(y)}" for x, y in same)
+
+    def amount_date_candidates(self, *, days: int, abs_tol: Decimal, rel_tol: Decimal,
+                               same: Sequence[tuple[str, str]]) -> pd.DataFrame:
+        """Pairs of undecided rows with amounts within tolerance and dates within ``days``.
+        Columns left_rid, right_rid, cost (= |days apart| + |amount diff| in yuan)."""
+        ul, ur = self.snapshot_unmatched("left"), self.snapshot_unmatched("right")
+        return self.numpy_frame(f"""
+            SELECT l._rid AS left_rid, r._rid AS right_rid,
+                   CAST(abs(r._day - l._day) AS DOUBLE) + CAST(abs(r._amt - l._amt) AS DOUBLE) AS cost
+            FROM {ul} l JOIN {ur} r ON {self._tolerance_join('l._amt', 'r._amt', abs_tol, rel_tol)}
+                 AND l._day BETWEEN r._day - {int(days)} AND r._day + {int(days)}{self._same_join(same, 'l', 'r')}
+            WHERE l._amt IS NOT NULL AND r._amt IS NOT NULL""")
+
+    def group_candidates(self, *, many: str, groups: Sequence[tuple[str, bool]], days: int | None,
+                         abs_tol: Decimal, rel_tol: Decimal, same: Sequence[tuple[str, str]]) -> pd.DataFrame:
+        """Sum undecided rows of side ``many`` per group (fields, or the day of a timestamp field) and
+        pair each group with undecided rows of the other side whose amount equals the sum (within
+        tolerance) and whose date lies within ``days`` of the group's dates.
+
+        Creates ``gsum`` and ``gmembers(gid, _rid)``; returns columns gid, orid, cost.
+        """
+        one = "right" if many == "left" else "left"
+        um, uo = self.snapshot_unmatched(many), self.snapshot_unmatched(one)
+        same_m = [x if many == "left" else y for x, y in same]
+        same_o = [y if many == "left" else x for x, y in same]
+        gexprs = [dialect_day_number(ident(f)) if is_date else f"CAST({ident(f)} AS VARCHAR)" for f, is_date in groups]
+        gexprs += [f"CAST({ident(f)} AS VARCHAR)" for f in same_m]
+        gcols = [f"_g{i}" for i in range(len(gexprs))]
+        sel = ", ".join(f"{e} AS {c}" for e, c in zip(gexprs, gcols))
+        notnull = " AND ".join(f"{c} IS NOT NULL" for c in gcols)
+        first_same = len(gcols) - len(same_m)
+        same_cond = "".join(f" AND g.{gcols[first_same + i]} = CAST(o.{ident(f)} AS VARCHAR)" for i, f in enumerate(same_o))
+        window = f" AND o._day BETWEEN g.d0 - {int(days)} AND g.d1 + {int(days)}" if days is not None else ""
+        join = (self._tolerance_join("g.s", "o._amt", abs_tol, rel_tol) if many == "left"
+                else self._tolerance_join("o._amt", "g.s", abs_tol, rel_tol))
+        self.run(f"""
+            CREATE OR REPLACE TABLE gm0 AS
+              SELECT _rid, _amt, _day, {sel} FROM {um} u WHERE _amt IS NOT NULL;
+            CREATE OR REPLACE TABLE gsum AS
+              SELECT {', '.join(gcols)}, sum(_amt) AS s, min(_day) AS d0, max(_day) AS d1, count(*) AS n,
+                     min(_rid) AS gid
+              FROM gm0 WHERE {notnull} GROUP BY {', '.join(gcols)};
+            CREATE OR REPLACE TABLE gmembers AS
+              SELECT g.gid, m._rid FROM gm0 m JOIN gsum g ON {' AND '.join(f'm.{c} = g.{c}' for c in gcols)};""")
+        return self.numpy_frame(f"""
+            SELECT g.gid, o._rid AS orid,
+                   CAST(abs(o._amt - g.s) AS DOUBLE)
+                   + CAST(CASE WHEN o._day IS NULL OR g.d0 IS NULL THEN 0 WHEN o._day < g.d0 THEN g.d0 - o._day
+                               WHEN o._day > g.d1 THEN o._day - g.d1 ELSE 0 END AS DOUBLE) AS cost
+            FROM gsum g JOIN {uo} o ON {join}{window}{same_cond}
+            WHERE o._amt IS NOT NULL""")
+
+    def record_group_links(self, links: pd.DataFrame, *, many: str, rule: str) -> None:
+        """Record group links (columns gid, orid, score): every member of the group plus the one row.
+        Group id: the smallest left rid (the group's for many=left, the one row's for many=right)."""
+        if links.empty:
+            return
+        one = "right" if many == "left" else "left"
+        self.register("_glinks", links[["gid", "orid", "score"]].reset_index(drop=True))
+        gid = "k.gid" if many == "left" else "k.orid"
+        diff = "o._amt - g.s" if many == "left" else "g.s - o._amt"
+        self.run(f"""
+            CREATE OR REPLACE TABLE glinked AS
+            SELECT k.gid, k.orid, k.score, {gid} AS group_id, CAST({diff} AS DECIMAL(38,2)) AS diff_amount
+            FROM _glinks k JOIN rows_{one} o ON o._rid = k.orid JOIN gsum g ON g.gid = k.gid""")
+        status = "CASE WHEN k.diff_amount = 0 THEN 'matched' ELSE 'within_tolerance' END"
+        self._insert(f"""
+            SELECT '{many}', m._rid, TRUE, k.group_id, {literal(rule)}, k.score, {status}, NULL, NULL, k.diff_amount
+            FROM glinked k JOIN gmembers m ON m.gid = k.gid
+            UNION ALL
+            SELECT '{one}', k.orid, TRUE, k.group_id, {literal(rule)}, k.score, {status}, NULL, NULL, k.diff_amount
+            FROM glinked k""", diffs=["diff_amount"])
+        self.unregister("_glinks")
+        self.drop("glinked")
+
+    def subset_candidates(self, *, many: str, days: int | None, same: Sequence[tuple[str, str]],
+                          max_candidates: int) -> pd.DataFrame:
+        """For each undecided row of the 'one' side, the nearest (by date, then rid) undecided rows of
+        side ``many`` inside the window: columns orid, target_fen, mrid, fen.
+
+        Why per day: which rows are nearest depends only on the one-row's day (and its ``same``
+        fields), not on the row itself, so the ranking runs once per distinct day instead of once
+        per row - a pairing of every credit with every line in an 11-day window was ~100M pairs at
+        1M lines (9 s, 3 GiB); per day it is a few hundred thousand.
+        """
+        one = "right" if many == "left" else "left"
+        um, uo = self.snapshot_unmatched(many), self.snapshot_unmatched(one)
+        pairs = [(x, y) if many == "left" else (y, x) for x, y in same]  # (many field, one field)
+        dcols = (["o._day AS _day"] if days is not None else []) + [
+            f"o.{ident(f_one)} AS _s{i}" for i, (_, f_one) in enumerate(pairs)]
+        dnotnull = "".join(f" AND o.{ident(f_one)} IS NOT NULL" for _, f_one in pairs)
+        if days is not None:
+            dnotnull += " AND o._day IS NOT NULL"
+        window = f" AND m._day BETWEEN d._day - {int(days)} AND d._day + {int(days)}" if days is not None else ""
+        same_cond = "".join(f" AND m.{ident(f_many)} = d._s{i}" for i, (f_many, _) in enumerate(pairs))
+        dist = "abs(m._day - d._day)" if days is not None else "0"
+        dkeys = (["_day"] if days is not None else []) + [f"_s{i}" for i in range(len(pairs))]
+        partition = f"PARTITION BY {', '.join('d.' + k for k in dkeys)} " if dkeys else ""
+        back = " AND ".join((["n._day = o._day"] if days is not None else [])
+                            + [f"n._s{i} = o.{ident(f_one)}" for i, (_, f_one) in enumerate(pairs)]) or "TRUE"
+        dsel = ", ".join(dcols) if dcols else "TRUE AS _one"
+        dcarry = "".join(f", d.{k}" for k in dkeys)
+        return self.numpy_frame(f"""
+            WITH d AS (SELECT DISTINCT {dsel} FROM {uo} o WHERE o._amt IS NOT NULL{dnotnull}),
+            near AS (
+              SELECT m._rid AS mrid, CAST(m._amt * 100 AS BIGINT) AS fen{dcarry},
+                     row_number() OVER ({partition}ORDER BY {dist}, m._rid) AS rn
+              FROM d JOIN {um} m ON m._amt IS NOT NULL{window}{same_cond})
+            SELECT o._rid AS orid, CAST(o._amt * 100 AS BIGINT) AS target_fen, n.mrid, n.fen
+            FROM {uo} o JOIN near n ON {back}
+            WHERE n.rn <= {int(max_candidates)} AND o._amt IS NOT NULL
+            ORDER BY orid, mrid""")
+
+    def record_subset_links(self, links: pd.DataFrame, *, many: str, rule: str) -> None:
+        """Record subset links (columns orid, mrid): the one row and its member rows (sum is exact)."""
+        if links.empty:
+            return
+        one = "right" if many == "left" else "left"
+        self.register("_slinks", links[["orid", "mrid"]].reset_index(drop=True))
+        gid = "min(mrid)" if many == "left" else "min(orid)"
+        self.run(f"CREATE OR REPLACE TABLE slinked AS SELECT orid, {gid} AS group_id FROM _slinks GROUP BY orid")
+        self._insert(f"""
+            SELECT '{many}', k.mrid, TRUE, s.group_id, {literal(rule)}, 1.0, 'matched', NULL, NULL, 0
+            FROM _slinks k JOIN slinked s ON s.orid = k.orid
+            UNION ALL
+            SELECT '{one}', s.orid, TRUE, s.group_id, {literal(rule)}, 1.0, 'matched', NULL, NULL, 0 FROM slinked s""",
+                     diffs=["diff_amount"])
+        self.unregister("_slinks")
+        self.drop("slinked")
+
+    def fuzzy_candidates(self, *, left_col: str, right_col: str, days: int | None, abs_tol: Decimal,
+                         rel_tol: Decimal, same: Sequence[tuple[str, str]]) -> pd.DataFrame:
+        """Pairs with amounts within tolerance (and dates in the window) whose texts are both present:
+        columns left_rid, right_rid, ltext, rtext."""
+        ul, ur = self.snapshot_unmatched("left"), self.snapshot_unmatched("right")
+        window = f" AND l._day BETWEEN r._day - {int(days)} AND r._day + {int(days)}" if days is not None else ""
+        lt, rt = f"CAST(l.{ident(left_col)} AS VARCHAR)", f"CAST(r.{ident(right_col)} AS VARCHAR)"
+        return self.pandas(f"""
+            SELECT l._rid AS left_rid, r._rid AS right_rid, {lt} AS ltext, {rt} AS rtext
+            FROM {ul} l JOIN {ur} r ON {self._tolerance_join('l._amt', 'r._amt', abs_tol, rel_tol)}{window}{self._same_join(same, 'l', 'r')}
+            WHERE NOT {_blank_key(lt)} AND NOT {_blank_key(rt)}
+            ORDER BY left_rid, right_rid""")
+
+    def record_suggestions(self, rows: pd.DataFrame) -> None:
+        """Fuzzy suggestions (side, rid, cside, crid, score): shown as candidates if the row stays unmatched."""
+        if rows.empty:
+            return
+        self.register("_sugg", rows[["side", "rid", "cside", "crid", "score"]].reset_index(drop=True))
+        self.run("INSERT INTO suggest SELECT side, rid, cside, crid, score FROM _sugg")
+        self.unregister("_sugg")
+
+    def record_ambiguous(self, rows: pd.DataFrame, *, rule: str, detail: str) -> None:
+        """Rows the data cannot decide (columns side, rid, cside, crid, score, rank): exceptions
+        'ambiguous' with their ranked candidates; never linked."""
+        if rows.empty:
+            return
+        self.register("_amb", rows[["side", "rid", "cside", "crid", "score", "rank"]].reset_index(drop=True))
+        self._insert(f"""
+            SELECT side, rid, FALSE, NULL, {literal(rule)}, NULL, NULL, {literal(AMBIGUOUS)}, {literal(detail)}
+            FROM (SELECT DISTINCT side, rid FROM _amb) a
+            WHERE NOT EXISTS (SELECT 1 FROM outcome o WHERE o.side = a.side AND o._rid = a.rid)""")
+        self.run("INSERT INTO cands SELECT side, rid, cside, crid, score, rank FROM _amb WHERE crid IS NOT NULL")
+        self.unregister("_amb")
+
+    def group_members(self, gids: Iterable[int]) -> pd.DataFrame:
+        ids = sorted({int(g) for g in gids})
+        if not ids:
+            return pd.DataFrame({"gid": pd.Series([], dtype="int64"), "_rid": pd.Series([], dtype="int64")})
+        return self.numpy_frame(f"SELECT gid, _rid FROM gmembers WHERE gid IN ({', '.join(map(str, ids))}) ORDER BY gid, _rid")
+
+    # -- the end of the cascade ------------------------------------------------------------------
+    def leftover_amount_candidates(self, *, days: int | None) -> None:
+        """Candidates for rows about to be swept: undecided rows of the other side with the same
+        amount, nearest date first (up to 3), plus fuzzy suggestions. Run before the sweep."""
+        self.run("""
+            INSERT INTO cands SELECT s.side, s._rid, s.cside, s.crid, s.score / 100.0, 10 FROM suggest s
+            WHERE NOT EXISTS (SELECT 1 FROM outcome o WHERE o.side = s.side AND o._rid = s._rid)""")
+        ul, ur = self.snapshot_unmatched("left"), self.snapshot_unmatched("right")
+        window = f" AND r._day BETWEEN l._day - {int(days)} AND l._day + {int(days)}" if days is not None else ""
+        dist = "abs(r._day - l._day)" if days is not None else "0"
+        self.run(f"""
+            CREATE OR REPLACE TABLE near AS
+            SELECT l._rid AS lrid, r._rid AS rrid, 1.0 / (1 + COALESCE({dist}, 0)) AS score,
+                   row_number() OVER (PARTITION BY l._rid ORDER BY {dist}, r._rid) AS rn_l,
+                   row_number() OVER (PARTITION BY r._rid ORDER BY {dist}, l._rid) AS rn_r
+            FROM {ul} l JOIN {ur} r ON r._amt = l._amt{window}
+            WHERE l._amt IS NOT NULL;
+            INSERT INTO cands SELECT 'left', lrid, 'right', rrid, score, 20 + rn_l FROM near WHERE rn_l <= 3
+              UNION ALL SELECT 'right', rrid, 'left', lrid, score, 20 + rn_r FROM near WHERE rn_r <= 3;
+            DROP TABLE near;""")
+
+    def record_leftovers(self, side: str, category: str, detail_sql: str) -> None:
+        """Every undecided row of a side becomes an exception of ``category`` (detail: SQL over alias x)."""
+        self._insert(f"""SELECT '{side}', x._rid, FALSE, NULL, NULL, NULL, NULL, {literal(category)}, {detail_sql}
+            FROM {self.snapshot_unmatched(side)} x""")
+
+    # -- three-way -------------------------------------------------------------------------------
+    def finish(self, sides: Sequence[str], category_names: dict[str, str]) -> None:
+        """Create the ``links`` and ``exceptions`` views over the outcome and the rows (computed when
+        read or written, never held twice) and the small ``cand_text`` table of candidate texts."""
+        rows = " UNION ALL ".join(
+            f"SELECT '{s}' AS side, _rid, source_file, source_row FROM rows_{s}" for s in sides)
+        cand_text = dialect_ordered_concat(
+            "c.cside || ':' || a.source_file || ':' || CAST(a.source_row AS VARCHAR) || ' (' || "
+            "CAST(round(c.score, 2) AS VARCHAR) || ')'", "; ", "c.rn")
+        self.run(f"""
+            CREATE OR REPLACE TABLE cand_text AS
+            SELECT c.side, c._rid, {cand_text} AS candidates
+            FROM (SELECT side, _rid, cside, crid, score,
+                         row_number() OVER (PARTITION BY side, _rid ORDER BY rank, score DESC, cside, crid) AS rn
+                  FROM (SELECT side, _rid, cside, crid, min(rank) AS rank, max(score) AS score
+                        FROM cands GROUP BY side, _rid, cside, crid) d) c
+            JOIN ({rows}) a ON a.side = c.cside AND a._rid = c.crid
+            WHERE c.rn <= 3
+            GROUP BY c.side, c._rid""")
+        diffs = "".join(f", o.{ident(n)}" for n, _ in self.diff_columns)
+        cat = "o.category"
+        if category_names:
+            cat = ("CASE " + " ".join(f"WHEN o.category = {literal(k)} THEN {literal(v)}"
+                                      for k, v in sorted(category_names.items())) + " ELSE o.category END")
+        links = " UNION ALL ".join(f"""
+            SELECT o.group_id, o.side, a.source_file, a.source_row, a._key AS key, a._amount AS amount,
+                   o.rule, o.score, o.status{diffs}, {SIDE_NO[s]} AS _side_no, a._rid AS _rid
+            FROM outcome o JOIN rows_{s} a ON a._rid = o._rid WHERE o.side = '{s}' AND o.is_link""" for s in sides)
+        # exceptions are few: keep them apart (exact statistics, so each join is built on the few rows)
+        self.run("CREATE OR REPLACE TABLE outcome_exc AS SELECT * FROM outcome WHERE NOT is_link")
+        excs = " UNION ALL ".join(f"""
+            SELECT o.side, a.source_file, a.source_row, a._key AS key, a._amount AS amount, {cat} AS category,
+                   o.detail, COALESCE(t.candidates, '') AS candidates, o.group_id, o.rule,
+                   {SIDE_NO[s]} AS _side_no, a._rid AS _rid
+            FROM outcome_exc o JOIN rows_{s} a ON a._rid = o._rid
+            LEFT JOIN cand_text t ON t.side = o.side AND t._rid = o._rid
+            WHERE o.side = '{s}'""" for s in sides)
+        self.run(f"CREATE OR REPLACE VIEW links AS {links}; CREATE OR REPLACE VIEW exceptions AS {excs}")
+
+    def side_figures(self, sides: Sequence[str]) -> pd.DataFrame:
+        """Per side: input rows, outcome rows, rows with no outcome, (row, outcome) pairs, and rows and
+        totals - all, matched, unmatched (exact decimals).
+
+        Every row is decided exactly once iff missing = 0 and joined = outcomes = rows: each row
+        has at least one outcome, there are as many pairs as rows (so exactly one each), and every
+        outcome names a real row. Why numpy: a side's ``_rid`` is a permutation of 0..n-1 (see
+        :func:`content_rank`), so counting each row's outcomes is one ``bincount`` over the outcome
+        ids instead of joining a million rows to their outcomes; money is summed by Arrow in decimal.
+        (A port to a distributed engine would do this as the one LEFT JOIN aggregate per side instead:
+        it fetches every outcome id.)
+        """
+        return pd.DataFrame([self._side_figure(s) for s in sides])
+
+    def _side_figure(self, side: str) -> dict:
+        """One side's figures (see ``side_figures``); a row with k outcomes counts k times, like a join."""
+        rows = self.arrow(f"SELECT _rid, _amount FROM rows_{side}")
+        out = self.arrow(f"SELECT _rid, is_link FROM outcome WHERE side = '{side}'")
+        n = rows.num_rows
+        rid = pc.fill_null(out.column("_rid"), -1).to_numpy(zero_copy_only=False)
+        flag = out.column("is_link")
+        link = pc.fill_null(flag, False).to_numpy(zero_copy_only=False).astype(bool)
+        excepted = pc.fill_null(pc.invert(flag), False).to_numpy(zero_copy_only=False).astype(bool)
+        real = (rid >= 0) & (rid < n)
+        per_row = np.bincount(rid[real], minlength=n)  # per row id: its outcomes
+        links = np.bincount(rid[real & link], minlength=n)
+        others = np.bincount(rid[real & excepted], minlength=n)
+        row_ids = rows.column("_rid").to_numpy(zero_copy_only=False)
+        amount = rows.column("_amount")
+
+        def total(weight: np.ndarray) -> Decimal:  # sum of amounts, each row counted ``weight`` times
+            picked = [pc.filter(amount, pa.array(weight[row_ids] >= k)) for k in range(1, int(weight.max(initial=0)) + 1)]
+            return sum((pc.sum(p).as_py() or Decimal("0") for p in picked), Decimal("0"))
+
+        return {"side": side, "n_rows": n, "n_outcomes": len(rid), "n_missing": int((per_row == 0).sum()),
+                "n_joined": int(per_row.sum()), "total": pc.sum(amount).as_py() or Decimal("0"),
+                "matched_rows": int(links.sum()), "matched": total(links),
+                "unmatched_rows": int(others.sum()), "unmatched": total(others)}
+
+    def category_figures(self) -> pd.DataFrame:
+        """Per exception category and side: rows and amount total."""
+        return self.pandas("""
+            SELECT category, side, count(*) AS rows, COALESCE(sum(amount), 0) AS amount
+            FROM exceptions GROUP BY category, side ORDER BY category, side""")
+
+    def relation(self, select_sql: str):
+        """A lazy DuckDB relation of a query (for :func:`recon_helpers.export.write_csv`)."""
+        return self.con.sql(select_sql)
+
+    def write_parquet(self, select_sql: str, path: Path) -> None:
+        """Write a query's result as Parquet (exact types), straight from DuckDB."""
+        self.run(dialect_copy(select_sql, str(path), fmt="parquet"))

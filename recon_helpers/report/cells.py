@@ -1,0 +1,141 @@
+"""Helpers a report notebook calls in its cells: headline figures, display settings, rejected rows.
+
+The figures are shown as cards and handed to ``recon report`` inside the same cell output (the mime
+type :data:`KPI_MIME`), so the batch reads them back from the executed notebook: no side files.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+from html import escape
+from typing import Any
+
+from recon_helpers.errors import UsageError
+
+#: mime type of the output that carries a notebook's headline figures
+KPI_MIME = "application/vnd.recon.kpis+json"
+#: the parameters ``recon report`` knows how to fill
+
+
+# --------------------------------------------------------------------------------------------
+# headline figures, recorded from inside a notebook
+# --------------------------------------------------------------------------------------------
+def format_figure(value: Any) -> str:
+    """How a figure reads in a report: ints and money with thousands separators, money to the fen."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    if isinstance(value, float):
+        return f"{value:,.4g}"
+    return str(value)
+
+
+def _json_figure(value: Any) -> Any:
+    """Figures in JSON: money stays exact as a decimal string, counts stay numbers."""
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, (bool, int, float, str)) or value is None:
+        return value
+    if hasattr(value, "item"):  # numpy / pandas scalars
+        return _json_figure(value.item())
+    return str(value)
+
+
+def kpi_payload(kpis: Mapping[str, Any], *, title: str | None = None) -> dict:
+    """The JSON that :func:`record_kpis` emits: ordered label/value/display triples."""
+    if not isinstance(kpis, Mapping) or not kpis:
+        raise UsageError("record_kpis needs a non-empty mapping of label -> figure, e.g. {'Matched 已核对': 812}")
+    return {
+        "title": title,
+        "kpis": [
+            {"label": str(label), "value": _json_figure(value), "display": format_figure(value)}
+            for label, value in kpis.items()
+        ],
+    }
+
+
+def kpi_html(payload: Mapping[str, Any]) -> str:
+    """A row of figure cards, inline-styled so it looks the same in JupyterLab and in the export."""
+    cards = "".join(
+        '<div style="border:1px solid #d0d7de;border-radius:8px;padding:8px 14px;min-width:9em;">'
+        f'<div style="font-size:0.85em;color:#57606a;">{escape(k["label"])}</div>'
+        f'<div class="recon-kpi-value" style="font-size:1.5em;font-weight:600;">{escape(k["display"])}</div>'
+        "</div>"
+        for k in payload["kpis"]
+    )
+    heading = f'<div style="font-weight:600;margin-bottom:6px;">{escape(payload["title"])}</div>' if payload.get("title") else ""
+    return f'<div class="recon-kpis">{heading}<div style="display:flex;flex-wrap:wrap;gap:10px;">{cards}</div></div>'
+
+
+def record_kpis(kpis: Mapping[str, Any], *, title: str | None = None) -> None:
+    """Show a notebook's headline figures and hand them to ``recon report`` for the index.
+
+    The figures are displayed as HTML cards and, in the same output, as JSON under :data:`KPI_MIME`,
+    which the batch report reads back from the executed notebook. Use exact values: ints for counts,
+    ``Decimal`` for money, strings for anything already formatted (e.g. ``"97.5%"``).
+
+    Returns nothing, so the cell shows the figures once (:func:`kpi_payload` gives the JSON).
+    """
+    from IPython.display import display
+
+    payload = kpi_payload(kpis, title=title)
+    display({KPI_MIME: payload, "text/html": kpi_html(payload), "text/plain": _kpi_text(payload)}, raw=True)
+
+
+def notebook_display() -> None:
+    """Pandas display settings for report notebooks: whole explanations, no "..." cut in a cell.
+
+    A report is read, not scrolled in a terminal: a rate-card explanation cut at 50 characters
+    hides the reason for a dispute. Call once at the top of a notebook.
+    """
+    import pandas as pd
+
+    pd.set_option("display.max_colwidth", None)
+    pd.set_option("display.max_columns", 40)
+    pd.set_option("display.max_rows", 200)
+
+
+def rejected_rows(**rejects_by_input: "pd.DataFrame") -> Any:
+    """All inputs' rejected rows in one table with an ``input`` column, or one sentence when none.
+
+    A report must show that nothing was dropped: an empty table says nothing to a reader, so when every
+    input loaded fully this says so in words, naming each input.
+    """
+    import pandas as pd
+    from IPython.display import HTML
+
+    parts = [frame.assign(input=name) for name, frame in rejects_by_input.items() if len(frame)]
+    if not parts:
+        names = ", ".join(escape(name) for name in rejects_by_input)
+        return HTML(f"<p>No rows were rejected 没有被拒绝的行 ({names}): every row was loaded.</p>")
+    table = pd.concat(parts, ignore_index=True)
+    return table[["input", *[c for c in table.columns if c != "input"]]]
+
+
+def _kpi_text(payload: Mapping[str, Any]) -> str:
+    return "\n".join(f"{k['label']}: {k['display']}" for k in payload["kpis"])
+
+
+def read_kpis(notebook: Any) -> list[dict]:
+    """The figures a notebook recorded (the last :func:`record_kpis` output wins); [] if none."""
+    found: list[dict] = []
+    for cell in notebook.get("cells", []):
+        for output in cell.get("outputs", []) or []:
+            data = output.get("data") or {}
+            if KPI_MIME in data:
+                payload = data[KPI_MIME]
+                if isinstance(payload, str):
+                    payload = json.loads(payload)
+                found = list(payload.get("kpis", []))
+    return found
+
+

@@ -1,0 +1,111 @@
+"""What every scenario shares: a check object a notebook interrogates, one call per cell.
+
+A scenario module builds a :class:`Check` (loading its inputs, preparing and matching them); the
+notebook then asks it questions - ``check.exceptions("missing_on_left")``, ``check.kpis()``,
+``check.write(output_dir)`` - instead of passing four loose arguments to functions. The generic part
+lives here: exceptions of a category, exact totals, headline figures, the output folder, labels,
+load reports and rejects. A scenario adds its own lists (e.g. ``billed_not_shipped()``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from recon_helpers.engine.result import MatchResult
+from recon_helpers.engine.taxonomy import labels as category_labels
+from recon_helpers.periods import Period
+from recon_helpers.scenarios.registry import SINGLE_RUN, Scenario
+from recon_helpers.sources.result import LoadResult
+
+_CENT = Decimal("0.01")
+
+
+def total(series: pd.Series) -> Decimal:
+    """Exact sum of a money column (nulls ignored), 0.00 when empty."""
+    arr = pa.array(series, type=pa.decimal128(18, 2)) if len(series) else pa.array([], pa.decimal128(18, 2))
+    value = pc.sum(arr).as_py()
+    return (value if value is not None else Decimal("0")).quantize(_CENT)
+
+
+@dataclass
+class Check:
+    """One run of a scenario: its inputs as loaded, the match result and what to ask of them."""
+
+    scenario: Scenario
+    period: Period
+    data_dir: Path
+    result: MatchResult
+    inputs: dict[str, LoadResult] = field(default_factory=dict)
+    run: str = SINGLE_RUN
+
+    # -- what it is -----------------------------------------------------------------------------
+    @property
+    def title(self) -> str:
+        """Heading of the run, e.g. ``快递账单核对 Courier bill check · sf · 2026-10``."""
+        run = "" if self.run == SINGLE_RUN else f" · {self.run}"
+        return f"{self.scenario.title}{run} · {self.period}"
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """category -> label in this scenario (engine, recipe, then the scenario's own wording)."""
+        return category_labels(self.result.recipe, self.scenario.labels)
+
+    # -- exceptions -----------------------------------------------------------------------------
+    def exceptions(self, category: str | tuple[str, ...] | None = None, side: str | None = None) -> pd.DataFrame:
+        """The exceptions of one category (or several, or all) on one side (or both)."""
+        exc = self.result.exceptions
+        mask = pd.Series(True, index=exc.index)
+        if category is not None:
+            categories = (category,) if isinstance(category, str) else tuple(category)
+            mask &= exc["category"].astype("string").isin(categories).fillna(False)
+        if side is not None:
+            mask &= (exc["side"].astype("string") == side).fillna(False)
+        return exc[mask.to_numpy(dtype=bool)]
+
+    def amount(self, category: str | tuple[str, ...], side: str) -> Decimal:
+        """Exact money of the exceptions of a category on one side."""
+        return total(self.exceptions(category, side)["amount"])
+
+    # -- figures --------------------------------------------------------------------------------
+    @property
+    def auto_match_rate(self) -> str:
+        """Share of all rows (both sides) matched automatically, as a percentage text."""
+        return f"{100 * self.result.summary.auto_match_rate:.1f}%"
+
+    def kpis(self) -> dict[str, Any]:
+        """Headline figures: rows per side, matched, auto-match rate, open exceptions. Scenarios extend it."""
+        summary = self.result.summary
+        figures: dict[str, Any] = {f"{s.label} rows 行数": s.rows for s in summary.sides.values()}
+        figures["Matched rows 已核对"] = summary.matched_rows
+        figures["Auto-match rate 自动核对率"] = self.auto_match_rate
+        figures["Exceptions 差异"] = sum(c.rows for c in summary.categories if c.category != "out_of_scope")
+        return figures
+
+    # -- inputs ---------------------------------------------------------------------------------
+    def load_report(self, name: str) -> Any:
+        """How input ``name`` was loaded (template, rows read / loaded / rejected, checks)."""
+        return self.inputs[name].report
+
+    @property
+    def rejects(self) -> dict[str, pd.DataFrame]:
+        """Each input's rejected rows, by input name (for ``report.rejected_rows(**check.rejects)``)."""
+        return {name: loaded.rejects for name, loaded in self.inputs.items()}
+
+    # -- output ---------------------------------------------------------------------------------
+    def output_folder(self, output_dir: str | Path) -> Path:
+        """``<output_dir>/<period>/<scenario>/<run>/`` (created)."""
+        return self.scenario.output_folder(output_dir, str(self.period), self.run)
+
+    def write(self, output_dir: str | Path) -> dict[str, Path]:
+        """Write links, exceptions and summary.json of this run into its output folder."""
+        return self.result.write(self.output_folder(output_dir))
+
+    def _repr_html_(self) -> str:
+        return f"<b>{escape(self.title)}</b>" + self.result._repr_html_()

@@ -1,0 +1,18 @@
+"""The courier-bill scenario: own shipments against one courier's monthly bill and its rate card.
+
+``check = courier_bill.check(period="2026-10", data_dir="data/demo", carrier="sf")`` loads our
+shipments and the carrier's bill, prices every shipment of that carrier with its rate card
+(:mod:`.pricing`, cards in ``templates/rate_cards/``, schema in :mod:`.rate_card`), matches them with
+the ``courier_bill`` recipe and answers the four questions an analyst acts on:
+
+* ``check.billed_not_shipped()`` (``missing_on_left``): dispute the line, we never sent that waybill;
+* ``check.shipped_not_billed()`` (``missing_on_right``): expect it on next month's bill (accrue it);
+* ``check.charged_twice()`` (``duplicate_on_right``): claim the second charge back;
+* ``check.fee_differences()`` (``weight_mismatch``: a higher chargeable weight than ours;
+  ``rate_card_violation``: same weight, different price), each with the rate card's own calculation.
+"""
+from __future__ import annotations
+
+from recon_helpers.scenarios.courier_bill.check import FEE_CATEGORIES, Carrier, CourierCheck, carrier, check, for_carrier
+
+__all__ = ["FEE_CATEGORIES", "Carrier", "CourierCheck", "carrier", "check", "for_carrier"]

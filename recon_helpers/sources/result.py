@@ -1,0 +1,104 @@
+"""What a load gives back: the canonical table, the rejected rows and the report of what happened.
+"""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterator
+
+import pandas as pd
+import pyarrow as pa
+
+from recon_helpers.errors import SourceFileError
+from recon_helpers.export import write_csv
+
+# =========================================================================== results
+
+@dataclass
+class ControlCheck:
+    """One total the file states about itself, compared with the loaded rows."""
+
+    label: str
+    measure: str                 # "total" or "count"
+    expected: Decimal | int | None
+    actual: Decimal | int | None
+    ok: bool | None              # None: the stated figure was not found
+
+    def __str__(self) -> str:
+        state = {True: "ok", False: "MISMATCH", None: "not found"}[self.ok]
+        return f"{self.label} ({self.measure}): file says {self.expected}, rows give {self.actual} - {state}"
+
+
+@dataclass
+class LoadReport:
+    """What ``load()`` did with a file: which template and why, how many rows went where, checks."""
+
+    source_file: str
+    template: str
+    detected_because: str
+    encoding: str | None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    preamble_lines: int = 0
+    footer_lines: int = 0
+    blank_lines: int = 0
+    summary_lines: int = 0
+    header_line: int | None = None
+    sheet: str | None = None
+    control_totals: list[ControlCheck] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def _repr_html_(self) -> str:
+        rows = [
+            ("file", self.source_file + (f" [sheet {self.sheet}]" if self.sheet else "")),
+            ("template", self.template), ("why", self.detected_because), ("encoding", self.encoding or "-"),
+            ("header line", self.header_line if self.header_line is not None else "-"),
+            ("rows read / loaded / rejected", f"{self.rows_read} / {self.rows_loaded} / {self.rows_rejected}"),
+            ("preamble / footer / blank / summary lines",
+             f"{self.preamble_lines} / {self.footer_lines} / {self.blank_lines} / {self.summary_lines}"),
+        ]
+        rows += [("check", str(c)) for c in self.control_totals]
+        rows += [("warning", w) for w in self.warnings]
+        body = "".join(f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
+                       f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>" for k, v in rows)
+        return f"<table class='recon-load-report'>{body}</table>"
+
+
+@dataclass
+class LoadResult:
+    """The canonical table, the rejected cells and the report; unpacks as ``table, rejects, report``."""
+
+    table: pd.DataFrame
+    rejects: pd.DataFrame
+    report: LoadReport
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.table, self.rejects, self.report))
+
+    def write(self, out_path: str | Path) -> Path:
+        """Write the table as ``.parquet`` (exact decimals) or ``.csv`` (decimals as text ``12.30``).
+
+        Rejects go beside it as ``<name>.rejects.csv`` (header only when there are none, so a stale
+        file from an earlier run never lingers) and are never lost.
+        """
+        out = Path(out_path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix.lower() == ".parquet":
+            import pyarrow.parquet as pq
+
+            pq.write_table(pa.Table.from_pandas(self.table, preserve_index=False), out)
+        elif out.suffix.lower() == ".csv":
+            write_csv(self.table, out)
+        else:
+            raise SourceFileError("output must end in .parquet or .csv", source_file=out.as_posix())
+        write_csv(self.rejects, out.with_name(out.stem + ".rejects.csv"))
+        return out
+
+    def _repr_html_(self) -> str:
+        parts = [self.report._repr_html_(), "<h4>first rows</h4>", self.table.head(10).to_html(index=False)]
+        if len(self.rejects):
+            parts += [f"<h4>rejects ({len(self.rejects)})</h4>", self.rejects.head(10).to_html(index=False)]
+        return "".join(parts)
