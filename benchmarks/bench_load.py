@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from recon_helpers.load import load
+from recon_helpers.sources import load
 
 DATA = Path(__file__).resolve().parent / "data"
 

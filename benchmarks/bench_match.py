@@ -259,7 +259,7 @@ def run_ours(workload: str, data: Path, out: Path, recipe: str) -> None:
     import pyarrow.parquet as pq
 
     import recon_helpers
-    from recon_helpers.match import input_columns
+    from recon_helpers.engine import input_columns
 
     def read(side: str) -> pd.DataFrame:
         path = data / f"{side}.parquet"
@@ -291,7 +291,7 @@ def child(args: argparse.Namespace) -> None:
     import duckdb  # noqa: F401  - imports are not part of the timed work
     import pandas  # noqa: F401
     if args.child == "ours":
-        import recon_helpers.match  # noqa: F401
+        import recon_helpers.engine.cascade  # noqa: F401
 
         def work() -> None:
             run_ours(args.workload, data, out, args.recipe)

@@ -1,4 +1,4 @@
-"""How long rates.price() takes on 1,000,000 shipments (goal: a few seconds on a laptop).
+"""How long pricing.price() takes on 1,000,000 shipments (goal: a few seconds on a laptop).
 
 Run: .venv/bin/python benchmarks/bench_rates.py [rows]
 """
@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from recon_helpers import rates
 from recon_helpers.canonical import MEASURE_DTYPE, MEASURE_TYPE
+from recon_helpers.scenarios.courier_bill import pricing, rate_card
 
 
 def shipments(rows: int, seed: int = 1) -> pd.DataFrame:
@@ -29,15 +29,15 @@ def shipments(rows: int, seed: int = 1) -> pd.DataFrame:
         "length_cm": measure(rng.integers(5_000, 80_000, rows)),
         "width_cm": measure(rng.integers(5_000, 60_000, rows)),
         "height_cm": measure(rng.integers(1_000, 50_000, rows)),
-        "destination": pd.Series(rng.choice(list(rates.PROVINCES) + ["广东省", "香港"], rows)).astype("string[pyarrow]"),
+        "destination": pd.Series(rng.choice(list(rate_card.PROVINCES) + ["广东省", "香港"], rows)).astype("string[pyarrow]"),
     })
 
 
 def main(rows: int = 1_000_000) -> None:
     table = shipments(rows)
-    card = rates.load_rate_card("sf")
+    card = rate_card.load_rate_card("sf")
     start = time.perf_counter()
-    priced = rates.price(table, card)
+    priced = pricing.price(table, card)
     took = time.perf_counter() - start
     print(f"price(): {rows:,} rows in {took:.2f} s ({rows / took:,.0f} rows/s); "
           f"problems: {int(priced['pricing_problem'].notna().sum())}")
