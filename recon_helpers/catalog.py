@@ -185,6 +185,22 @@ def schema_error(exc: ValidationError, *, origin: str, error: type[TemplateError
     return error("; ".join(unique) + f"; fix the {what}", template_file=origin, field=first)
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def read_entry(path: str | Path, model: type[M], *, what: str, keys: str,
+               error: type[TemplateError] = TemplateError) -> M:
+    """Read one catalog file and validate it as ``model``: a mapping, every problem in one error."""
+    origin = display_path(path)
+    raw = read_yaml(path, error=error)
+    if not isinstance(raw, dict):
+        raise error(f"a {what} must be a YAML mapping ({keys})", template_file=origin)
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise schema_error(exc, origin=origin, error=error, what=what) from None
+
+
 # ------------------------------------------------------------------------------------------ shelf
 T = TypeVar("T")
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 
 from recon_helpers import catalog
 from recon_helpers.catalog import StrictModel
@@ -107,14 +107,7 @@ class Scenario(StrictModel):
 
 def read_scenario(path: Path) -> Scenario:
     """One registry entry file, validated."""
-    origin = catalog.display_path(path)
-    raw = catalog.read_yaml(path)
-    if not isinstance(raw, dict):
-        raise TemplateError("a scenario entry must be a YAML mapping (name:, title:, recipes: ...)", template_file=origin)
-    try:
-        return Scenario.model_validate(raw)
-    except ValidationError as exc:
-        raise catalog.schema_error(exc, origin=origin, what="scenario entry") from None
+    return catalog.read_entry(path, Scenario, what="scenario entry", keys="name:, title:, recipes: ...")
 
 
 #: every scenario (templates/scenarios/*.yaml)

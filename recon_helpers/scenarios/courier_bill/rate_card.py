@@ -9,11 +9,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import BeforeValidator, Field, PrivateAttr, model_validator
 
 from recon_helpers import catalog
 from recon_helpers.catalog import FrozenModel
-from recon_helpers.errors import TemplateError
 
 #: the 31 mainland province-level divisions, short form
 PROVINCES: tuple[str, ...] = (
@@ -199,15 +198,8 @@ def load_rate_card(name_or_path: str | Path) -> RateCard:
 
 def read_rate_card(path: Path) -> RateCard:
     """One rate card file, validated."""
-    origin = catalog.display_path(path)
-    raw = catalog.read_yaml(path)
-    if not isinstance(raw, dict):
-        raise TemplateError("a rate card must be a YAML mapping (carrier:, zones:, ...)", template_file=origin)
-    try:
-        card = RateCard.model_validate(raw)
-    except ValidationError as exc:
-        raise catalog.schema_error(exc, origin=origin, what="rate card") from None
-    card._source_file = origin
+    card = catalog.read_entry(path, RateCard, what="rate card", keys="carrier:, zones:, ...")
+    card._source_file = catalog.display_path(path)
     return card
 
 
