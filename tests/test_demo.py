@@ -21,6 +21,7 @@ from recon_helpers import catalog
 from recon_helpers.demo import generate
 from recon_helpers.errors import PeriodError, UsageError
 from recon_helpers.scenarios.courier_bill import pricing, rate_card
+from recon_helpers.testing import truth_rows as truth
 
 ORDERS = 300
 CARRIER_NAMES = {"sf": "顺丰速运", "zto": "中通快递", "yto": "圆通速递", "jdl": "京东物流"}
@@ -79,11 +80,6 @@ def xlsx_rows(path: Path, header_first: str) -> list[dict]:
             break
         out.append(dict(zip(header, r)))
     return out
-
-
-def truth(demo: Path, scenario: str) -> list[dict]:
-    with open(demo / "truth" / f"{scenario}.csv", encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
 
 
 def truth_set(demo: Path, scenario: str, categories: set[str] | None = None) -> set[tuple]:

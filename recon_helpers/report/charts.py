@@ -15,24 +15,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from recon_helpers.engine import explain
+from recon_helpers.engine import explain, taxonomy
 
 #: fonts that render Chinese on common systems, then a generic fallback
 CJK_FONTS = '"PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", sans-serif'
 
-#: default labels for the match taxonomy (English + Chinese)
-CATEGORY_LABELS: dict[str, str] = {
-    "missing_on_right": "missing on right 右侧缺失",
-    "missing_on_left": "missing on left 左侧缺失",
-    "duplicate_on_left": "duplicate on left 左侧重复",
-    "duplicate_on_right": "duplicate on right 右侧重复",
-    "amount_mismatch": "amount mismatch 金额不符",
-    "qty_mismatch": "qty mismatch 数量不符",
-    "date_out_of_window": "date out of window 日期超窗",
-    "status_mismatch": "status mismatch 状态不符",
-    "ambiguous": "ambiguous 多个候选",
-    "rate_card_violation": "fee ≠ rate card 运费不符",
-}
 
 _PALETTE = ["#0969da", "#cf222e", "#bf8700", "#1a7f37", "#8250df", "#57606a", "#d1242f", "#0550ae"]
 
@@ -57,7 +44,7 @@ def to_float(money: pd.Series) -> pd.Series:
 
 
 def _labelled(categories: pd.Index, labels: Mapping[str, str] | None) -> list[str]:
-    names = {**CATEGORY_LABELS, **(labels or {})}
+    names = {**taxonomy.labels(), **(labels or {})}
     return [names.get(str(c), str(c)) for c in categories]
 
 

@@ -7,13 +7,10 @@ import pytest
 from recon_helpers.engine import match, match_files
 from recon_helpers.scenarios.courier_bill import pricing, rate_card
 from recon_helpers.sources import load
+from recon_helpers.testing import read_truth as truth
 
 CARRIERS = [("sf", "顺丰速运", "courier/sf_bill.xlsx"), ("zto", "中通快递", "courier/zto_bill.xlsx"),
             ("yto", "圆通速递", "courier/yto_bill.csv"), ("jdl", "京东物流", "courier/jd_bill.xlsx")]
-
-
-def truth(demo_dir, scenario: str) -> pd.DataFrame:
-    return pd.read_csv(demo_dir / "truth" / f"{scenario}.csv", dtype=str, keep_default_na=False)
 
 
 @pytest.mark.parametrize("code, carrier, bill_path", CARRIERS)

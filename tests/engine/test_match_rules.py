@@ -7,10 +7,10 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from recon_helpers.canonical import INT_DTYPE, money
 from recon_helpers.engine import match
 from recon_helpers.engine.recipe import recipe_from_dict
 from recon_helpers.errors import InvariantError, MatchInputError
+from recon_helpers.testing import canonical_frame as table
 
 SHIP = {"kind": "shipment", "label": "发货记录"}
 BILL = {"kind": "courier_bill_line", "label": "快递账单"}
@@ -18,22 +18,6 @@ SETTLE = {"kind": "settlement", "label": "平台结算"}
 BANK = {"kind": "bank_txn", "label": "银行流水"}
 INVOICE = {"kind": "invoice", "label": "发票"}
 PAYMENT = {"kind": "customer_payment", "label": "客户回款"}
-
-
-def table(file: str, **columns) -> pd.DataFrame:
-    """A small canonical table: money columns from strings, times from 'MM-DD' in October 2026."""
-    n = len(next(iter(columns.values())))
-    out = {"source_file": [file] * n, "source_row": list(range(2, n + 2))}
-    for name, values in columns.items():
-        if name in ("amount", "expected_fee"):
-            out[name] = money(values)
-        elif name == "txn_time":
-            out[name] = pd.Series(pd.to_datetime([f"2026-{v} 10:00:00" for v in values])).astype("timestamp[s][pyarrow]")
-        elif name == "qty":
-            out[name] = pd.array(values, dtype=INT_DTYPE)
-        else:
-            out[name] = pd.array(values, dtype="string[pyarrow]")
-    return pd.DataFrame(out)
 
 
 def recipe(**parts):

@@ -1,18 +1,8 @@
 """Three-way matching: return request -> courier return waybill -> warehouse receipt (returns)."""
 from __future__ import annotations
 
-import pandas as pd
-
-from recon_helpers.canonical import INT_DTYPE
 from recon_helpers.engine import match
-
-
-def table(file: str, **columns) -> pd.DataFrame:
-    n = len(next(iter(columns.values())))
-    out = {"source_file": [file] * n, "source_row": list(range(2, n + 2))}
-    for name, values in columns.items():
-        out[name] = pd.array(values, dtype=INT_DTYPE if name == "qty" else "string[pyarrow]")
-    return pd.DataFrame(out)
+from recon_helpers.testing import canonical_frame as table
 
 
 def by_row(res) -> dict[tuple[str, int], str]:

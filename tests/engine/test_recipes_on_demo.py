@@ -13,12 +13,9 @@ import pytest
 
 from recon_helpers.engine import match, prepare_tables
 from recon_helpers.sources import load
+from recon_helpers.testing import read_truth as truth
 
 ORDER_FILES = ["shop/taobao_orders.csv", "shop/jd_orders.xlsx", "shop/pdd_orders.csv", "shop/douyin_orders.csv"]
-
-
-def truth(demo_dir, scenario: str) -> pd.DataFrame:
-    return pd.read_csv(demo_dir / "truth" / f"{scenario}.csv", dtype=str, keep_default_na=False)
 
 
 def expected_keys(rows: pd.DataFrame) -> dict[str, set[str]]:
