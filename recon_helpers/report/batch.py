@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import datetime as dt
+import multiprocessing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,7 +129,10 @@ def run_jobs(jobs: list[NotebookJob], *, workers: int) -> list[NotebookOutcome]:
     """Run notebooks one after the other, or in ``workers`` processes; results keep the input order."""
     if workers <= 1 or len(jobs) <= 1:
         return [run_notebook(job) for job in jobs]
-    with concurrent.futures.ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+    # spawn, not fork: the caller may already run DuckDB/Arrow threads, and a forked copy of a threaded
+    # process can crash (seen: a segfault in a forked worker's garbage collection)
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
         return list(pool.map(run_notebook, jobs))
 
 
