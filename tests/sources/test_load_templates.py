@@ -8,14 +8,11 @@ expected figure straight from the raw file with the ``csv`` module (an oracle in
 from __future__ import annotations
 
 import csv
-import io
-import shutil
 import zipfile
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-import openpyxl
 import pandas as pd
 import pytest
 import python_calamine
@@ -23,7 +20,6 @@ import python_calamine
 from recon_helpers.errors import DetectionError
 from recon_helpers.sources import detect, load, rank
 from recon_helpers.sources import templates as sources
-from recon_helpers.sources.cells import loose_key
 
 SAMPLES = Path(__file__).parents[1] / "samples"
 REAL = Path(__file__).parents[2].parent / "shared" / "corpus" / "real"
@@ -147,55 +143,6 @@ def raw_rows(path: Path, report) -> dict[int, str]:
     return {i + 1: line for i, line in enumerate(text.lstrip("\ufeff").split("\n"))}
 
 
-def _replace_cell_in_line(line: str, index: int, value: str) -> str:
-    cells = next(csv.reader([line.rstrip("\r")]))
-    cells[index] = value
-    out = io.StringIO()
-    csv.writer(out, lineterminator="").writerow(cells)
-    return out.getvalue() + ("\r" if line.endswith("\r") else "")
-
-
-def _column_index(cells: list[object], name: str) -> int:
-    keys = [loose_key(c) for c in cells]
-    return keys.index(loose_key(name))
-
-
-def _corrupt_text(data: bytes, encoding: str, header_line: int, edits: list[tuple[int, str, str]]) -> bytes:
-    codec = {"utf-8": "utf-8-sig"}.get(encoding, encoding)
-    bom = data.startswith(b"\xef\xbb\xbf")
-    lines = data.decode(codec).split("\n")
-    header = next(csv.reader([lines[header_line - 1].rstrip("\r")]))
-    for line_no, column, value in edits:
-        lines[line_no - 1] = _replace_cell_in_line(lines[line_no - 1], _column_index(header, column), value)
-    out = "\n".join(lines).encode("utf-16" if encoding.startswith("utf-16") else codec)
-    return (b"\xef\xbb\xbf" + out) if bom and not out.startswith(b"\xef\xbb\xbf") else out
-
-
-def corrupted_copy(case: Sample, report, tmp_path: Path, edits: list[tuple[int, str, str]]) -> Path:
-    """A copy of the sample with cells replaced on given lines, written in the file's own encoding."""
-    src = case.path
-    dst = tmp_path / src.name
-    if src.suffix in (".xlsx", ".xls"):
-        book = openpyxl.load_workbook(src)
-        ws = book[report.sheet]
-        header = [c.value for c in ws[report.header_line]]
-        for row, column, value in edits:
-            ws.cell(row=row, column=_column_index(header, column) + 1).value = value
-        book.save(dst)
-    elif src.suffix == ".zip":
-        member = report.source_file.split("!", 1)[1]
-        with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
-            for info in zin.infolist():
-                payload = zin.read(info)
-                if info.filename.encode("cp437").decode("gbk") == member:
-                    payload = _corrupt_text(payload, report.encoding, report.header_line, edits)
-                zout.writestr(info, payload)
-    else:
-        shutil.copy(src, dst)
-        dst.write_bytes(_corrupt_text(src.read_bytes(), report.encoding, report.header_line, edits))
-    return dst
-
-
 # ----------------------------------------------------------------------------- tests
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
@@ -243,13 +190,13 @@ def test_source_row_points_at_the_line_holding_the_id(case: Sample):
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_corrupted_copy_rejects_exactly_the_broken_rows(case: Sample, tmp_path: Path):
+def test_corrupted_copy_rejects_exactly_the_broken_rows(case: Sample, tmp_path: Path, corrupted_copy):
     table, _, report = load(case.path)
     number_row, date_row = int(table["source_row"].iloc[0]), int(table["source_row"].iloc[1])
     edits = [(number_row, case.number_col, "abc")]
     if case.date_col:
         edits.append((date_row, case.date_col, "2026-13-45"))
-    broken = corrupted_copy(case, report, tmp_path, edits)
+    broken = corrupted_copy(case.path, report, tmp_path, edits)
 
     table2, rejects, report2 = load(broken, template=case.template)
     expected_rows = {number_row} | ({date_row} if case.date_col else set())

@@ -9,9 +9,6 @@ Only the public API is used (``recon_helpers.load``), so these tests survive the
 """
 from __future__ import annotations
 
-import csv
-import io
-import shutil
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -141,55 +138,6 @@ def raw_lines(path: Path, report) -> dict[int, str]:
     return {i + 1: line for i, line in enumerate(text.split("\n"))}
 
 
-def _index(cells: list[object], name: str) -> int:
-    keys = ["".join(str(c or "").split()) for c in cells]
-    return keys.index("".join(name.split()))
-
-
-def corrupted_copy(case: Case, report, tmp_path: Path, edits: list[tuple[int, str, str]]) -> Path:
-    """A copy of the sample with cells (line/row number, header name, new text) replaced, in the file's own format."""
-    src, dst = case.path, tmp_path / case.path.name
-    if src.suffix == ".xlsx":
-        book = openpyxl.load_workbook(src)
-        ws = book[report.sheet]
-        header = [c.value for c in ws[report.header_line]]
-        for row, column, value in edits:
-            ws.cell(row=row, column=_index(header, column) + 1).value = value
-        book.save(dst)
-    elif src.suffix == ".xls":
-        xlwt = pytest.importorskip("xlwt", reason="xlwt (dev extra) writes the corrupted .xls copy")
-        reader = python_calamine.CalamineWorkbook.from_path(str(src))
-        out = xlwt.Workbook(encoding="utf-8")
-        for name in reader.sheet_names:
-            rows = [list(r) for r in reader.get_sheet_by_name(name).to_python(skip_empty_area=False)]
-            if name == report.sheet:
-                header = rows[report.header_line - 1]
-                for row, column, value in edits:
-                    rows[row - 1][_index(header, column)] = value
-            ws = out.add_sheet(name)
-            for r, cells in enumerate(rows):
-                for c, value in enumerate(cells):
-                    if value != "":
-                        ws.write(r, c, value)
-        out.save(str(dst))
-    else:
-        shutil.copy(src, dst)
-        codec = {"utf-8": "utf-8-sig"}.get(report.encoding, report.encoding)
-        data = src.read_bytes()
-        lines = data.decode(codec).split("\n")
-        header = next(csv.reader([lines[report.header_line - 1].rstrip("\r")]))
-        for line_no, column, value in edits:
-            line = lines[line_no - 1]
-            cells = next(csv.reader([line.rstrip("\r")]))
-            cells[_index(header, column)] = value
-            buf = io.StringIO()
-            csv.writer(buf, lineterminator="").writerow(cells)
-            lines[line_no - 1] = buf.getvalue() + ("\r" if line.endswith("\r") else "")
-        bom = b"\xef\xbb\xbf" if data.startswith(b"\xef\xbb\xbf") else b""
-        dst.write_bytes(bom + "\n".join(lines).encode(codec if codec != "utf-8-sig" else "utf-8"))
-    return dst
-
-
 # ----------------------------------------------------------------------------- each new sample
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
@@ -229,12 +177,12 @@ def test_no_other_template_fits_the_sample(case: Case):
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_corrupted_copy_rejects_exactly_the_two_broken_lines(case: Case, tmp_path: Path):
+def test_corrupted_copy_rejects_exactly_the_two_broken_lines(case: Case, tmp_path: Path, corrupted_copy):
     table, _, report = recon_helpers.load(case.path)
     first, second = int(table["source_row"].iloc[0]), int(table["source_row"].iloc[1])
     edits = [(first, case.number_col, "abc"),
              (second, case.date_col, "2026-13-45") if case.date_col else (second, case.number_col, "12,3x")]
-    broken = corrupted_copy(case, report, tmp_path, edits)
+    broken = corrupted_copy(case.path, report, tmp_path, edits)
 
     table2, rejects, report2 = recon_helpers.load(broken, template=case.template)
     assert set(rejects["source_row"].astype(int)) == {first, second}
@@ -400,10 +348,10 @@ def test_spdb_date_time_cell_parses_with_the_single_space_format(tmp_path: Path)
     "required: true}` an unreadable cell ('abc' in 收入) is listed twice - as bad_amount AND as missing_value "
     "\"field 'amount' needs a value and the cell is empty\" (column empty) - because the required check only skips "
     "cells already flagged when the field maps a single `column`"))
-def test_unreadable_income_cell_is_reported_once(tmp_path: Path):
+def test_unreadable_income_cell_is_reported_once(tmp_path: Path, corrupted_copy):
     case = next(c for c in CASES if c.template == "cmb_personal_debit")
     table, _, report = recon_helpers.load(case.path)
-    broken = corrupted_copy(case, report, tmp_path, [(case.first_row, "收入", "abc")])
+    broken = corrupted_copy(case.path, report, tmp_path, [(case.first_row, "收入", "abc")])
     _, rejects, report2 = recon_helpers.load(broken, template=case.template)
     assert report2.rows_rejected == 1
     assert list(rejects["code"]) == ["bad_amount"]
