@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -133,6 +134,14 @@ def read_yaml(path: str | Path, *, error: type[TemplateError] = TemplateError) -
 
 
 # ----------------------------------------------------------------------------------------- schema
+def written_decimal(value: Any) -> Any:
+    """A YAML number as the decimal that was written: ``0.5`` -> Decimal("0.5"), never the binary float
+    (pydantic's own float -> Decimal gives 0.5000000000000000277...). Other values pass through."""
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return value
+
+
 class StrictModel(BaseModel):
     """Base of every catalog schema: unknown keys are refused (a typo never passes silently)."""
 

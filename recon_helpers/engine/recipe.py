@@ -77,13 +77,6 @@ def _non_negative(value: Decimal | int | None, name: str) -> Decimal | int | Non
     return value
 
 
-def _decimal(value: Any) -> Any:
-    """Read tolerances as exact decimals (YAML floats go through str, never binary float)."""
-    if isinstance(value, float):
-        return Decimal(str(value))
-    return value
-
-
 class SideSpec(RecipeModel):
     """One side of a match: the kind of table expected and the label people see."""
 
@@ -168,7 +161,7 @@ class _ToleranceChecks(RecipeModel):
     @field_validator("abs_tol", "rel_tol", mode="before", check_fields=False)
     @classmethod
     def _as_decimal(cls, v):
-        return _decimal(v)
+        return catalog.written_decimal(v)
 
     @field_validator("abs_tol", "rel_tol", "days", check_fields=False)
     @classmethod

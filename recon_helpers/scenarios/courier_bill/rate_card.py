@@ -73,16 +73,9 @@ def _exact_decimal(value: Any) -> Any:
     return value
 
 
-def _kg_decimal(value: Any) -> Any:
-    """Weights may be written unquoted (``step_kg: 0.5``); read them as the decimal that was written."""
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    return value
-
-
 MoneyText = Annotated[Decimal, BeforeValidator(_exact_decimal), Field(ge=0, decimal_places=2)]
 Percent = Annotated[Decimal, BeforeValidator(_exact_decimal), Field(ge=0, le=100, decimal_places=4)]
-Kg = Annotated[Decimal, BeforeValidator(_kg_decimal), Field(gt=0, decimal_places=3)]
+Kg = Annotated[Decimal, BeforeValidator(catalog.written_decimal), Field(gt=0, decimal_places=3)]
 
 
 class WeightBand(FrozenModel):
