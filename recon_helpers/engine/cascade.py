@@ -3,8 +3,8 @@
 ``match(left, right, recipe)`` runs the recipe's ordered cascade of rules. Each rule sees only the rows
 no earlier rule decided; the first rule that decides a row wins. The relational work (keys, joins,
 group sums, candidate pairs inside tolerances and windows) runs in DuckDB through
-:mod:`recon_helpers.relational`; only small candidate blocks come to Python, where
-:mod:`recon_helpers.assign` decides them - and refuses to decide when the data allow two answers.
+:mod:`recon_helpers.engine.store` (SQL text from :mod:`.sql`); only small candidate blocks come to Python, where
+:mod:`.one_to_one`, :mod:`.subset_sum` and :mod:`.fuzzy` decide them - and refuse to decide when the data allow two answers.
 
 Every input row ends in exactly one place: a link (a group of rows that correspond) or an exception
 (with a category from one taxonomy and up to three ranked candidates). :meth:`MatchResult.check`

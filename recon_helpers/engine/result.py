@@ -83,7 +83,7 @@ class MatchSummary:
 class MatchResult:
     """Links, exceptions and summary of one match.
 
-    Links and exceptions live in the workspace as DuckDB tables and become pandas DataFrames only when
+    Links and exceptions live in the match store as DuckDB tables and become pandas DataFrames only when
     asked for (``.links``, ``.exceptions``), so a large match can be written without converting it.
     """
 

@@ -246,7 +246,7 @@ def amount_diff_column(compares: Sequence[CompareSpec], a: str, b: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------
-# the workspace
+# the store's inputs
 # ---------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SidePrep:

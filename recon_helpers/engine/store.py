@@ -1,15 +1,16 @@
-"""The relational layer of the matcher: every SQL statement the engine runs lives in this module.
+"""The relational layer of the matcher: every SQL statement the engine runs is built in :mod:`.sql` or
+here (and :mod:`.store_threeway` for the third side), and run by :class:`MatchStore`.
 
-Why one module: the bulk work of matching (preparing rows, normalising keys, joining, summing groups,
+Why here: the bulk work of matching (preparing rows, normalising keys, joining, summing groups,
 building candidate pairs inside tolerances and windows, assembling links and exceptions) is set-based
 and belongs in a columnar engine. Keeping all of it here, as functions that build SQL text, means the
 engine can later be pointed at a distributed SQL engine by swapping :class:`MatchStore` and the few
-dialect helpers marked ``DIALECT`` below. DuckDB embedded is the default.
+dialect helpers marked ``DIALECT`` in :mod:`.sql`. DuckDB embedded is the default.
 
 The SQL is standard where a standard form exists (CTEs, window functions, ``NOT EXISTS`` anti joins,
 ``CASE``, ``CAST``); dates are turned into integer day numbers once, so every window is integer arithmetic.
 
-State during a match, all in the workspace:
+State during a match, all in the store:
 
 * ``rows_left`` / ``rows_right`` / ``rows_third`` - the input rows with an internal ``_rid`` (rank by
   source_file, source_row, so it does not depend on input order) and the computed columns ``_key``,

@@ -13,7 +13,7 @@ Schema (every key; see ``templates/sources/EXAMPLE_generic.yaml.txt`` for a comm
     kind: bank_txn             # one of canonical.TABLE_KINDS
     file_types: [csv]          # csv | xlsx | xls | text   (CSV inside a ZIP counts as csv)
     encoding: auto             # or a codec name / list tried in order (gb18030, utf-8-sig, utf-16)
-    parser: null               # e.g. mt940: the file is read by recon_helpers.bankfiles.read(...)
+    parser: null               # e.g. mt940: the file is read by recon_helpers.sources.structured.read(...)
     sheet: null                # XLSX sheet name; default: the sheet whose header fits
     currency: CNY              # filled in when the template maps money but no currency column
     null_values: []            # extra "no value" markers besides / - -- and empty
