@@ -180,12 +180,30 @@ def register_branch_names(*names: str) -> None:
     _TAGGED_BRANCHES.update(names)
 
 
+def _branch_at(loc: tuple[Any, ...]) -> int | None:
+    """Where a union branch (a class name such as ``DeriveStep``) stands in an error location."""
+    return next((i for i, part in enumerate(loc) if isinstance(part, str) and part[:1].isupper()
+                 and _UNION_BRANCH.match(part)), None)
+
+
+def _meant_branches(errors: list[dict]) -> list[dict]:
+    """Keep only the union branches the user meant: a branch whose own key is missing (``extract:`` when
+    the user wrote ``derive:``) says nothing about the user's entry, so its errors are left out."""
+    unmeant = set()
+    for err in errors:
+        k = _branch_at(tuple(err["loc"]))
+        if k is not None and err["type"] == "missing" and len(err["loc"]) == k + 2:
+            unmeant.add(tuple(err["loc"][: k + 1]))
+    kept = [e for e in errors if (k := _branch_at(tuple(e["loc"]))) is None or tuple(e["loc"][: k + 1]) not in unmeant]
+    return kept or errors
+
+
 def schema_error(exc: ValidationError, *, origin: str, error: type[TemplateError] = TemplateError,
                  what: str = "file") -> TemplateError:
     """Every problem of one file in one error: ``file: field a: ...; field b: ...; fix the <what>``."""
     parts: list[str] = []
     first: str | None = None
-    for err in exc.errors():
+    for err in _meant_branches(exc.errors()):
         where = field_path(tuple(err["loc"]))
         first = first or where or None
         message = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
