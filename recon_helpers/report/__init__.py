@@ -7,7 +7,7 @@ In a notebook::
     report.record_kpis(check.kpis(), title=check.title)
     report.show(report.charts.exceptions_by_category(check.result, labels=check.labels))
 
-Modules: ``cells`` (figures, display, rejected rows), ``charts`` (plotly, offline), ``notebook`` (one
+Modules: ``cells`` (figures, display, action-list tables, rejected rows), ``charts`` (plotly, offline), ``notebook`` (one
 papermill run and its HTML export), ``batch`` (every scenario x run: ``run_reports``), ``index``
 (index.html and manifest.json).
 """
@@ -16,16 +16,17 @@ from __future__ import annotations
 from recon_helpers.report import charts
 from recon_helpers.report.batch import ReportRun, plan_runs, run_reports
 from recon_helpers.report.cells import (
-                                        KPI_MIME,
-                                        format_figure,
-                                        kpi_payload,
-                                        notebook_display,
-                                        read_kpis,
-                                        record_kpis,
-                                        rejected_rows,
+           KPI_MIME,
+           format_figure,
+           kpi_payload,
+           notebook_display,
+           read_kpis,
+           record_kpis,
+           rejected_rows,
+           table,
 )
 from recon_helpers.report.charts import show
 from recon_helpers.report.notebook import declared_parameters
 
 __all__ = ["KPI_MIME", "ReportRun", "charts", "declared_parameters", "format_figure", "kpi_payload", "notebook_display",
-           "plan_runs", "read_kpis", "record_kpis", "rejected_rows", "run_reports", "show"]
+           "plan_runs", "read_kpis", "record_kpis", "rejected_rows", "run_reports", "show", "table"]

@@ -84,7 +84,8 @@ def plan_runs(notebooks_dir: Path, *, only: list[str] | None = None) -> list[Pla
         if path is None:
             continue
         for run in entry.run_names():
-            suffix = "" if run == SINGLE_RUN else f" · {run}"
+            name = entry.runs.get(run, {}).get("name")
+            suffix = "" if run == SINGLE_RUN else f" · {name} {run}" if name else f" · {run}"
             planned.append(PlannedRun(path, entry.name, run, entry.run_parameters(run), f"{entry.title}{suffix}"))
     planned += [PlannedRun(path, path.stem, SINGLE_RUN, {}) for path in notebooks.values()]
     if only:

@@ -139,3 +139,25 @@ def read_kpis(notebook: Any) -> list[dict]:
     return found
 
 
+
+
+def table(frame: "pd.DataFrame", *, wide: tuple[str, ...] | str = ()) -> Any:
+    """A list to act on, laid out for a reader: no row numbers, figures and ids on one line, and the
+    ``wide`` columns (explanations such as a rate card's calculation) given room to read as sentences.
+
+    Returns a pandas Styler (HTML in the notebook and in the exported report); the data are unchanged.
+    """
+    wide = (wide,) if isinstance(wide, str) else tuple(wide)
+    if not len(frame):
+        from IPython.display import HTML
+
+        return HTML("<p>None 无: nothing to act on.</p>")
+    styler = frame.style.format(escape="html", na_rep="").hide(axis="index").set_table_styles(
+        [{"selector": "td, th", "props": [("padding", "2px 8px")]}])
+    narrow = [c for c in frame.columns if c not in wide]
+    if narrow:
+        styler = styler.set_properties(subset=narrow, **{"white-space": "nowrap"})
+    present = [c for c in wide if c in frame.columns]
+    if present:
+        styler = styler.set_properties(subset=present, **{"white-space": "normal", "min-width": "18em", "text-align": "left"})
+    return styler

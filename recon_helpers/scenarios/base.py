@@ -73,6 +73,17 @@ class Check:
         """Exact money of the exceptions of a category on one side."""
         return total(self.exceptions(category, side)["amount"])
 
+    def relative_files(self, frame: pd.DataFrame, column: str = "source_file") -> pd.DataFrame:
+        """``frame`` with its file column shown relative to the data folder (``courier/sf_bill.xlsx``):
+        a list is read by people, and the machine's folder says nothing to them."""
+        if column not in frame.columns or not len(frame):
+            return frame
+        prefixes = {str(self.data_dir).rstrip("/") + "/", str(self.data_dir.resolve()).rstrip("/") + "/"}
+        files = frame[column].astype("string")
+        for prefix in prefixes:
+            files = files.str.removeprefix(prefix)
+        return frame.assign(**{column: files})
+
     # -- figures --------------------------------------------------------------------------------
     @property
     def auto_match_rate(self) -> str:

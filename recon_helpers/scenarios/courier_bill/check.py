@@ -95,6 +95,11 @@ class CourierCheck(Check):
     priced: pd.DataFrame | None = None
 
     @property
+    def title(self) -> str:
+        """``快递账单核对 Courier bill check · 顺丰速运 sf · 2026-10``."""
+        return f"{self.scenario.title} · {self.carrier.name} {self.run} · {self.period}"
+
+    @property
     def bill(self) -> pd.DataFrame:
         return self.inputs["bill"].table
 
@@ -102,8 +107,8 @@ class CourierCheck(Check):
     def _waybills(self, category: str, side: str) -> pd.DataFrame:
         rows = self.exceptions(category, side)
         cols = [c for c in _LIST_COLUMNS if c in rows.columns]
-        return (rows[cols].rename(columns=_LIST_COLUMNS).sort_values(["waybill_no", "source_row"], kind="stable")
-                .reset_index(drop=True))
+        listed = rows[cols].rename(columns=_LIST_COLUMNS).sort_values(["waybill_no", "source_row"], kind="stable")
+        return self.relative_files(listed.reset_index(drop=True))
 
     def shipped_not_billed(self) -> pd.DataFrame:
         """Waybills we shipped that the bill does not charge (amount = our expected fee)."""
@@ -151,7 +156,7 @@ class CourierCheck(Check):
         pairs["rate_card"] = [self._rate_card_line(by_row.loc[row]) if pd.notna(row) and row in by_row.index else ""
                               for row in pairs["source_row_shipment"]]
         columns = ["waybill_no", "category", "destination", "chargeable_weight", "billed_weight", "expected_fee",
-                   "billed_fee", "difference", "rate_card", "source_row_bill"]
+                   "billed_fee", "difference", "source_row_bill", "rate_card"]
         return pairs[columns]
 
     def _rate_card_line(self, shipment: pd.Series) -> str:
