@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 
-from recon_helpers.canonical import CANONICAL_FIELDS, INT_DTYPE, TEXT_DTYPE, money
+from recon_helpers.canonical import CANONICAL_FIELDS, INT_DTYPE, MEASURE_DTYPE, TEXT_DTYPE, money
 
-#: columns built as money besides the canonical money fields (computed by scenarios)
+#: columns a scenario computes (not canonical fields of a loaded table), by kind
 EXTRA_MONEY_COLUMNS = ("expected_fee",)
+EXTRA_MEASURE_COLUMNS = ("chargeable_weight",)
 
 
 def truth_path(data_dir: str | Path, scenario: str) -> Path:
@@ -45,6 +47,8 @@ def truth_keys(data_dir: str | Path, scenario: str, category: str | None = None,
 def _kind(name: str) -> str:
     if name in EXTRA_MONEY_COLUMNS:
         return "money"
+    if name in EXTRA_MEASURE_COLUMNS:
+        return "measure"
     spec = CANONICAL_FIELDS.get(name)
     return spec.kind if spec is not None else "text"
 
@@ -68,6 +72,8 @@ def canonical_frame(source_file: str, **columns: Iterable[object]) -> pd.DataFra
             out[name] = money(column)
         elif kind == "datetime":
             out[name] = _times(column)
+        elif kind == "measure":
+            out[name] = pd.array([None if v is None else Decimal(str(v)) for v in column], dtype=MEASURE_DTYPE)
         elif kind == "int":
             out[name] = pd.array(column, dtype=INT_DTYPE)
         else:
