@@ -27,7 +27,8 @@ help: ## Show this help
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(PY)
+$(STAMP): pyproject.toml .ci/system-packages | $(PY)
+	.ci/system-packages
 	$(PY) -m pip install $(PIP_QUIET) --upgrade pip
 	$(PY) -m pip install $(PIP_QUIET) -e '.[dev]'
 	@touch $(STAMP)
