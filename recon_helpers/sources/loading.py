@@ -85,6 +85,7 @@ def _load_table(cand: Candidate, fit: HeaderFit, template: SourceTemplate, becau
     else:
         body = sheet_body(cand, header_index, width, needed, template)
     look.body = body
+    look.preamble = "\n".join(r.text for r in cand.head[:header_index])
     summary = split_summary_rows(template, look)
     values, problems, warnings = build_fields(template, look)
     n = body.n

@@ -2,6 +2,7 @@
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -27,6 +28,7 @@ class Columns:
         self.template = template
         self.source_file = source_file
         self.header_line = header_line
+        self.preamble = ""  # the lines above the header (titles carry a statement's period)
         self._clean: dict[int, Any] = {}
         self._money: dict[int, cells.Parsed] = {}
         self.keys: dict[str, list[int]] = {}
@@ -196,7 +198,11 @@ def build_fields(template: SourceTemplate, look: Columns) -> tuple[dict[str, Any
                     if tcol is not None:
                         text = cells.join_date_time(text, look.clean(tcol))
                         formats = cells.date_time_formats(spec.formats, spec.time_formats)
-                parsed = cells.parse_datetime(text, formats=formats, date_only=kind == "date")
+                text, formats = single_spaced(text, formats)
+                if spec.year_from:
+                    parsed = _parse_yearless(text, formats, spec.year_from, look, fname, date_only=kind == "date")
+                else:
+                    parsed = cells.parse_datetime(text, formats=formats, date_only=kind == "date")
                 problems.append(_Problem(parsed.bad, col, parsed.code, parsed.reason))
                 result = parsed.values
             elif kind == "measure":
@@ -218,7 +224,8 @@ def build_fields(template: SourceTemplate, look: Columns) -> tuple[dict[str, Any
                                     f"were left empty in field {fname!r}")
             del problems[first_problem:]
         if spec.required:
-            bad_already = [p.mask for p in problems if p.column == col and col is not None]
+            # a cell already rejected as unreadable is not reported a second time as empty
+            bad_already = [p.mask for p in problems[first_problem:] if p.code]
             missing = pc.is_null(result)
             for m in bad_already:
                 missing = pc.and_(missing, pc.invert(m))
@@ -226,6 +233,52 @@ def build_fields(template: SourceTemplate, look: Columns) -> tuple[dict[str, Any
                                      f"field {fname!r} needs a value and the cell is empty"))
         values[fname] = result
     return values, problems, warnings
+
+
+def single_spaced(text, formats: list[str]):
+    """Runs of spaces in date cells and formats become one space (SPDB writes ``2026/10/01  09:00:00``).
+
+    strptime itself lets one space match several, but the impossible-day check behind it reads the day
+    digits with a regex built from the format, so cell and format must agree on the spacing.
+    """
+    formats = [re.sub(r"\s+", " ", f) for f in formats]
+    if len(text) and pc.any(pc.match_substring(text, "  ")).as_py():
+        text = pc.replace_substring_regex(text, r"\s{2,}", " ")
+    return text, formats
+
+
+def statement_month(pattern: str, look: Columns, field_name: str) -> tuple[int, int]:
+    """The statement's year and month from its title lines (``招商银行信用卡对账单（… 2026年10月）``)."""
+    found = re.search(pattern, look.preamble)
+    if found is None:
+        raise SourceFileError(
+            f"field {field_name!r} has dates without a year, and no line above the header matches "
+            f"{pattern!r} to give the statement's year; check the file still has its title line",
+            source_file=look.source_file, row=look.header_line)
+    month = int(found.group("month")) if "month" in found.groupdict() and found.group("month") else 12
+    return int(found.group("year")), month
+
+
+def _parse_yearless(text, formats: list[str], pattern: str, look: Columns, field_name: str, *,
+                    date_only: bool) -> cells.Parsed:
+    """Dates written ``MM/DD``: the year is the statement's, or the year before for months after its month.
+
+    A January statement lists December spending of the year before; a later month than the statement's
+    can only be that.
+    """
+    year, month = statement_month(pattern, look, field_name)
+    dated = [f"%Y/{f}" for f in formats]
+
+    def with_year(y: int) -> cells.Parsed:
+        return cells.parse_datetime(pc.binary_join_element_wise(pa.scalar(f"{y}"), text, "/"), formats=dated,
+                                    date_only=date_only)
+
+    this, before = with_year(year), with_year(year - 1)
+    later = pc.fill_null(pc.greater(pc.month(this.values), month), False)
+    values = pc.if_else(later, before.values, pc.coalesce(this.values, before.values))
+    bad = pc.and_(this.bad, before.bad)
+    return cells.Parsed(values, bad, this.code, f"not a date in any of the formats {', '.join(formats)} "
+                        f"(the year {year} comes from the statement's title)")
 
 
 def _money_field(fname: str, spec, look: Columns, col: int | None, values: dict[str, Any], n: int):

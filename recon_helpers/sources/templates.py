@@ -33,7 +33,9 @@ Schema (every key; see ``templates/sources/EXAMPLE_generic.yaml.txt`` for a comm
       direction: {column: 收/支, map: {收入: in, 支出: out, "": neutral}, unmapped: reject}
       # other keys: position (1-based column number, for repeated header names), value (constant),
       # optional (column may be missing), required (empty cell -> reject), negate, sign_from,
-      # pattern (regex whose first group is the value), strip_prefix, first_filled (per row the
+      # year_from (regex with (?P<year>) and (?P<month>) searched in the lines above the header: dates
+      # written without a year, e.g. '%m/%d', take the statement's year, or the year before for months
+      # after the statement's), pattern (regex whose first group is the value), strip_prefix, first_filled (per row the
       # first non-empty of the listed columns), invalid: empty (unparseable -> empty + warning,
       # for informational columns such as a running balance). income/expense: every listed
       # column present in the file is added up (expense columns count negative whatever their sign).
@@ -107,6 +109,7 @@ class FieldMap(StrictModel):
     unmapped: Literal["keep", "null", "reject"] = "keep"
     first_filled: bool = False
     invalid: Literal["reject", "empty"] = "reject"
+    year_from: str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -130,6 +133,9 @@ class FieldMap(StrictModel):
                    bool(self.income or self.expense)]
         if sum(sources) != 1:
             raise ValueError("give exactly one of: column, position, value, income/expense")
+        if self.year_from is not None and "year" not in re.compile(self.year_from).groupindex:
+            raise ValueError(f"year_from {self.year_from!r} needs a named group (?P<year>\\d{{4}}) "
+                             "(and optionally (?P<month>...))")
         if self.pattern is not None:
             try:
 
@@ -282,8 +288,8 @@ class SourceTemplate(StrictModel):
             kind = canonical.CANONICAL_FIELDS[name].kind
             if (spec.income or spec.expense or spec.negate or spec.sign_from) and kind != "money":
                 raise ValueError(f"{name}: income/expense/negate/sign_from only apply to money fields")
-            if (spec.formats or spec.time_column) and kind not in ("datetime", "date"):
-                raise ValueError(f"{name}: formats/time_column only apply to date and time fields")
+            if (spec.formats or spec.time_column or spec.year_from) and kind not in ("datetime", "date"):
+                raise ValueError(f"{name}: formats/time_column/year_from only apply to date and time fields")
             if spec.map and kind not in ("text", "id"):
                 raise ValueError(f"{name}: map only applies to text and id fields")
         return mapping

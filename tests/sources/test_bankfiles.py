@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import warnings
 from decimal import Decimal
 from pathlib import Path
@@ -18,7 +19,8 @@ from recon_helpers.sources import structured as bankfiles
 from recon_helpers.sources import templates as sources
 
 D = Decimal
-REAL = Path(__file__).parents[2].parent / "shared" / "corpus" / "real"
+# RECON_REAL_CORPUS points elsewhere when the repo is a worktree without shared/ beside it
+REAL = Path(os.environ.get("RECON_REAL_CORPUS") or Path(__file__).parents[2].parent / "shared" / "corpus" / "real")
 
 
 @pytest.fixture(scope="module")

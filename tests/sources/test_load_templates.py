@@ -8,6 +8,7 @@ expected figure straight from the raw file with the ``csv`` module (an oracle in
 from __future__ import annotations
 
 import csv
+import os
 import zipfile
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,7 +23,8 @@ from recon_helpers.sources import detect, load, rank
 from recon_helpers.sources import templates as sources
 
 SAMPLES = Path(__file__).parents[1] / "samples"
-REAL = Path(__file__).parents[2].parent / "shared" / "corpus" / "real"
+# RECON_REAL_CORPUS points elsewhere when the repo is a worktree without shared/ beside it
+REAL = Path(os.environ.get("RECON_REAL_CORPUS") or Path(__file__).parents[2].parent / "shared" / "corpus" / "real")
 
 
 @dataclass(frozen=True)

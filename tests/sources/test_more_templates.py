@@ -9,6 +9,7 @@ Only the public API is used (``recon_helpers.load``), so these tests survive the
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -23,7 +24,8 @@ HERE = Path(__file__).resolve().parent
 REPO = next(p for p in HERE.parents if (p / "templates" / "sources").is_dir())
 SAMPLES = next(p for p in (REPO / "tests" / "samples", HERE / "samples") if (p / "make_samples.py").exists())
 TEMPLATES = REPO / "templates" / "sources"
-REAL = REPO.parent / "shared" / "corpus" / "real"
+# RECON_REAL_CORPUS points elsewhere when the repo is a worktree without shared/ beside it
+REAL = Path(os.environ.get("RECON_REAL_CORPUS") or REPO.parent / "shared" / "corpus" / "real")
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,8 @@ class Case:
 CASES = [
     Case("cmb_personal_debit_utf8bom.csv", "cmb_personal_debit", 12, "401.20", 9, "memo", "结息：2.50扣税：0", "收入",
          "交易日期", "2026-10-31 10:30:00", checks=4),
-    Case("cmb_credit_card.csv", "cmb_credit_card", 12, "-398.92", 3, "txn_type", "掌上生活还款", "人民币金额", None),
+    Case("cmb_credit_card.csv", "cmb_credit_card", 12, "-398.92", 3, "txn_type", "掌上生活还款", "人民币金额", "交易日",
+         "2026-09-28 00:00:00"),
     Case("bocom_debit.csv", "bocom_debit", 12, "3910.14", 2, "counterparty", "京东商城", "交易金额", "交易日期",
          "2026-10-01 09:12:30"),
     Case("bocom_debit_web.xls", "bocom_debit_web", 12, "3910.14", 4, "counterparty", "应付个人活期储蓄存款利息", "收入金额",
@@ -193,7 +196,7 @@ def test_corrupted_copy_rejects_exactly_the_two_broken_lines(case: Case, tmp_pat
         codes.setdefault(row, set()).add(code)
     assert "bad_amount" in codes[first]
     assert ("bad_date" if case.date_col else "bad_amount") in codes[second]
-    assert codes[first] | codes[second] <= {"bad_amount", "bad_date", "missing_value"}  # see the xfail below
+    assert codes[first] | codes[second] <= {"bad_amount", "bad_date", "missing_value"}
     if case.date_col:
         assert "2026-13-45" in set(rejects["value"])
 
@@ -318,21 +321,29 @@ def test_courier_header_variants_load_the_same(file, template, renames, total, t
 
 # ----------------------------------------------------------------------------- loader gaps
 
-@pytest.mark.xfail(strict=True, reason=(
-    "needs: year-less MM/DD dates (CMB credit card 交易日/记账日) whose year is taken from the title line "
-    "'招商银行信用卡对账单（… 2026年10月）', December rows of a January statement belonging to the year before; "
-    "the loader has no such feature, so cmb_credit_card maps no txn_time"))
 def test_cmb_credit_card_dates_get_the_statement_year():
     table = recon_helpers.load(SAMPLES / "cmb_credit_card.csv").table
     assert str(table["txn_time"].iloc[0]) == "2026-09-28 00:00:00"    # repayment: 交易日 empty, 记账日 09/28
     assert str(table["txn_time"].iloc[2]) == "2026-09-27 00:00:00"    # 交易日 09/27
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "needs: the impossible-day check of date parsing (normalise/cells _strptime_strict via _format_day_regex) to "
-    "allow the whitespace strptime allows: with format '%Y/%m/%d %H:%M:%S' a SPDB cell '2026/10/01  09:00:00' (two "
-    "spaces) parses, but the check's regex wants exactly one space, so days 01-03 are rejected as bad_date; "
-    "spdb_debit works around it by listing '%Y/%m/%d  %H:%M:%S' first"))
+def test_cmb_credit_card_december_rows_of_a_january_statement_are_the_year_before(tmp_path: Path):
+    path = tmp_path / "cmb_credit_january.csv"
+    path.write_text("招商银行信用卡对账单（个人消费卡账户 2027年01月）（补）\n交易日,记账日,交易摘要,人民币金额,卡号末四位,交易地金额\n"
+                    "12/30,12/31,京东商城,10.00,5678,10.00\n,01/02,还款,-10.00,5678,-10.00\n"
+                    "01/03,01/04,星巴克,38.00,5678,38.00\n", encoding="utf-8")
+    table = recon_helpers.load(path).table
+    assert [str(t)[:10] for t in table["txn_time"]] == ["2026-12-30", "2027-01-02", "2027-01-03"]
+
+
+def test_cmb_credit_card_without_its_title_line_says_the_year_is_missing(tmp_path: Path):
+    path = tmp_path / "cmb_credit_untitled.csv"
+    path.write_text("交易日,记账日,交易摘要,人民币金额,卡号末四位,交易地金额\n12/30,12/31,京东商城,10.00,5678,10.00\n",
+                    encoding="utf-8")
+    with pytest.raises(recon_helpers.errors.SourceFileError, match="without a year"):
+        recon_helpers.load(path)
+
+
 def test_spdb_date_time_cell_parses_with_the_single_space_format(tmp_path: Path):
     text = (TEMPLATES / "spdb_debit.yaml").read_text(encoding="utf-8")
     one_space = text.replace("formats: ['%Y/%m/%d  %H:%M:%S', ", "formats: [")
@@ -343,11 +354,6 @@ def test_spdb_date_time_cell_parses_with_the_single_space_format(tmp_path: Path)
     assert len(rejects) == 0 and len(table) == 12
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "needs: one reject entry per bad cell for income/expense amounts: with `amount: {income: [...], expense: [...], "
-    "required: true}` an unreadable cell ('abc' in 收入) is listed twice - as bad_amount AND as missing_value "
-    "\"field 'amount' needs a value and the cell is empty\" (column empty) - because the required check only skips "
-    "cells already flagged when the field maps a single `column`"))
 def test_unreadable_income_cell_is_reported_once(tmp_path: Path, corrupted_copy):
     case = next(c for c in CASES if c.template == "cmb_personal_debit")
     table, _, report = recon_helpers.load(case.path)
