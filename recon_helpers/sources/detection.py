@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Iterable
 
 from recon_helpers.errors import DetectionError
-from recon_helpers.sources.cells import loose_key
+from recon_helpers.sources.headers import cell_keys, name_key
 from recon_helpers.sources.opening import Candidate, open_candidates
 from recon_helpers.sources.templates import SourceTemplate, list_templates
 
@@ -112,18 +112,18 @@ def score_rows(template: SourceTemplate, rows: list[list[str]], lines: list[int]
                          reason=("the text matches " + ", ".join(template.recognise.markers)) if ok else "")
     vocab = template.vocabulary
     required = template.required_columns
-    absent = {loose_key(n) for n in template.recognise.absent}
+    absent = {name_key(n) for n in template.recognise.absent}
     best: HeaderFit | None = None
     best_key: tuple = ()
     for i, cells in enumerate(rows[: template.header.max_scan]):
-        keys = [loose_key(c) for c in cells if c]
-        keyset = set(keys)
+        keys = [cell_keys(c) for c in cells if c]
+        keyset = {k for pair in keys for k in pair}
         have = [entry[0] for entry in required if keyset & set(entry)]
         miss = [template.recognise.columns[j] for j, entry in enumerate(required) if not keyset & set(entry)]
-        known = sum(1 for k in keys if k in vocab)
+        known = sum(1 for pair in keys if vocab.intersection(pair))
         fits = not miss and not markers_missing and not (keyset & absent)
         candidate = HeaderFit(template, i, lines[i], known, fits,
-                              matched=[c for c in cells if c and loose_key(c) in vocab], missing=miss)
+                              matched=[c for c in cells if c and vocab.intersection(cell_keys(c))], missing=miss)
         key = (candidate.fits, len(have), known)
         if best is None or key > best_key:
             best, best_key = candidate, key

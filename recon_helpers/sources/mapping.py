@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 
 from recon_helpers import canonical
 from recon_helpers.errors import SourceFileError, TemplateError
-from recon_helpers.sources import cells
+from recon_helpers.sources import cells, headers
 from recon_helpers.sources.opening import Row
 from recon_helpers.sources.reading import Body
 from recon_helpers.sources.templates import SourceTemplate
@@ -34,12 +34,13 @@ class Columns:
         self.keys: dict[str, list[int]] = {}
         for i, name in enumerate(header):
             if name:
-                self.keys.setdefault(cells.loose_key(name), []).append(i)
+                for key in headers.cell_keys(name):
+                    self.keys.setdefault(key, []).append(i)
 
     def find(self, names: list[str], *, field_name: str, optional: bool) -> int | None:
         for name in names:
             for alt in name.split("|"):
-                hits = self.keys.get(cells.loose_key(alt))
+                hits = self.keys.get(headers.name_key(alt))
                 if hits:
                     if len(hits) > 1:
                         cols = ", ".join(str(h + 1) for h in hits)
@@ -208,7 +209,8 @@ def build_fields(template: SourceTemplate, look: Columns) -> tuple[dict[str, Any
             elif kind == "measure":
                 parsed = cells.parse_measure(text)
                 problems.append(_Problem(parsed.bad, col, parsed.code, parsed.reason))
-                result = parsed.values
+                factor = _unit_factor(look, col, fname, headers.MEASURE_FAMILY.get(fname, "measure"))
+                result = _scaled(parsed.values, factor, canonical.MEASURE_TYPE)
             elif kind == "int":
                 parsed = cells.parse_int(text)
                 problems.append(_Problem(parsed.bad, col, parsed.code, parsed.reason))
@@ -233,6 +235,29 @@ def build_fields(template: SourceTemplate, look: Columns) -> tuple[dict[str, Any
                                      f"field {fname!r} needs a value and the cell is empty"))
         values[fname] = result
     return values, problems, warnings
+
+
+def _unit_factor(look: Columns, index: int | None, field_name: str, family: str) -> Decimal:
+    """The factor a header's unit asks for (``重量(g)`` -> 0.001 kg); a unit of another kind is refused."""
+    if index is None or index >= len(look.header):
+        return Decimal(1)
+    unit = headers.header_unit(look.header[index])
+    factor = headers.unit_factor(unit, family)
+    if factor is None:
+        units = ", ".join(headers.UNITS.get(family, {})) or "none"
+        raise SourceFileError(
+            f"column {look.header[index]!r} is in {unit!r}, which field {field_name!r} cannot be converted from "
+            f"(it takes {units}); convert the column or map another one", source_file=look.source_file,
+            row=look.header_line, column=look.header[index])
+    return factor
+
+
+def _scaled(values, factor: Decimal, target: pa.DataType):
+    """Values times an exact unit factor, rounded half-up to the target's decimals."""
+    if factor == 1:
+        return values
+    scaled = pc.multiply(values, pa.scalar(factor))
+    return pc.cast(pc.round(scaled, ndigits=target.scale, round_mode="half_towards_infinity"), target)
 
 
 def single_spaced(text, formats: list[str]):
@@ -286,9 +311,12 @@ def _money_field(fname: str, spec, look: Columns, col: int | None, values: dict[
     notes: list[str] = []
 
     def parsed_of(index: int) -> cells.Parsed:
-        if spec.pattern:
-            return cells.parse_money(cells.extract(look.clean(index), spec.pattern))
-        return look.money(index)
+        factor = _unit_factor(look, index, fname, "money")
+        text = cells.extract(look.clean(index), spec.pattern) if spec.pattern else look.clean(index)
+        if factor != 1:  # 0.0025 万元 is 25.00 元: read the digits first, round after scaling
+            p = cells.parse_decimal(text, scale=6, precision=30)
+            return cells.Parsed(_scaled(p.values, factor, canonical.MONEY_TYPE), p.bad, "bad_amount", "not an amount")
+        return cells.parse_money(text) if spec.pattern else look.money(index)
 
     def note(p: cells.Parsed, index: int) -> None:
         if p.rounded:

@@ -43,8 +43,9 @@ Schema (every key; see ``templates/sources/EXAMPLE_generic.yaml.txt`` for a comm
       - {label: 合计 运费, row: 合计, sum: 运费}
       - {label: 收入合计, pattern: '收入合计：(?P<count>\\d+)笔，共(?P<total>[-\\d,.]+)元', sum: 收入金额}
 
-Column names compare loosely (full-width vs ASCII parentheses, spaces, case): see
-:func:`recon_helpers.cells.loose_key`.
+Column names compare loosely (full-width forms, spaces and line breaks, case, trailing colons, a unit
+in brackets such as ``(元)``/``（kg）``/``[元]``; ``exact:NAME`` pins a name): see
+:mod:`recon_helpers.sources.headers`.
 """
 from __future__ import annotations
 
@@ -63,7 +64,8 @@ from pydantic import (
 from recon_helpers import canonical, catalog
 from recon_helpers.catalog import StrictModel
 from recon_helpers.errors import TemplateError
-from recon_helpers.sources.cells import loose_key, name_first_group
+from recon_helpers.sources.cells import name_first_group
+from recon_helpers.sources.headers import name_key
 
 DEFAULT_FOOTER_MARKERS = [
     r"#", r"-{3,}", r"合计", r"总计", r"总交易单数", r"资金流水总笔数", r"人民币合计", r"以上数据仅供参考",
@@ -312,18 +314,18 @@ class SourceTemplate(StrictModel):
         """Every loose column name this layout is known to have (scores header candidates)."""
         names: set[str] = set()
         for entry in [*self.recognise.columns, *self.recognise.also]:
-            names.update(loose_key(n) for n in entry.split("|"))
+            names.update(name_key(n) for n in entry.split("|"))
         for spec in self.mapping.values():
-            names.update(loose_key(n) for n in spec.columns_used)
+            names.update(name_key(n) for n in spec.columns_used)
         for check in self.control_totals:
-            names.update(loose_key(n) for n in check.sum)
+            names.update(name_key(n) for n in check.sum)
         names.discard("")
         return names
 
     @functools.cached_property
     def required_columns(self) -> list[list[str]]:
         """The fingerprint: for each required column, its loose synonyms."""
-        return [[loose_key(n) for n in entry.split("|")] for entry in self.recognise.columns]
+        return [[name_key(n) for n in entry.split("|")] for entry in self.recognise.columns]
 
     def summary(self) -> str:
         return f"{self.name} ({self.kind}): {self.description}"
