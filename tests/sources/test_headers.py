@@ -185,7 +185,8 @@ def test_an_amount_in_ten_thousands_is_scaled(tmp_path: Path):
 def test_a_template_can_pin_an_exact_name(tmp_path: Path):
     text = (Path(__file__).parents[2] / "templates" / "sources" / "sf_bill.yaml").read_text(encoding="utf-8")
     pinned = tmp_path / "sf_pinned.yaml"
-    pinned.write_text(text.replace("运单号码|运单号|快递单号, 寄件日期", "'exact:运单号码(顺丰)', 寄件日期"), encoding="utf-8")
+    text = text.replace("运单号码|运单号|快递单号, 寄件日期", "'exact:运单号码(顺丰)', 寄件日期")
+    pinned.write_text(text.replace("[运单号码, 运单号, 快递单号]", "'exact:运单号码(顺丰)'"), encoding="utf-8")
     path = courier_statement(tmp_path / "bill.xlsx", SF_HEADER, SF_ROWS)
     with pytest.raises(DetectionError, match="运单号码"):
         recon_helpers.load(path, template=pinned)
