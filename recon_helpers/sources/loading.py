@@ -36,6 +36,7 @@ from recon_helpers.sources.mapping import (
     Columns,
     build_fields,
     constant_column,
+    flagged_cells,
     needed_columns,
     rejected_cells,
     split_summary_rows,
@@ -94,6 +95,7 @@ def _load_table(cand: Candidate, fit: HeaderFit, template: SourceTemplate, becau
     for line, text, reason in body.bad_rows:
         entries.append({"source_file": cand.source_file, "source_row": line, "column": "", "value": text,
                         "reason": reason, "code": "bad_row"})
+    flags = flagged_cells(problems, look, keep) if n else []
     preamble = cand.head[:header_index]
     checks, total_warnings = check_totals(template, look, keep, preamble, summary + body.footer)
     table = _assemble(template, values, keep, body, cand.source_file, n)
@@ -106,12 +108,26 @@ def _load_table(cand: Candidate, fit: HeaderFit, template: SourceTemplate, becau
         preamble_lines=header_index, footer_lines=len(body.footer), blank_lines=body.blank_lines,
         header_line=header_line, sheet=cand.sheet, control_totals=checks, summary_lines=len(summary),
         warnings=warnings + body.warnings + total_warnings)
+    report.flags, report.rows_flagged = flags, len({f["source_row"] for f in flags})
+    report.warnings[0:0] = flag_warnings(flags)
     if report.rows_rejected:
         report.warnings.insert(0, f"{report.rows_rejected} row(s) rejected: see the rejects table")
     if len(body.footer) > 50:
         report.warnings.append(f"{len(body.footer)} lines after the footer marker on line {body.footer[0].line} "
                                "were not loaded; check they are not data")
     return LoadResult(table, rejects, report)
+
+
+def flag_warnings(flags: list[dict[str, Any]]) -> list[str]:
+    """One warning per kind of flag, naming the file, the column and the rows (the first ten)."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for f in flags:
+        groups.setdefault((f["source_file"], f["reason"]), []).append(f["source_row"])
+    out = []
+    for (source_file, reason), rows in groups.items():
+        shown = ", ".join(str(r) for r in rows[:10]) + (", ..." if len(rows) > 10 else "")
+        out.append(f"{len(rows)} row(s) loaded with a flag in {source_file}, row(s) {shown}: {reason}")
+    return out
 
 
 def _assemble(template: SourceTemplate, values: dict[str, Any], keep: Any, body: Body, source_file: str,

@@ -81,6 +81,7 @@ class _Problem:
     column: int | None
     code: str
     reason: str
+    reject: bool = True    # False: the row loads, flagged (a blank id on a row that is real money)
 
 
 def split_summary_rows(template: SourceTemplate, look: Columns) -> list[Row]:
@@ -123,7 +124,7 @@ def needed_columns(template: SourceTemplate, look: Columns) -> list[int]:
             if j is not None:
                 idx.add(j)
         for names in [*([n] for n in spec.income + spec.expense), spec.time_column,
-                      *([n] for n in spec.column[1:] if spec.first_filled)]:
+                      *([n] for n in spec.column[1:] if spec.first_filled), *([n] for n in spec.fallback)]:
             if names:
                 j = look.find(names, field_name=fname, optional=True)
                 if j is not None:
@@ -191,6 +192,9 @@ def build_fields(template: SourceTemplate, look: Columns) -> tuple[dict[str, Any
                     parsed = cells.map_values(text, spec.map, unmapped=spec.unmapped)
                     problems.append(_Problem(parsed.bad, col, parsed.code, parsed.reason))
                     text = parsed.values
+                if spec.fallback:
+                    text, flags = _with_fallback(text, spec.fallback, look, col, fname)
+                    problems += flags
                 result = text
             elif kind in ("datetime", "date"):
                 formats = spec.formats
@@ -231,10 +235,54 @@ def build_fields(template: SourceTemplate, look: Columns) -> tuple[dict[str, Any
             missing = pc.is_null(result)
             for m in bad_already:
                 missing = pc.and_(missing, pc.invert(m))
-            problems.append(_Problem(missing, col, "missing_value",
-                                     f"field {fname!r} needs a value and the cell is empty"))
+            if kind == "id":
+                where = f"column {look.name(col)!r}" if col is not None else "the cell"
+                problems.append(_Problem(missing, col, "missing_id", f"{where} (field {fname!r}) is empty"))
+            else:
+                problems.append(_Problem(missing, col, "missing_value",
+                                         f"field {fname!r} needs a value and the cell is empty"))
         values[fname] = result
-    return values, problems, warnings
+    return values, _ids_on_money_rows(problems, values), warnings
+
+
+def _with_fallback(text, names: list[str], look: Columns, col: int | None, field_name: str):
+    """A blank id takes the template's fallback column (JD 交易订单号 empty -> 商家订单号); the rows are flagged."""
+    flags: list[_Problem] = []
+    for name in names:
+        j = look.find([name], field_name=field_name, optional=True)
+        if j is None or j == col:
+            continue
+        other = look.clean(j)
+        used = pc.and_(pc.is_null(text), pc.is_valid(other))
+        flags.append(_Problem(used, col, "id_fallback",
+                              f"{look.name(col) if col is not None else field_name!r} is empty; "
+                              f"{look.name(j)!r} used as {field_name!r}", reject=False))
+        text = pc.coalesce(text, other)
+    return text, flags
+
+
+def _ids_on_money_rows(problems: list[_Problem], values: dict[str, Any]) -> list[_Problem]:
+    """A row without its id still loads (flagged) when it is real money; without an amount it is rejected.
+
+    A blank 交易订单号 on a card spend is still money out: rejecting it would lose the money, while the
+    flag tells the analyst the row cannot be matched by id.
+    """
+    amount = values.get("amount")
+    out: list[_Problem] = []
+    for prob in problems:
+        if prob.code != "missing_id":
+            out.append(prob)
+            continue
+        if amount is None:  # no money in this table: nothing keeps a row without its id
+            money = pc.fill_null(pc.and_(prob.mask, False), False)
+        else:
+            money = pc.is_valid(amount)
+        out.append(_Problem(pc.and_(prob.mask, pc.invert(money)), prob.column, "missing_value",
+                            prob.reason + " and the row has no amount either"))
+        out.append(_Problem(pc.and_(prob.mask, money), prob.column, "missing_id",
+                            prob.reason + "; kept because it has an amount, but it cannot be matched by this id",
+                            reject=False))
+    return out
 
 
 def _unit_factor(look: Columns, index: int | None, field_name: str, family: str) -> Decimal:
@@ -376,7 +424,7 @@ def rejected_cells(problems: list[_Problem], look: Columns, n: int) -> tuple[Any
     rows = look.body.rows
     for prob in problems:
         mask = pc.fill_null(prob.mask, False)
-        if not pc.any(mask).as_py():
+        if not prob.reject or not pc.any(mask).as_py():
             continue
         rejected = pc.or_(rejected, mask)
         idx = pc.indices_nonzero(mask if isinstance(mask, pa.Array) else mask.combine_chunks())
@@ -390,3 +438,21 @@ def rejected_cells(problems: list[_Problem], look: Columns, n: int) -> tuple[Any
     return rejected, entries
 
 
+
+
+def flagged_cells(problems: list[_Problem], look: Columns, keep: Any) -> list[dict[str, Any]]:
+    """Rows that load but carry a flag (blank id, fallback id used), in the rejects table's columns."""
+    entries: list[dict[str, Any]] = []
+    rows = look.body.rows
+    for prob in problems:
+        if prob.reject:
+            continue
+        mask = pc.and_(pc.fill_null(prob.mask, False), keep)
+        if not pc.any(mask).as_py():
+            continue
+        idx = pc.indices_nonzero(mask if isinstance(mask, pa.Array) else mask.combine_chunks())
+        for i in idx.to_pylist():
+            entries.append({"source_file": look.source_file, "source_row": rows[i].as_py(),
+                            "column": look.name(prob.column) if prob.column is not None else "",
+                            "value": None, "reason": prob.reason, "code": prob.code})
+    return entries

@@ -50,6 +50,8 @@ class LoadReport:
     sheet: str | None = None
     control_totals: list[ControlCheck] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    rows_flagged: int = 0        # loaded rows that carry a flag (blank id, fallback id used); counted in rows_loaded
+    flags: list[dict[str, Any]] = field(default_factory=list)   # one per flagged cell, in the rejects' columns
 
     def _repr_html_(self) -> str:
         rows = [
@@ -57,6 +59,7 @@ class LoadReport:
             ("template", self.template), ("why", self.detected_because), ("encoding", self.encoding or "-"),
             ("header line", self.header_line if self.header_line is not None else "-"),
             ("rows read / loaded / rejected", f"{self.rows_read} / {self.rows_loaded} / {self.rows_rejected}"),
+            ("rows loaded with a flag", self.rows_flagged),
             ("preamble / footer / blank / summary lines",
              f"{self.preamble_lines} / {self.footer_lines} / {self.blank_lines} / {self.summary_lines}"),
         ]

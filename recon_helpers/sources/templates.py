@@ -31,6 +31,8 @@ Schema (every key; see ``templates/sources/EXAMPLE_generic.yaml.txt`` for a comm
       amount: {income: 收入, expense: 支出}  # two columns folded into one signed amount
       txn_time: {column: 交易日期, time_column: 交易时间, formats: ['%Y%m%d'], time_formats: ['%H:%M:%S']}
       direction: {column: 收/支, map: {收入: in, 支出: out, "": neutral}, unmapped: reject}
+      # fallback (id fields: column(s) whose value stands in when the id cell is blank; the row is flagged),
+      # a required id that stays blank flags the row and keeps it when the row has an amount (else rejects it);
       # other keys: position (1-based column number, for repeated header names), value (constant),
       # optional (column may be missing), required (empty cell -> reject), negate, sign_from,
       # year_from (regex with (?P<year>) and (?P<month>) searched in the lines above the header: dates
@@ -112,6 +114,7 @@ class FieldMap(StrictModel):
     first_filled: bool = False
     invalid: Literal["reject", "empty"] = "reject"
     year_from: str | None = None
+    fallback: list[str] = []
 
     @model_validator(mode="before")
     @classmethod
@@ -120,7 +123,8 @@ class FieldMap(StrictModel):
             return {"column": _as_list(data)}
         if isinstance(data, dict):
             data = dict(data)
-            for key in ("column", "income", "expense", "strip_prefix", "formats", "time_column", "time_formats"):
+            for key in ("column", "income", "expense", "strip_prefix", "formats", "time_column", "time_formats",
+                        "fallback"):
                 if key in data:
                     data[key] = _as_list(data[key])
             if "value" in data and data["value"] is not None:
@@ -148,7 +152,7 @@ class FieldMap(StrictModel):
 
     @property
     def columns_used(self) -> list[str]:
-        return [*self.column, *self.income, *self.expense, *self.time_column]
+        return [*self.column, *self.income, *self.expense, *self.time_column, *self.fallback]
 
 
 def _compiled_ok(patterns: list[str]) -> list[str]:
@@ -294,6 +298,8 @@ class SourceTemplate(StrictModel):
                 raise ValueError(f"{name}: formats/time_column/year_from only apply to date and time fields")
             if spec.map and kind not in ("text", "id"):
                 raise ValueError(f"{name}: map only applies to text and id fields")
+            if spec.fallback and kind not in ("text", "id"):
+                raise ValueError(f"{name}: fallback only applies to text and id fields")
         return mapping
 
     @model_validator(mode="after")
