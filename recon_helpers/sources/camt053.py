@@ -1,4 +1,5 @@
-"""ISO 20022 camt.053 bank-to-customer statements (see :mod:`recon_helpers.sources.structured`).
+"""ISO 20022 camt.053 statements, camt.052 intraday reports and camt.054 debit/credit notifications
+(see :mod:`recon_helpers.sources.structured`): one entry layout, read into the same canonical columns.
 """
 from __future__ import annotations
 
@@ -222,16 +223,27 @@ def _camt_balance(stmt: _Node, codes: tuple[str, ...], result: StatementResult) 
     return None
 
 
+#: the three camt messages that carry entries: message element -> (format, the element per account)
+_MESSAGES = {"BkToCstmrStmt": ("camt053", "Stmt"), "BkToCstmrAcctRpt": ("camt052", "Rpt"),
+             "BkToCstmrDbtCdtNtfctn": ("camt054", "Ntfctn")}
+
+
 def read_camt053(data: bytes, source_file: str) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Read an ISO 20022 camt.053 statement file (any version; also camt.052 reports and camt.054
     notifications, which share the entry layout). Entries count towards the balance check when their
     status is BOOK (or absent); PDNG/INFO entries are loaded with their status but not summed."""
-    result = StatementResult("camt053", source_file)
     root = _xml_tree(data, source_file)
-    statements = [n for tag in ("Stmt", "Rpt", "Ntfctn") for n in root.iter(tag)]
-    if root.tag != "Document" or not statements:
-        raise SourceFileError("no camt statement found (expected Document/BkToCstmrStmt/Stmt); is this a camt.053 file?",
+    message = next((c for c in root.children if c.tag in _MESSAGES), None)
+    if root.tag != "Document" or message is None:
+        inner = root.children[0].tag if root.children else root.tag
+        raise SourceFileError(f"not a camt.052/053/054 bank statement (the XML holds {inner!r}; expected "
+                              "Document/BkToCstmrStmt, BkToCstmrAcctRpt or BkToCstmrDbtCdtNtfctn)",
                               source_file=source_file)
+    fmt, item = _MESSAGES[message.tag]
+    result = StatementResult(fmt, source_file)
+    statements = list(message.iter(item))
+    if not statements:
+        raise SourceFileError(f"the {fmt[:4]}.{fmt[4:]} file holds no <{item}>; nothing to load", source_file=source_file)
     for stmt in statements:
         account = _camt_account(stmt.find("Acct"))
         currency = stmt.value("Acct/Ccy")
@@ -247,7 +259,7 @@ def read_camt053(data: bytes, source_file: str) -> tuple[pd.DataFrame, pd.DataFr
                 amounts.append(row["amount"])
         result.add_statement(stmt_id=stmt.value("Id"), account=account, currency=currency,
                              opening=_camt_balance(stmt, ("OPBD", "PRCD"), result),
-                             closing=_camt_balance(stmt, ("CLBD",), result), amounts=amounts, line=stmt.line)
+                             closing=_camt_balance(stmt, ("CLBD", "ITBD"), result), amounts=amounts, line=stmt.line)
     return result.finish()
 
 

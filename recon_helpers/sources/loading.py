@@ -174,6 +174,8 @@ def _load_with_parser(path: str | Path, template: SourceTemplate, because: str) 
         raise SourceFileError(f"the {template.parser} parser could not read the file: {exc}",
                               source_file=source_file) from exc
     meta = dict(meta or {})
+    if meta.get("format") and meta["format"] != template.name:  # e.g. an MT942 read by the mt940 template
+        because = f"{because}; read as {meta['format']}"
     table = table.copy()
     if "source_file" not in table.columns:
         table["source_file"] = pd.Series([source_file] * len(table), dtype=canonical.TEXT_DTYPE)

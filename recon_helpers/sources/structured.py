@@ -74,9 +74,10 @@ def sniff(head: bytes) -> str | None:
     text = head[:65536].decode("latin-1").lstrip("\ufeff\xef\xbb\xbf \t\r\n")
     if re.match(r"OFXHEADER\s*:", text) or re.search(r"<\?OFX\b|<OFX>", text[:4096], re.I):
         return "ofx"
-    if text.startswith("<") and re.search(r"camt\.053\.|<(?:\w+:)?BkToCstmrStmt[\s>]", text):
+    if text.startswith("<") and re.search(r"camt\.05[234]\.|<(?:\w+:)?BkToCstmr(?:Stmt|AcctRpt|DbtCdtNtfctn)[\s>]",
+                                          text):
         return "camt053"
-    if re.search(r"\{2:O940", text) or (re.search(r"(?m)^:20:", text)
+    if re.search(r"\{2:[IO]94[02]", text) or (re.search(r"(?m)^:20:", text)
                                          and re.search(r"(?m)^:(25|28C?|60[FM]|61):", text)):
         return "mt940"
     return None
