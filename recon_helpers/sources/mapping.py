@@ -124,7 +124,8 @@ def needed_columns(template: SourceTemplate, look: Columns) -> list[int]:
             if j is not None:
                 idx.add(j)
         for names in [*([n] for n in spec.income + spec.expense), spec.time_column,
-                      *([n] for n in spec.column[1:] if spec.first_filled), *([n] for n in spec.fallback)]:
+                      *([n] for n in spec.column[1:] if spec.first_filled), *([n] for n in spec.fallback),
+                      *(rule.column for rule in spec.when_blank)]:
             if names:
                 j = look.find(names, field_name=fname, optional=True)
                 if j is not None:
@@ -155,6 +156,7 @@ def build_fields(template: SourceTemplate, look: Columns) -> tuple[dict[str, Any
     values: dict[str, Any] = {}
     problems: list[_Problem] = []
     warnings: list[str] = []
+    still_blank: dict[str, Any] = {}   # direction rows no word decided, for from_sign
     for fname in _field_order(template):
         spec = template.mapping[fname]
         kind = canonical.CANONICAL_FIELDS[fname].kind
@@ -191,7 +193,17 @@ def build_fields(template: SourceTemplate, look: Columns) -> tuple[dict[str, Any
                 if spec.map:
                     parsed = cells.map_values(text, spec.map, unmapped=spec.unmapped)
                     problems.append(_Problem(parsed.bad, col, parsed.code, parsed.reason))
-                    text = parsed.values
+                    if spec.when_blank:
+                        text, flags, notes, undecided = _words_when_blank(parsed.values, pc.is_null(text), spec,
+                                                                          look, fname)
+                        problems += flags
+                        warnings += notes
+                        if spec.from_sign:
+                            still_blank[fname] = undecided
+                    else:
+                        text = parsed.values
+                        if spec.from_sign and col is not None:
+                            still_blank[fname] = pc.is_null(look.clean(col))
                 if spec.fallback:
                     text, flags = _with_fallback(text, spec.fallback, look, col, fname)
                     problems += flags
@@ -242,7 +254,55 @@ def build_fields(template: SourceTemplate, look: Columns) -> tuple[dict[str, Any
                 problems.append(_Problem(missing, col, "missing_value",
                                          f"field {fname!r} needs a value and the cell is empty"))
         values[fname] = result
+    if "direction" in still_blank and "amount" in values:
+        values["direction"], used = _direction_from_sign(values["direction"], still_blank["direction"],
+                                                         values["amount"])
+        for prob in problems:
+            if prob.code == "direction_unknown":
+                prob.mask = pc.and_(prob.mask, pc.invert(used))
     return values, _ids_on_money_rows(problems, values), warnings
+
+
+def _words_when_blank(mapped, blank, spec, look: Columns, field_name: str):
+    """Where the field's own cell is blank, the first rule whose column has a known word decides.
+
+    Alipay leaves 收/支 empty on refunds while 资金状态 says 已收入: reading that as neutral would miss
+    money in. A blank cell whose rule columns hold a word no rule knows is flagged, not guessed.
+    Returns the values, the flags, notes for the report and the rows still undecided.
+    """
+    result = mapped
+    undecided = pc.fill_null(blank, False)
+    unknown = pc.and_(undecided, False)
+    notes: list[str] = []
+    own = look.find(spec.column, field_name=field_name, optional=True) if spec.column else None
+    for rule in spec.when_blank:
+        j = look.find(rule.column, field_name=f"{field_name}.when_blank", optional=True)
+        if j is None:
+            continue
+        words = look.clean(j)
+        parsed = cells.map_values(words, rule.map, unmapped="reject")
+        known = pc.and_(pc.is_valid(words), pc.invert(pc.fill_null(parsed.bad, True)))
+        decide = pc.fill_null(pc.and_(undecided, known), False)
+        count = int(pc.sum(pc.cast(decide, pa.int64())).as_py() or 0)
+        if count:
+            result = pc.if_else(decide, parsed.values, result)
+            notes.append(f"{count} row(s) have an empty {look.name(own) if own is not None else field_name!r}: "
+                         f"{look.name(j)!r} decided {field_name!r}")
+        unknown = pc.or_(unknown, pc.fill_null(pc.and_(undecided, pc.and_(pc.is_valid(words), pc.invert(known))), False))
+        undecided = pc.and_(undecided, pc.invert(decide))
+    unknown = pc.and_(unknown, undecided)
+    words_known = ", ".join(k for r in spec.when_blank for k in r.map)
+    flag = _Problem(unknown, own, f"{field_name}_unknown",
+                    f"{field_name!r} cannot be known: its cell is empty and the status says something the template "
+                    f"does not know (it knows {words_known})", reject=False)
+    return result, [flag], notes, undecided
+
+
+def _direction_from_sign(direction, blank, amount):
+    """Where no word decided the direction, a signed amount does (in > 0, out < 0)."""
+    sign = pc.if_else(pc.greater(amount, 0), "in", pc.if_else(pc.less(amount, 0), "out", pa.scalar(None, pa.string())))
+    use = pc.and_(pc.fill_null(blank, False), pc.is_valid(sign))
+    return pc.if_else(use, sign, direction), use
 
 
 def _with_fallback(text, names: list[str], look: Columns, col: int | None, field_name: str):

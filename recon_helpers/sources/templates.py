@@ -31,6 +31,9 @@ Schema (every key; see ``templates/sources/EXAMPLE_generic.yaml.txt`` for a comm
       amount: {income: 收入, expense: 支出}  # two columns folded into one signed amount
       txn_time: {column: 交易日期, time_column: 交易时间, formats: ['%Y%m%d'], time_formats: ['%H:%M:%S']}
       direction: {column: 收/支, map: {收入: in, 支出: out, "": neutral}, unmapped: reject}
+      # when_blank (text fields with a map: [{column: 资金状态, map: {已收入: in, 已支出: out}}, ...] - where the
+      # field's cell is blank, these columns' words decide, in order; a word no rule knows flags the row),
+      # from_sign (direction: where still blank, the sign of the amount decides),
       # fallback (id fields: column(s) whose value stands in when the id cell is blank; the row is flagged),
       # a required id that stays blank flags the row and keeps it when the row has an amount (else rejects it);
       # other keys: position (1-based column number, for repeated header names), value (constant),
@@ -92,6 +95,24 @@ def _as_list(value: Any) -> Any:
 
 
 
+class WhenBlank(StrictModel):
+    """Where a mapped text cell is blank, another column's words decide (资金状态 已收入 -> in)."""
+
+    column: list[str]
+    map: dict[str, str | None]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lists(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = dict(data)
+            if "column" in data:
+                data["column"] = _as_list(data["column"])
+            if isinstance(data.get("map"), dict):
+                data["map"] = {str(k): (None if v is None else str(v)) for k, v in data["map"].items()}
+        return data
+
+
 class FieldMap(StrictModel):
     """Where one canonical field's value comes from and how it is parsed."""
 
@@ -115,6 +136,8 @@ class FieldMap(StrictModel):
     invalid: Literal["reject", "empty"] = "reject"
     year_from: str | None = None
     fallback: list[str] = []
+    when_blank: list[WhenBlank] = []
+    from_sign: bool = False
 
     @model_validator(mode="before")
     @classmethod
@@ -152,7 +175,8 @@ class FieldMap(StrictModel):
 
     @property
     def columns_used(self) -> list[str]:
-        return [*self.column, *self.income, *self.expense, *self.time_column, *self.fallback]
+        return [*self.column, *self.income, *self.expense, *self.time_column, *self.fallback,
+                *(name for rule in self.when_blank for name in rule.column)]
 
 
 def _compiled_ok(patterns: list[str]) -> list[str]:
@@ -300,6 +324,10 @@ class SourceTemplate(StrictModel):
                 raise ValueError(f"{name}: map only applies to text and id fields")
             if spec.fallback and kind not in ("text", "id"):
                 raise ValueError(f"{name}: fallback only applies to text and id fields")
+            if (spec.when_blank or spec.from_sign) and not spec.map:
+                raise ValueError(f"{name}: when_blank/from_sign need a map (the words of the field's own column)")
+            if spec.from_sign and name != "direction":
+                raise ValueError(f"{name}: from_sign only applies to direction")
         return mapping
 
     @model_validator(mode="after")
