@@ -106,9 +106,14 @@ def report(ctx: click.Context, period: str, data_dir: Path, out_dir: Path, noteb
 @click.option("--template", default=None, help="Source template name or YAML path [default: detect from the file].")
 @click.option("--out", "out_path", type=click.Path(path_type=Path), required=True,
               help="Where to write the table: .parquet (exact decimals) or .csv; rejects go to <out>.rejects.csv.")
-def load(file: Path, template: str | None, out_path: Path) -> None:
-    """Load one export into the canonical table (says which template and why)."""
+@click.option("--max-rejected", type=click.FloatRange(0, 1), default=None,
+              help="Share of rejected rows above which the load fails (exit 1) [default: 0.10].")
+@click.pass_context
+def load(ctx: click.Context, file: Path, template: str | None, out_path: Path, max_rejected: float | None) -> None:
+    """Load one export into the canonical table (says which template and why); exit 1 when the load is not
+    to be trusted (no row loaded, too many rejected, a control total disagrees)."""
     from recon_helpers.sources.loading import load as load_file
+    from recon_helpers.sources.result import MAX_REJECTED_SHARE
 
     if out_path.suffix.lower() not in (".parquet", ".csv"):
         raise UsageError(f"--out {out_path} must end in .parquet or .csv")
@@ -118,13 +123,23 @@ def load(file: Path, template: str | None, out_path: Path) -> None:
     result.write(out_path)  # also writes the rejects beside it
     rejects_path = out_path.with_name(out_path.stem + ".rejects.csv")
     click.echo(f"template: {load_report.template} ({load_report.detected_because})")
-    click.echo(f"rows: read {load_report.rows_read:,}, loaded {load_report.rows_loaded:,}, rejected {load_report.rows_rejected:,}")
+    flagged = f", flagged {load_report.rows_flagged:,}" if load_report.rows_flagged else ""
+    click.echo(f"rows: read {load_report.rows_read:,}, loaded {load_report.rows_loaded:,}, "
+               f"rejected {load_report.rows_rejected:,}{flagged}")
     for check in getattr(load_report, "control_totals", []) or []:
         click.echo(f"control total: {_describe(check)}")
     for warning in getattr(load_report, "warnings", []) or []:
         click.echo(f"warning: {warning}")
     click.echo(f"table: {out_path}")
-    click.echo(f"rejects: {rejects_path}")
+    if load_report.rows_rejected:
+        click.echo(f"rejects: {rejects_path} ({load_report.rows_rejected:,} rows rejected: see why there)")
+    else:
+        click.echo(f"rejects: {rejects_path}")
+    problems = load_report.problems(MAX_REJECTED_SHARE if max_rejected is None else max_rejected)
+    if problems:
+        click.echo(f"error: {problems[0]}" + (f" (and {len(problems) - 1} more above)" if len(problems) > 1 else ""),
+                   err=True)
+        ctx.exit(EXIT_DIFFERENCES)
 
 
 @cli.command()

@@ -31,6 +31,10 @@ class ControlCheck:
         return f"{self.label} ({self.measure}): file says {self.expected}, rows give {self.actual} - {state}"
 
 
+#: a load rejecting more than this share of its data rows is a failed load, not a few bad lines
+MAX_REJECTED_SHARE = 0.10
+
+
 @dataclass
 class LoadReport:
     """What ``load()`` did with a file: which template and why, how many rows went where, checks."""
@@ -53,7 +57,29 @@ class LoadReport:
     rows_flagged: int = 0        # loaded rows that carry a flag (blank id, fallback id used); counted in rows_loaded
     flags: list[dict[str, Any]] = field(default_factory=list)   # one per flagged cell, in the rejects' columns
 
+    def problems(self, max_rejected_share: float = MAX_REJECTED_SHARE) -> list[str]:
+        """What makes this load untrustworthy, one line each, saying what to check (empty: fine).
+
+        Every data row rejected, more than ``max_rejected_share`` of them rejected, or a total the file
+        states about itself that the loaded rows do not give.
+        """
+        out = []
+        where = f"{self.source_file}: "
+        if self.rows_read and not self.rows_loaded:
+            out.append(f"{where}0 of {self.rows_read} rows loaded; the template {self.template} does not read this "
+                       "file's rows - check the rejects file for the reason, or pass --template")
+        elif self.rows_read and self.rows_rejected / self.rows_read > max_rejected_share:
+            out.append(f"{where}{self.rows_rejected} of {self.rows_read} rows rejected (more than "
+                       f"{max_rejected_share:.0%}); check the rejects file - a changed layout or a wrong template")
+        for check in self.control_totals:
+            if check.ok is False:
+                out.append(f"{where}control total {check.label} disagrees: file says {check.expected}, "
+                           f"rows give {check.actual}; check for missing or rejected rows")
+        return out
+
     def _repr_html_(self) -> str:
+        alarms = self.problems()
+        banner = "".join(f"<p style='color:#b00020;font-weight:bold'>{html.escape(a)}</p>" for a in alarms)
         rows = [
             ("file", self.source_file + (f" [sheet {self.sheet}]" if self.sheet else "")),
             ("template", self.template), ("why", self.detected_because), ("encoding", self.encoding or "-"),
@@ -67,7 +93,7 @@ class LoadReport:
         rows += [("warning", w) for w in self.warnings]
         body = "".join(f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
                        f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>" for k, v in rows)
-        return f"<table class='recon-load-report'>{body}</table>"
+        return f"{banner}<table class='recon-load-report'>{body}</table>"
 
 
 @dataclass
