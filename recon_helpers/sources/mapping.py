@@ -397,21 +397,30 @@ def _parse_yearless(text, formats: list[str], pattern: str, look: Columns, field
     """Dates written ``MM/DD``: the year is the statement's, or the year before for months after its month.
 
     A January statement lists December spending of the year before; a later month than the statement's
-    can only be that.
+    can only be that. Formats that carry a year (BOC's regular statement beside its ``MM/DD`` reissue)
+    are tried first, as written.
     """
+    full = [f for f in formats if "%Y" in f or "%y" in f]
+    partial = [f for f in formats if f not in full]
+    first = cells.parse_datetime(text, formats=full, date_only=date_only) if full else None
+    if first is not None and not pc.any(first.bad).as_py() or not partial:
+        return first if first is not None else cells.parse_datetime(text, formats=formats, date_only=date_only)
     year, month = statement_month(pattern, look, field_name)
-    dated = [f"%Y/{f}" for f in formats]
+    dated = [f"%Y/{f}" for f in partial]
+    pending = text if first is None else pc.if_else(pc.is_null(first.values), text, pa.scalar(None, pa.string()))
 
     def with_year(y: int) -> cells.Parsed:
-        return cells.parse_datetime(pc.binary_join_element_wise(pa.scalar(f"{y}"), text, "/"), formats=dated,
+        return cells.parse_datetime(pc.binary_join_element_wise(pa.scalar(f"{y}"), pending, "/"), formats=dated,
                                     date_only=date_only)
 
     this, before = with_year(year), with_year(year - 1)
     later = pc.fill_null(pc.greater(pc.month(this.values), month), False)
     values = pc.if_else(later, before.values, pc.coalesce(this.values, before.values))
     bad = pc.and_(this.bad, before.bad)
+    if first is not None:
+        values = pc.coalesce(first.values, values)
     return cells.Parsed(values, bad, this.code, f"not a date in any of the formats {', '.join(formats)} "
-                        f"(the year {year} comes from the statement's title)")
+                        f"(a year-less date takes {year} from the statement's title)")
 
 
 def _money_field(fname: str, spec, look: Columns, col: int | None, values: dict[str, Any], n: int):

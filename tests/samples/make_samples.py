@@ -510,6 +510,25 @@ CMB_CREDIT = [
     "10/15,10/16,中石化加油站,300.00,5678,300.00(CN)",
 ]
 
+# --- 中国银行 信用卡账单 CSV (regular statement: full dates; 存入 / 支出 both positive; 币种 per row)
+
+BOC_CREDIT = [
+    "中国银行信用卡账单(2026年10月)",
+    "交易日,银行记账日,卡号后四位,交易描述,存入,支出,币种",
+    "2026-09-26,2026-09-27,1875,财付通-美团外卖 CHN,,45.60,人民币",
+    "2026-09-28,2026-09-28,1875,还款,3000.00,,人民币",
+    '2026-09-29,2026-09-30,1875,京东商城 CHN,,"1,299.00",人民币',
+    "2026-10-01,2026-10-02,1875,支付宝-滴滴出行 CHN,,32.50,人民币",
+    "2026-10-03,2026-10-05,1875,APPLE.COM/BILL USA,,9.99,美元",
+    "2026-10-05,2026-10-06,1875,中国移动 CHN,,100.00,人民币",
+    "2026-10-08,2026-10-08,1875,退款-京东商城 CHN,99.00,,人民币",
+    "2026-10-10,2026-10-11,1875,星巴克 CHN,,38.00,人民币",
+    "2026-10-12,2026-10-13,1875,中石化加油站 CHN,,300.00,人民币",
+    "2026-10-15,2026-10-15,1875,年费减免,200.00,,人民币",
+    '2026-10-18,2026-10-19,1875,携程旅行网 CHN,,"1,560.00",人民币',
+    "2026-10-20,2026-10-22,1875,SEVEN-ELEVEN JPN,,12.30,美元",
+]
+
 # --- 交通银行 借记卡 交易明细 CSV (unsigned 交易金额 + 借贷 借 Dr / 贷 Cr)
 
 BOCOM_TXNS = [  # date, time, 交易类型, 借贷, amount, 对方账号, 对方户名, 交易地点, 摘要
@@ -861,6 +880,7 @@ def write_more_samples() -> None:
     """The samples of issue #11 (banks and couriers); `python make_samples.py more` writes only these."""
     write_text("cmb_personal_debit_utf8bom.csv", cmb_personal_debit_lines(), "utf-8-sig", newline="\r\n")
     write_text("cmb_credit_card.csv", CMB_CREDIT, "utf-8")
+    write_text("boc_credit_card.csv", BOC_CREDIT, "utf-8")
     write_text("bocom_debit.csv", bocom_debit_lines(), "utf-8")
     write_xls("bocom_debit_web.xls", bocom_debit_web_rows(), sheet="Sheet0")
     write_text("icbc_credit_card.csv", icbc_credit_card_lines(), "utf-8")

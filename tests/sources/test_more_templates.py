@@ -52,6 +52,8 @@ CASES = [
          "交易日期", "2026-10-31 10:30:00", checks=4),
     Case("cmb_credit_card.csv", "cmb_credit_card", 12, "-398.92", 3, "txn_type", "掌上生活还款", "人民币金额", "交易日",
          "2026-09-28 00:00:00"),
+    Case("boc_credit_card.csv", "boc_credit_card", 12, "-98.39", 3, "counterparty", "财付通-美团外卖 CHN", "支出", "交易日",
+         "2026-09-26 00:00:00"),
     Case("bocom_debit.csv", "bocom_debit", 12, "3910.14", 2, "counterparty", "京东商城", "交易金额", "交易日期",
          "2026-10-01 09:12:30"),
     Case("bocom_debit_web.xls", "bocom_debit_web", 12, "3910.14", 4, "counterparty", "应付个人活期储蓄存款利息", "收入金额",
@@ -361,3 +363,14 @@ def test_unreadable_income_cell_is_reported_once(tmp_path: Path, corrupted_copy)
     _, rejects, report2 = recon_helpers.load(broken, template=case.template)
     assert report2.rows_rejected == 1
     assert list(rejects["code"]) == ["bad_amount"]
+
+
+def test_boc_credit_card_reissued_statement_with_mm_dd_dates_takes_the_title_year(tmp_path: Path):
+    path = tmp_path / "boc_credit_reissue.csv"
+    path.write_text("中国银行信用卡账单(2027年01月)\n交易日,银行记账日,卡号后四位,交易描述,存入,支出\n"
+                    "12/30,12/31,1875,京东商城 CHN,,10.00\n01/03,01/04,1875,还款,500.00,\n", encoding="utf-8")
+    table, rejects, report = recon_helpers.load(path)
+    assert report.template == "boc_credit_card" and len(rejects) == 0
+    assert [str(t)[:10] for t in table["txn_time"]] == ["2026-12-30", "2027-01-03"]
+    assert list(table["amount"]) == [Decimal("-10.00"), Decimal("500.00")]
+    assert list(table["currency"]) == ["CNY", "CNY"]
