@@ -294,6 +294,8 @@ VARIANTS = [  # an existing courier sample with its header written in the synony
     ("yto_bill_gbk.csv", "yto_bill", {"快递单号": "运单号", "费用合计": "应付金额"}, "11.50"),
     ("jdl_bill.xlsx", "jdl_bill", {"运单号": "快递单号", "应付金额": "费用合计", "计费重量": "结算重量"}, "27.00"),
     ("jdl_bill.xlsx", "jdl_bill", {"运单号": "运单号码", "应付金额": "总费用"}, "27.00"),
+    ("sf_bill.xlsx", "sf_bill", {"运单号码": "快递单号", "应付金额": "总费用", "寄件日期": "寄件时间"}, "87.50"),
+    ("sf_bill.xlsx", "sf_bill", {"运单号码": "运单号", "应付金额": "费用合计", "计费重量(kg)": "结算重量(kg)"}, "87.50"),
 ]
 
 
