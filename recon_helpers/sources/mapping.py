@@ -15,6 +15,7 @@ from recon_helpers.errors import SourceFileError, TemplateError
 from recon_helpers.sources import cells, headers
 from recon_helpers.sources.opening import Row
 from recon_helpers.sources.reading import Body
+from recon_helpers.sources.rejects import FlagCode
 from recon_helpers.sources.templates import SourceTemplate
 
 # =========================================================================== mapping to canonical
@@ -249,7 +250,7 @@ def build_fields(template: SourceTemplate, look: Columns) -> tuple[dict[str, Any
                 missing = pc.and_(missing, pc.invert(m))
             if kind == "id":
                 where = f"column {look.name(col)!r}" if col is not None else "the cell"
-                problems.append(_Problem(missing, col, "missing_id", f"{where} (field {fname!r}) is empty"))
+                problems.append(_Problem(missing, col, FlagCode.MISSING_ID.value, f"{where} (field {fname!r}) is empty"))
             else:
                 problems.append(_Problem(missing, col, "missing_value",
                                          f"field {fname!r} needs a value and the cell is empty"))
@@ -258,7 +259,7 @@ def build_fields(template: SourceTemplate, look: Columns) -> tuple[dict[str, Any
         values["direction"], used = _direction_from_sign(values["direction"], still_blank["direction"],
                                                          values["amount"])
         for prob in problems:
-            if prob.code == "direction_unknown":
+            if prob.code == FlagCode.DIRECTION_UNKNOWN.value:
                 prob.mask = pc.and_(prob.mask, pc.invert(used))
     return values, _ids_on_money_rows(problems, values), warnings
 
@@ -292,7 +293,8 @@ def _words_when_blank(mapped, blank, spec, look: Columns, field_name: str):
         undecided = pc.and_(undecided, pc.invert(decide))
     unknown = pc.and_(unknown, undecided)
     words_known = ", ".join(k for r in spec.when_blank for k in r.map)
-    flag = _Problem(unknown, own, f"{field_name}_unknown",
+    code = FlagCode.DIRECTION_UNKNOWN if field_name == "direction" else FlagCode.VALUE_UNKNOWN
+    flag = _Problem(unknown, own, code.value,
                     f"{field_name!r} cannot be known: its cell is empty and the status says something the template "
                     f"does not know (it knows {words_known})", reject=False)
     return result, [flag], notes, undecided
@@ -314,7 +316,7 @@ def _with_fallback(text, names: list[str], look: Columns, col: int | None, field
             continue
         other = look.clean(j)
         used = pc.and_(pc.is_null(text), pc.is_valid(other))
-        flags.append(_Problem(used, col, "id_fallback",
+        flags.append(_Problem(used, col, FlagCode.ID_FALLBACK.value,
                               f"{look.name(col) if col is not None else field_name!r} is empty; "
                               f"{look.name(j)!r} used as {field_name!r}", reject=False))
         text = pc.coalesce(text, other)
@@ -330,7 +332,7 @@ def _ids_on_money_rows(problems: list[_Problem], values: dict[str, Any]) -> list
     amount = values.get("amount")
     out: list[_Problem] = []
     for prob in problems:
-        if prob.code != "missing_id":
+        if prob.code != FlagCode.MISSING_ID.value:
             out.append(prob)
             continue
         if amount is None:  # no money in this table: nothing keeps a row without its id
@@ -339,7 +341,7 @@ def _ids_on_money_rows(problems: list[_Problem], values: dict[str, Any]) -> list
             money = pc.is_valid(amount)
         out.append(_Problem(pc.and_(prob.mask, pc.invert(money)), prob.column, "missing_value",
                             prob.reason + " and the row has no amount either"))
-        out.append(_Problem(pc.and_(prob.mask, money), prob.column, "missing_id",
+        out.append(_Problem(pc.and_(prob.mask, money), prob.column, FlagCode.MISSING_ID.value,
                             prob.reason + "; kept because it has an amount, but it cannot be matched by this id",
                             reject=False))
     return out

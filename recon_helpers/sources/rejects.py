@@ -56,6 +56,26 @@ MEANINGS: dict[RejectCode, str] = {
     RejectCode.BAD_STATEMENT_LINE: "an MT940 :61: statement line does not follow date, credit/debit mark, amount, type",
 }
 
+class FlagCode(str, Enum):
+    """Why a row that loaded carries a flag (``LoadReport.flags``): it is kept, but cannot be fully trusted."""
+
+    ID_FALLBACK = "id_fallback"
+    MISSING_ID = "missing_id"
+    DIRECTION_UNKNOWN = "direction_unknown"
+    VALUE_UNKNOWN = "value_unknown"
+
+    @property
+    def meaning(self) -> str:
+        return FLAG_MEANINGS[self]
+
+
+FLAG_MEANINGS: dict[FlagCode, str] = {
+    FlagCode.ID_FALLBACK: "the id cell is empty; the template's fallback column stands in for it",
+    FlagCode.MISSING_ID: "the id cell is empty; the row is kept because it is real money, but cannot be matched by id",
+    FlagCode.DIRECTION_UNKNOWN: "收/支 is empty and no status word the template knows says which way the money went",
+    FlagCode.VALUE_UNKNOWN: "the cell is empty and no word in the template's other columns decides its value",
+}
+
 _TYPES = {"source_row": pa.int64()}
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import openpyxl
 
 import recon_helpers
+from recon_helpers.sources.rejects import FlagCode
 
 JD_HEADER = "交易时间,商户名称,交易说明,金额,收/付款方式,交易状态,收/支,交易分类,交易订单号,商家订单号,备注"
 JD_ROWS = [
@@ -31,7 +32,7 @@ def test_blank_jd_order_id_takes_the_merchant_order_id_and_is_flagged(tmp_path: 
     assert list(table["txn_id"].fillna("")) == ["JDX1", "M2", ""]
     assert list(table["amount"]) == [Decimal("-100.00"), Decimal("-50.00"), Decimal("-30.00")]
     assert (report.rows_read, report.rows_loaded, report.rows_rejected, report.rows_flagged) == (4, 3, 1, 2)
-    assert {(f["source_row"], f["code"]) for f in report.flags} == {(6, "id_fallback"), (7, "missing_id")}
+    assert {(f["source_row"], f["code"]) for f in report.flags} == {(6, FlagCode.ID_FALLBACK), (7, FlagCode.MISSING_ID)}
     assert any("row(s) 6" in w and "'商家订单号' used" in w for w in report.warnings)
     assert any("row(s) 7" in w and "交易订单号" in w for w in report.warnings)
 
