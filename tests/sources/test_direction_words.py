@@ -70,3 +70,28 @@ mapping:
     path.write_text("日期,金额,借贷\n2026-10-01,-5.00,借\n2026-10-02,7.00,\n2026-10-03,-3.00,\n", encoding="utf-8")
     table, _, _ = recon_helpers.load(path, template=template)
     assert list(table["direction"]) == ["out", "in", "out"]
+
+
+def test_template_rules_are_checked_when_the_template_is_read(tmp_path: Path):
+    import pytest
+
+    from recon_helpers.errors import TemplateError
+    from recon_helpers.sources.templates import read_template_file
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("""
+name: bad
+description: from_sign on a field that is not the direction
+source: test
+kind: bank_txn
+recognise: {columns: [日期, 金额, 状态]}
+mapping:
+  status: {column: 状态, map: {成功: ok}, from_sign: true}
+  amount: 金额
+""", encoding="utf-8")
+    with pytest.raises(TemplateError, match="from_sign only applies to direction"):
+        read_template_file(bad)
+    bad.write_text(bad.read_text(encoding="utf-8").replace("map: {成功: ok}, from_sign: true",
+                                                          "when_blank: [{column: 备注, map: {x: y}}]"), encoding="utf-8")
+    with pytest.raises(TemplateError, match="need a map"):
+        read_template_file(bad)
