@@ -509,8 +509,6 @@ def rejected_cells(problems: list[_Problem], look: Columns, n: int) -> tuple[Any
     return rejected, entries
 
 
-
-
 def flagged_cells(problems: list[_Problem], look: Columns, keep: Any) -> list[dict[str, Any]]:
     """Rows that load but carry a flag (blank id, fallback id used), in the rejects table's columns."""
     entries: list[dict[str, Any]] = []
