@@ -73,11 +73,19 @@ class StatementResult:
             "currency": currencies[0] if currencies else None,
             "statements": self.statements,
             "warnings": self.warnings,
+            "control_totals": [_balance_check(s) for s in self.statements if s["balance_ok"] is not None],
         }
         if len(set(accounts)) > 1:
             meta["warnings"].append(f"the file holds statements of {len(set(accounts))} accounts: "
                                     f"{', '.join(dict.fromkeys(accounts))}; see the account column")
         return _table(self.rows), rejects_frame(self.rejects, source_file=self.source_file), meta
+
+
+def _balance_check(stmt: dict) -> dict:
+    """A statement's balance as a control total: closing as stated against opening + credits - debits."""
+    actual = stmt["opening"] + stmt["sum_credits"] - stmt["sum_debits"]
+    return {"label": f"statement {stmt['id'] or '?'} (line {stmt['source_row']}) closing balance", "measure": "total",
+            "expected": stmt["closing"], "actual": actual, "ok": stmt["balance_ok"]}
 
 
 def _table(rows: list[dict]) -> pd.DataFrame:

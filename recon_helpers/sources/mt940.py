@@ -295,5 +295,5 @@ def read_mt940(data: bytes, source_file: str) -> tuple[pd.DataFrame, pd.DataFram
         checks += _interim_checks(stated, amounts, stmt_id)
     table, rejects, meta = result.finish()
     meta["entry_tags"] = entry_tags
-    meta["control_totals"] = checks
+    meta["control_totals"] = meta.get("control_totals", []) + checks
     return table, rejects, meta

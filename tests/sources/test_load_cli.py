@@ -76,3 +76,16 @@ def test_the_notebook_summary_shows_a_failed_load_in_red(tmp_path: Path):
     path.write_text(BROKEN_MT940, encoding="ascii")
     page = recon_helpers.load(path).report._repr_html_()
     assert "color:#b00020" in page and "0 of 3 rows loaded" in page
+
+
+def test_a_bank_statement_that_does_not_balance_exits_1(tmp_path: Path, capsys):
+    balanced = (":20:STMT1\n:25:DE89370400440532013000\n:28C:1/1\n:60F:C261001EUR1000,00\n"
+                ":61:2610011001C250,50NTRFNONREF//B1\n:61:2610021002D50,50NTRFNONREF//B2\n:62F:C261002EUR1200,00\n-\n")
+    path = tmp_path / "ok.sta"
+    path.write_text(balanced, encoding="ascii")
+    assert main(["load", str(path), "--out", str(tmp_path / "ok.csv")]) == 0
+    assert "closing balance (total): file says 1200.00, rows give 1200.00 - ok" in capsys.readouterr().out
+    path.write_text(balanced.replace("C261002EUR1200,00", "C261002EUR1300,00"), encoding="ascii")
+    assert main(["load", str(path), "--out", str(tmp_path / "bad.csv")]) == 1
+    _, err = stderr_lines(capsys)
+    assert len(err) == 1 and "closing balance disagrees" in err[0]
