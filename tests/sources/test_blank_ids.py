@@ -54,3 +54,14 @@ def test_courier_line_without_its_waybill_loads_flagged(tmp_path: Path):
     assert (len(table), len(rejects), report.rows_flagged) == (2, 0, 1)
     assert table["amount"].sum() == Decimal("35.50")
     assert report.flags[0]["column"] == "运单号码" and report.flags[0]["source_row"] == 3
+
+
+def test_wechat_bill_with_a_blank_transaction_id_takes_the_merchant_order_no(tmp_path: Path):
+    path = tmp_path / "微信支付账单.csv"
+    path.write_text("微信支付账单明细\n"
+                    "交易时间,交易类型,交易对方,商品,收/支,金额(元),支付方式,当前状态,交易单号,商户单号,备注\n"
+                    "2026-10-01 10:00:00,商户消费,某店,咖啡,支出,¥28.00,零钱,支付成功,4200001,M1,/\n"
+                    "2026-10-02 10:00:00,商户消费,某店,蛋糕,支出,¥18.00,零钱,支付成功,\t,M2,/\n", encoding="utf-8")
+    table, rejects, report = recon_helpers.load(path)
+    assert report.template == "wechat_personal" and len(rejects) == 0
+    assert list(table["txn_id"]) == ["4200001", "M2"] and report.rows_flagged == 1
