@@ -84,8 +84,12 @@ def name_key(name: str) -> str:
 
 def cell_keys(cell: object) -> tuple[str, str]:
     """The keys under which a file's header cell is found: its loose form and its exact form."""
-    text = "" if cell is None else str(cell)
-    return header_key(text), _exact(text)
+    return _cell_keys("" if cell is None else str(cell))
+
+
+@functools.lru_cache(maxsize=65536)
+def _cell_keys(text: str) -> tuple[str, str]:
+    return _split(text)[0], _exact(text)
 
 
 def unit_factor(unit: str | None, family: str) -> Decimal | None:

@@ -216,11 +216,11 @@ def build_fields(template: SourceTemplate, look: Columns) -> tuple[dict[str, Any
                     if tcol is not None:
                         text = cells.join_date_time(text, look.clean(tcol))
                         formats = cells.date_time_formats(spec.formats, spec.time_formats)
-                text, formats = single_spaced(text, formats)
-                if spec.year_from:
-                    parsed = _parse_yearless(text, formats, spec.year_from, look, fname, date_only=kind == "date")
-                else:
-                    parsed = cells.parse_datetime(text, formats=formats, date_only=kind == "date")
+                parsed = _parse_dates(text, formats, spec, look, fname, date_only=kind == "date")
+                if pc.any(parsed.bad).as_py():  # cells spaced unlike the format (SPDB's two spaces): retry
+                    spaced, single = single_spaced(text, formats)
+                    if spaced is not text or single != formats:
+                        parsed = _parse_dates(spaced, single, spec, look, fname, date_only=kind == "date")
                 problems.append(_Problem(parsed.bad, col, parsed.code, parsed.reason))
                 result = parsed.values
             elif kind == "measure":
@@ -368,6 +368,12 @@ def _scaled(values, factor: Decimal, target: pa.DataType):
         return values
     scaled = pc.multiply(values, pa.scalar(factor))
     return pc.cast(pc.round(scaled, ndigits=target.scale, round_mode="half_towards_infinity"), target)
+
+
+def _parse_dates(text, formats: list[str], spec, look: Columns, field_name: str, *, date_only: bool) -> cells.Parsed:
+    if spec.year_from:
+        return _parse_yearless(text, formats, spec.year_from, look, field_name, date_only=date_only)
+    return cells.parse_datetime(text, formats=formats, date_only=date_only)
 
 
 def single_spaced(text, formats: list[str]):
