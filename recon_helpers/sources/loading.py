@@ -30,10 +30,11 @@ import pyarrow.compute as pc
 
 from recon_helpers import canonical
 from recon_helpers.errors import SourceFileError, TemplateError
-from recon_helpers.sources import structured
+from recon_helpers.sources import limits, structured
 from recon_helpers.sources.detection import HeaderFit, pick_candidate
 from recon_helpers.sources.mapping import (
     Columns,
+    _Problem,
     build_fields,
     constant_column,
     needed_columns,
@@ -46,9 +47,9 @@ from recon_helpers.sources.opening import (
     open_candidates,
     read_bytes,
 )
-from recon_helpers.sources.reading import Body, footer_regex, sheet_body, text_body
+from recon_helpers.sources.reading import Body, footer_regex, long_cells, sheet_body, text_body
 from recon_helpers.sources.rejects import rejects_frame, rows_rejected
-from recon_helpers.sources.result import ControlCheck, LoadReport, LoadResult
+from recon_helpers.sources.result import ControlCheck, LoadReport, LoadResult, check_accounting
 from recon_helpers.sources.templates import SourceTemplate, get_template, list_templates
 from recon_helpers.sources.totals import check_totals
 
@@ -87,6 +88,7 @@ def _load_table(cand: Candidate, fit: HeaderFit, template: SourceTemplate, becau
     look.body = body
     summary = split_summary_rows(template, look)
     values, problems, warnings = build_fields(template, look)
+    problems += too_long_problems(look)
     n = body.n
     rejected, entries = rejected_cells(problems, look, n)
     keep = pc.invert(rejected) if n else pa.array([], pa.bool_())
@@ -110,7 +112,24 @@ def _load_table(cand: Candidate, fit: HeaderFit, template: SourceTemplate, becau
     if len(body.footer) > 50:
         report.warnings.append(f"{len(body.footer)} lines after the footer marker on line {body.footer[0].line} "
                                "were not loaded; check they are not data")
-    return LoadResult(table, rejects, report)
+    result = LoadResult(table, rejects, report)
+    check_accounting(result, lines=_physical_records(cand), continuation=body.continuation_lines)
+    return result
+
+
+def too_long_problems(look: Columns) -> list[_Problem]:
+    """Cells past ``max_cell_chars`` (a 1,000,000-character cell is damage, not data) reject their row."""
+    reason = f"the cell is longer than {limits.show('max_cell_chars')} characters; " + \
+        limits.how_to_raise("max_cell_chars")
+    return [_Problem(mask, j, "too_long", reason) for j, mask in long_cells(look.body)]
+
+
+def _physical_records(cand: Candidate) -> int:
+    """Lines of a text file, rows of a sheet: what the report's counts must add up to."""
+    if isinstance(cand, TextCandidate):
+        data = cand.data
+        return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+    return len(cand.rows)
 
 
 def _assemble(template: SourceTemplate, values: dict[str, Any], keep: Any, body: Body, source_file: str,
@@ -168,7 +187,9 @@ def _load_with_parser(path: str | Path, template: SourceTemplate, because: str) 
                         encoding=meta.get("encoding"), rows_read=len(table) + n_rej, rows_loaded=len(table),
                         rows_rejected=n_rej, control_totals=checks, warnings=list(meta.get("warnings", [])))
     report.warnings += [f"control total mismatch: {c}" for c in checks if c.ok is False]
-    return LoadResult(table, rejects, report)
+    result = LoadResult(table, rejects, report)
+    check_accounting(result)
+    return result
 
 
 def load(path: str | Path, template: "str | Path | SourceTemplate | None" = None) -> LoadResult:

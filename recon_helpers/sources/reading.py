@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import os
 import re
 from dataclasses import dataclass, field
@@ -14,8 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from recon_helpers.errors import SourceFileError
-from recon_helpers.sources import cells
+from recon_helpers.sources import cells, footers, limits
 from recon_helpers.sources.opening import Row, SheetCandidate, TextCandidate, split_line
 from recon_helpers.sources.templates import SourceTemplate
 
@@ -35,15 +33,40 @@ class Body:
     bad_rows: list[tuple[int, str, str]] = field(default_factory=list)   # line, text, reason
     warnings: list[str] = field(default_factory=list)
     quirks: bool = True      # False when the data has no ="…", backtick or apostrophe anywhere
+    continuation_lines: int = 0   # physical lines inside quoted cells that ran over a line end
 
 
 def footer_regex(template: SourceTemplate) -> re.Pattern[str]:
-    return re.compile(r"^[\s,\"'`]*(?:" + "|".join(template.footer.markers) + ")")
+    """Lines a footer may start with: the template's markers or a totals label (see ``footers``)."""
+    return re.compile(r"^[\s,\"'`]*" + footers.label_regex(template.footer.markers))
 
 
 #: encodings whose delimiter, quote and newline bytes never occur inside a multi-byte character, so the
 #: CSV can be split as raw bytes and only text cells need transcoding
 _ASCII_SAFE = {"gb18030", "gbk", "gb2312", "cp936"}
+
+#: bytes no text export holds (NUL and other C0 controls besides TAB, LF, CR and ESC)
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f]")
+
+
+def _footer_start(data: bytes, start: int, enc: str, template: SourceTemplate, width: int) -> int | None:
+    """Byte offset where the footer starts (by position and shape, see ``footers``), or None."""
+    pattern = "\n[ \t,\"'`]*" + footers.label_regex(template.footer.markers)
+    try:
+        regex = re.compile(pattern.encode(enc))
+    except (UnicodeEncodeError, LookupError):
+        regex = re.compile(pattern.encode("utf-8"))
+    candidates = (m.start() + 1 for m in regex.finditer(data, max(start - 1, 0)))
+
+    def line_at(pos: int) -> footers.Line | None:
+        if pos >= len(data):
+            return None
+        end = data.find(b"\n", pos)
+        end = len(data) if end < 0 else end
+        text = data[pos:min(end, pos + 65536)].decode(enc, errors="replace").rstrip("\r")
+        return split_line(text), text, end + 1
+
+    return footers.first_footer(candidates, line_at, width)
 
 
 def text_body(cand: TextCandidate, header_index: int, width: int, needed: list[int],
@@ -51,14 +74,10 @@ def text_body(cand: TextCandidate, header_index: int, width: int, needed: list[i
     data, enc = cand.data, cand.codec
     start = cand.offsets[header_index + 1] if header_index + 1 < len(cand.offsets) else len(data)
     first_line = header_index + 2
-    pattern = "\n[ \t,\"'`]*(?:" + "|".join(template.footer.markers) + ")"
-    try:
-        footer_match = re.compile(pattern.encode(enc)).search(data, max(start - 1, 0))
-    except (UnicodeEncodeError, LookupError):
-        footer_match = re.compile(pattern.encode("utf-8")).search(data, max(start - 1, 0))
-    end = max(start, footer_match.start() + 1 if footer_match else len(data))
+    footer_at = _footer_start(data, start, enc, template, width)
+    end = max(start, footer_at if footer_at is not None else len(data))
     footer_rows: list[Row] = []
-    if footer_match:
+    if footer_at is not None:
         footer_lines = data[end:].split(b"\n")
         if footer_lines and not footer_lines[-1].strip():
             footer_lines.pop()
@@ -71,14 +90,23 @@ def text_body(cand: TextCandidate, header_index: int, width: int, needed: list[i
         return Body({j: pa.array([], pa.string()) for j in needed}, pa.array([], pa.int64()), 0, footer_rows,
                      blank_lines=blank_tail)
     n_lines = data.count(b"\n", start, end) + (0 if data[end - 1:end] == b"\n" else 1)
+    if _CONTROL.search(data, start, end) is None:
+        fast = _text_body_fast(data, start, end, enc, first_line, n_lines, width, needed)
+        if fast is not None:
+            fast.footer, fast.blank_lines = footer_rows, blank_tail
+            return fast
+    return _text_body_slow(data[start:end], enc, first_line, width, needed, footer_rows, blank_tail)
+
+
+def _text_body_fast(data: bytes, start: int, end: int, enc: str, first_line: int, n_lines: int, width: int,
+                    needed: list[int]) -> Body | None:
+    """The whole block in one ``pyarrow.csv`` pass, or None when the block is irregular in any way.
+
+    Irregular (ragged rows, quoted newlines, undecodable bytes, a line longer than a block) makes
+    pyarrow fail or count other rows than lines, and the careful row-by-row reader takes over.
+    """
     body = pa.py_buffer(data).slice(start, end - start)
     names = [f"c{i}" for i in range(width)]
-    invalid: list[Any] = []
-
-    def on_invalid(row: Any) -> str:
-        invalid.append(row)
-        return "skip"
-
     as_bytes = enc.lower() in _ASCII_SAFE
     read_options = pacsv.ReadOptions(column_names=names, block_size=1 << 22, use_threads=_threads_help())
     if not as_bytes and enc != "utf-8":
@@ -87,21 +115,18 @@ def text_body(cand: TextCandidate, header_index: int, width: int, needed: list[i
     convert = pacsv.ConvertOptions(column_types={names[j]: cell_type for j in needed},
                                    include_columns=[names[j] for j in needed],
                                    strings_can_be_null=False, quoted_strings_can_be_null=False)
-    table = None
     try:
-        table = pacsv.read_csv(pa.BufferReader(body), read_options=read_options, convert_options=convert,
-                               parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid))
-        if table is not None and as_bytes and not invalid and table.num_rows == n_lines:
+        table = pacsv.read_csv(pa.BufferReader(body), read_options=read_options, convert_options=convert)
+        if table.num_rows != n_lines:
+            return None
+        if as_bytes:
             table = pa.table({n: _decode_column(table.column(n), enc) for n in table.column_names})
     except (pa.ArrowInvalid, UnicodeDecodeError, ValueError):
-        table = None
-    if table is not None and not invalid and table.num_rows == n_lines:
-        rows = pa.array(np.arange(first_line, first_line + n_lines, dtype=np.int64))
-        cols = {j: table.column(names[j]) for j in needed}
-        quirks = any(data.find(q, start, end) >= 0 for q in (b'="', b"`", b"'"))
-        return Body(cols, rows, n_lines, footer_rows, blank_lines=blank_tail, quirks=quirks)
-    return _text_body_slow(data[start:end], enc, first_line, width, needed, footer_rows, blank_tail,
-                           cand.source_file)
+        return None
+    rows = pa.array(np.arange(first_line, first_line + n_lines, dtype=np.int64))
+    cols = {j: table.column(names[j]) for j in needed}
+    quirks = any(data.find(q, start, end) >= 0 for q in (b'="', b"`", b"'"))
+    return Body(cols, rows, n_lines, [], quirks=quirks)
 
 
 def _threads_help() -> bool:
@@ -149,32 +174,88 @@ def _drop_blank_tail(data: bytes, start: int, end: int) -> tuple[int, int]:
     return end, blank
 
 
-def _text_body_slow(body: bytes, enc: str, first_line: int, width: int, needed: list[int],
-                    footer_rows: list[Row], blank_tail: int, source_file: str) -> Body:
-    """Row-by-row reading for irregular files, keeping each record's first physical line number."""
+class _LineProblem(Exception):
+    """A physical line that cannot be part of any row (undecodable, control bytes, too long)."""
+
+
+def _line_problem(raw: bytes, enc: str) -> str | None:
+    if len(raw) > limits.get("max_line_bytes"):
+        return f"the line is {limits.size_text(len(raw))} long; {limits.how_to_raise('max_line_bytes')}"
+    if _CONTROL.search(raw):
+        return "the line holds NUL or other control bytes (the file was damaged here); the row is rejected"
     try:
-        text = body.decode(enc)
+        raw.decode(enc)
     except UnicodeDecodeError as exc:
-        line = first_line + body.count(b"\n", 0, exc.start)
-        raise SourceFileError(f"bytes at position {exc.start} are not valid {enc} text; the file mixes encodings "
-                              "or was damaged", source_file=source_file, row=line) from None
+        return (f"the line is not valid {enc} text (bytes at position {exc.start}): it was written in another "
+                "encoding than the rest of the file; the row is rejected")
+    return None
+
+
+class _Feed:
+    """Physical lines from ``start`` on, decoded, for ``csv.reader``; counts how many it handed out.
+
+    A quoted cell may run over several lines, but never past a damaged line nor past the line limit:
+    then :class:`_LineProblem` stops the record, which is rejected on its first line.
+    """
+
+    def __init__(self, lines: list[bytes], start: int, enc: str):
+        self.lines, self.pos, self.enc = lines, start, enc
+        self.used = 0
+        self.size = 0
+        self.cap = limits.get("max_line_bytes")
+
+    def __iter__(self) -> "_Feed":
+        return self
+
+    def __next__(self) -> str:
+        if self.pos >= len(self.lines):
+            raise StopIteration
+        raw = self.lines[self.pos]
+        if self.used:
+            self.size += len(raw)
+            problem = _line_problem(raw, self.enc)
+            if problem or self.size > self.cap:
+                raise _LineProblem(problem or "the quoted cell runs past the line limit")
+        self.pos += 1
+        self.used += 1
+        return raw.decode(self.enc) + "\n"
+
+
+def _text_body_slow(body: bytes, enc: str, first_line: int, width: int, needed: list[int],
+                    footer_rows: list[Row], blank_tail: int) -> Body:
+    """Row-by-row reading for irregular files: each record keeps its first physical line number.
+
+    Damage stays in its row: a line that does not decode, holds NUL bytes or is too long is rejected
+    alone; a quote that is never closed (or closes where no cell ends) rejects the line it opened on,
+    and reading resumes on the next line.
+    """
+    lines = body.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
     records: list[list[str]] = []
-    lines: list[int] = []
+    row_lines: list[int] = []
     out = Body({}, pa.array([], pa.int64()), 0, footer_rows, blank_lines=blank_tail)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    prev = 0
-    while True:
-        try:
-            rec = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            line = first_line + prev
-            out.bad_rows.append((line, "", f"cannot split the line into cells: {exc}"))
-            prev = reader.line_num
+    i = 0
+    while i < len(lines):
+        line = first_line + i
+        problem = _line_problem(lines[i], enc)
+        if problem:
+            out.bad_rows.append((line, _preview(lines[i], enc), problem))
+            i += 1
             continue
-        line = first_line + prev
-        prev = reader.line_num
+        feed = _Feed(lines, i, enc)
+        try:
+            rec = next(csv.reader(feed, strict=True))
+        except (csv.Error, _LineProblem) as exc:
+            out.bad_rows.append((line, _preview(lines[i], enc), _quote_reason(exc, feed.used)))
+            i += 1
+            continue
+        if feed.used > 1 and len(rec) > width:
+            out.bad_rows.append((line, _preview(lines[i], enc), _quote_reason(None, feed.used)))
+            i += 1
+            continue
+        out.continuation_lines += feed.used - 1
+        i += feed.used
         if not any(c.strip(cells.TRIM_CHARS) for c in rec):
             out.blank_lines += 1
             continue
@@ -188,38 +269,79 @@ def _text_body_slow(body: bytes, enc: str, first_line: int, width: int, needed: 
         elif len(rec) < width:
             rec = rec + [""] * (width - len(rec))
         records.append(rec)
-        lines.append(line)
+        row_lines.append(line)
     out.columns = {j: pa.array([r[j] for r in records], pa.string()) for j in needed}
-    out.rows = pa.array(lines, pa.int64())
+    out.rows = pa.array(row_lines, pa.int64())
     out.n = len(records)
     return out
 
 
+def _preview(raw: bytes, enc: str) -> str:
+    return raw[:200].decode(enc, errors="replace").rstrip("\r").replace("\x00", "\\0")
+
+
+def _quote_reason(exc: BaseException | None, used: int) -> str:
+    if isinstance(exc, _LineProblem) or (isinstance(exc, csv.Error) and "end of data" in str(exc)) or exc is None:
+        return ("a quote (\") opened on this line is never closed where a cell ends; the row is rejected and "
+                "reading resumes on the next line")
+    return f"cannot split the line into cells: {exc}"
+
+
 def sheet_body(cand: SheetCandidate, header_index: int, width: int, needed: list[int],
                 template: SourceTemplate) -> Body:
-    marker = footer_regex(template)
     cols: dict[int, list[str | None]] = {j: [] for j in needed}
     lines: list[int] = []
-    footer: list[Row] = []
     blank = 0
     rows = cand.rows
     cell_text = cells.cell_text
-    for i in range(header_index + 1, len(rows)):
+    end = _sheet_footer_start(cand, header_index, width, template)
+    for i in range(header_index + 1, end):
         r = rows[i]
         first = next((c for c in r if c != "" and c is not None), None)
         if first is None:
             blank += 1
             continue
-        if isinstance(first, str) and marker.match(first.strip(cells.TRIM_CHARS)):
-            for k in range(i, len(rows)):
-                texts = [cell_text(c) for c in rows[k]]
-                footer.append(Row(k + 1, [cells.clean_scalar(c) or "" for c in texts],
-                                   ",".join(c or "" for c in texts)))
-            break
         for j, out in cols.items():
             out.append(cell_text(r[j]) if j < len(r) else None)
         lines.append(i + 1)
+    footer: list[Row] = []
+    for k in range(end, len(rows)):
+        texts = [cell_text(c) for c in rows[k]]
+        footer.append(Row(k + 1, [cells.clean_scalar(c) or "" for c in texts], ",".join(c or "" for c in texts)))
     arrays = {j: pa.array(v, pa.string()) for j, v in cols.items()}
     return Body(arrays, pa.array(lines, pa.int64()), len(lines), footer, blank_lines=blank)
 
 
+def _sheet_footer_start(cand: SheetCandidate, header_index: int, width: int, template: SourceTemplate) -> int:
+    """Index of the sheet's first footer row (by position and shape), or the number of rows."""
+    marker = footer_regex(template)
+    rows = cand.rows
+
+    def first_text(r: Any) -> str | None:
+        first = next((c for c in r if c != "" and c is not None), None)
+        return first.strip(cells.TRIM_CHARS) if isinstance(first, str) else None
+
+    candidates = [i for i in range(header_index + 1, len(rows))
+                  if (t := first_text(rows[i])) is not None and marker.match(t)]
+
+    def line_at(i: int) -> footers.Line | None:
+        if i >= len(rows):
+            return None
+        texts = [cells.clean_scalar(cells.cell_text(c)) or "" for c in rows[i]]
+        return texts, first_text(rows[i]) or "", i + 1
+
+    found = footers.first_footer(candidates, line_at, width)
+    return len(rows) if found is None else found
+
+
+def long_cells(body: Body) -> list[tuple[int, Any]]:
+    """(column, mask) of the cells longer than ``max_cell_chars``: their rows are rejected."""
+    cap = limits.get("max_cell_chars")
+    out = []
+    for j, values in body.columns.items():
+        if not len(values) or not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
+            continue
+        too_long = pc.fill_null(pc.greater(pc.utf8_length(values), cap), False)
+        if pc.any(too_long).as_py():
+            out.append((j, too_long))
+    return out
