@@ -68,7 +68,7 @@ class Columns:
 
     def money(self, index: int) -> cells.Parsed:
         if index not in self._money:
-            self._money[index] = cells.parse_money(self.clean(index))
+            self._money[index] = cells.parse_money(self.clean(index), decimal_comma=self.template.decimal_comma)
         return self._money[index]
 
 
@@ -182,6 +182,8 @@ def build_fields(template: SourceTemplate, look: Columns) -> tuple[dict[str, Any
             if spec.pattern:
                 text = cells.extract(text, spec.pattern)
             if kind in ("id", "text"):
+                if kind == "id":
+                    text = cells.fold_key(text)
                 if spec.strip_prefix:
                     text = cells.strip_prefixes(text, spec.strip_prefix)
                 if spec.map:
@@ -200,11 +202,12 @@ def build_fields(template: SourceTemplate, look: Columns) -> tuple[dict[str, Any
                 problems.append(_Problem(parsed.bad, col, parsed.code, parsed.reason))
                 result = parsed.values
             elif kind == "measure":
-                parsed = cells.parse_measure(text)
+                parsed = cells.parse_measure(text, allow_negative=spec.allow_negative,
+                                             decimal_comma=template.decimal_comma)
                 problems.append(_Problem(parsed.bad, col, parsed.code, parsed.reason))
                 result = parsed.values
             elif kind == "int":
-                parsed = cells.parse_int(text)
+                parsed = cells.parse_int(text, allow_negative=spec.allow_negative)
                 problems.append(_Problem(parsed.bad, col, parsed.code, parsed.reason))
                 result = parsed.values
             else:  # pragma: no cover - canonical kinds are all handled above
@@ -218,14 +221,26 @@ def build_fields(template: SourceTemplate, look: Columns) -> tuple[dict[str, Any
                                     f"were left empty in field {fname!r}")
             del problems[first_problem:]
         if spec.required:
-            bad_already = [p.mask for p in problems if p.column == col and col is not None]
+            if col is None and (spec.income or spec.expense):  # a cell of the field already found bad
+                bad_already = [p.mask for p in problems[first_problem:]]
+            else:
+                bad_already = [p.mask for p in problems if p.column == col and col is not None]
             missing = pc.is_null(result)
             for m in bad_already:
                 missing = pc.and_(missing, pc.invert(m))
-            problems.append(_Problem(missing, col, "missing_value",
+            problems.append(_Problem(missing, col if col is not None else _first_column(spec, look), "missing_value",
                                      f"field {fname!r} needs a value and the cell is empty"))
         values[fname] = result
     return values, problems, warnings
+
+
+def _first_column(spec, look: Columns) -> int | None:
+    """The column a missing income/expense amount is reported under: the first of them in the file."""
+    for name in [*spec.income, *spec.expense]:
+        j = look.find([name], field_name="amount", optional=True)
+        if j is not None:
+            return j
+    return None
 
 
 def _money_field(fname: str, spec, look: Columns, col: int | None, values: dict[str, Any], n: int):
@@ -234,7 +249,8 @@ def _money_field(fname: str, spec, look: Columns, col: int | None, values: dict[
 
     def parsed_of(index: int) -> cells.Parsed:
         if spec.pattern:
-            return cells.parse_money(cells.extract(look.clean(index), spec.pattern))
+            return cells.parse_money(cells.extract(look.clean(index), spec.pattern),
+                                     decimal_comma=look.template.decimal_comma)
         return look.money(index)
 
     def note(p: cells.Parsed, index: int) -> None:

@@ -343,11 +343,6 @@ def test_spdb_date_time_cell_parses_with_the_single_space_format(tmp_path: Path)
     assert len(rejects) == 0 and len(table) == 12
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "needs: one reject entry per bad cell for income/expense amounts: with `amount: {income: [...], expense: [...], "
-    "required: true}` an unreadable cell ('abc' in 收入) is listed twice - as bad_amount AND as missing_value "
-    "\"field 'amount' needs a value and the cell is empty\" (column empty) - because the required check only skips "
-    "cells already flagged when the field maps a single `column`"))
 def test_unreadable_income_cell_is_reported_once(tmp_path: Path, corrupted_copy):
     case = next(c for c in CASES if c.template == "cmb_personal_debit")
     table, _, report = recon_helpers.load(case.path)
