@@ -53,7 +53,8 @@ class TextCandidate(Candidate):
         self.source_file = source_file
         self.file_type = "csv"
         self.raw = data
-        self.data, self.encoding = _choose_encoding(_unify_line_ends(data), source_file, encodings)
+        self.data, self.encoding = _choose_encoding(data, source_file, encodings)
+        self.data = _unify_line_ends(self.data)
         self.codec = "utf-8" if self.encoding.lower().startswith("utf-16") else self.encoding
         head = self.data[:_HEAD_BYTES]
         if len(self.data) > _HEAD_BYTES:
@@ -84,15 +85,14 @@ class SheetCandidate(Candidate):
 
 
 def _unify_line_ends(data: bytes) -> bytes:
-    """Old-Mac CR-only line ends become LF, so every reader sees lines (CRLF and LF already read).
+    """A CR not followed by LF (old-Mac line ends, or lines stitched from several systems) becomes LF.
 
-    Decided on the first megabyte: a file whose CRs are mostly not followed by LF is CR-only.
+    CRLF and LF are read as they are. Runs on the bytes as parsed (UTF-8 or GBK-family, where CR and
+    LF bytes are never part of a multi-byte character); a lone CR inside a quoted cell becomes LF.
     """
-    head = data[:_HEAD_BYTES]
-    lone_cr = head.count(b"\r") - head.count(b"\r\n")
-    if lone_cr and lone_cr > head.count(b"\n"):
-        return re.sub(rb"\r(?!\n)", b"\n", data)
-    return data
+    if data.count(b"\r") == data.count(b"\r\n"):
+        return data
+    return re.sub(rb"\r(?!\n)", b"\n", data)
 
 
 def _refuse_long_line(data: bytes, source_file: str) -> None:
