@@ -81,8 +81,10 @@ def _load_table(cand: Candidate, fit: HeaderFit, template: SourceTemplate, becau
     needed = needed_columns(template, look)
     width = max([width] + [j + 1 for j in needed])
     look.header = header + [""] * (width - len(header))
+    lines_in_file = _physical_records(cand)
     if isinstance(cand, TextCandidate):
         body = text_body(cand, header_index, width, needed, template)
+        cand.release()  # the columns are read: the file's bytes (as big as the file) are not needed any more
     else:
         body = sheet_body(cand, header_index, width, needed, template)
     look.body = body
@@ -113,7 +115,7 @@ def _load_table(cand: Candidate, fit: HeaderFit, template: SourceTemplate, becau
         report.warnings.append(f"{len(body.footer)} lines after the footer marker on line {body.footer[0].line} "
                                "were not loaded; check they are not data")
     result = LoadResult(table, rejects, report)
-    check_accounting(result, lines=_physical_records(cand), continuation=body.continuation_lines)
+    check_accounting(result, lines=lines_in_file, continuation=body.continuation_lines)
     return result
 
 

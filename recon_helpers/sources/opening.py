@@ -52,7 +52,6 @@ class TextCandidate(Candidate):
     def __init__(self, data: bytes, source_file: str, encodings: list[str]):
         self.source_file = source_file
         self.file_type = "csv"
-        self.raw = data
         self.data, self.encoding = _choose_encoding(data, source_file, encodings)
         self.data = _unify_line_ends(self.data)
         self.codec = "utf-8" if self.encoding.lower().startswith("utf-16") else self.encoding
@@ -71,6 +70,11 @@ class TextCandidate(Candidate):
             text = raw_line.decode(self.codec, errors="replace").rstrip("\r")
             self.head.append(Row(i + 1, split_line(text), text))
             pos += len(raw_line) + 1
+
+
+    def release(self) -> None:
+        """Drop the file's bytes once its table is read (the rows scanned for detection stay)."""
+        self.data = b""
 
 
 class SheetCandidate(Candidate):

@@ -91,7 +91,7 @@ def text_body(cand: TextCandidate, header_index: int, width: int, needed: list[i
                      blank_lines=blank_tail)
     n_lines = data.count(b"\n", start, end) + (0 if data[end - 1:end] == b"\n" else 1)
     fast = None
-    if _CONTROL.search(data, start, end) is None:
+    if _CONTROL.search(data, start, end) is None and not _has_long_line(data, start, end):
         fast = _text_body_fast(data, start, end, enc, np.arange(first_line, first_line + n_lines), width, needed)
     if fast is None:
         fast = _fast_without_damaged_lines(data, start, end, enc, first_line, n_lines, width, needed)
@@ -99,6 +99,18 @@ def text_body(cand: TextCandidate, header_index: int, width: int, needed: list[i
         fast.footer, fast.blank_lines = footer_rows, blank_tail
         return fast
     return _text_body_slow(data[start:end], enc, first_line, width, needed, footer_rows, blank_tail)
+
+
+def _has_long_line(data: bytes, start: int, end: int) -> bool:
+    """Whether a line of the block is longer than ``max_line_bytes`` (pyarrow would read it whole)."""
+    cap = limits.get("max_line_bytes")
+    if end - start <= cap:
+        return False
+    view = np.frombuffer(data, dtype=np.uint8, count=end - start, offset=start)
+    ends = np.flatnonzero(view == 10)
+    del view
+    gaps = np.diff(ends, prepend=-1, append=end - start)
+    return bool(len(gaps)) and int(gaps.max()) > cap + 1
 
 
 #: past this many damaged lines a block is read row by row (the fast path would copy it once per line)
