@@ -375,6 +375,11 @@ def huge_dimension() -> bytes:
     return xlsx(sheet_xml(wms_rows(), dimension="A1:XFD1048576"))
 
 
+def xlsx_ratio_bomb() -> bytes:
+    """The WMS workbook whose sheet XML carries 40 MiB of whitespace: 40 KB on disk, 1000x inflated."""
+    return xlsx(sheet_xml(wms_rows()).replace("<sheetData>", "<sheetData>" + " " * (40 << 20), 1))
+
+
 def broken_sheet_xml() -> bytes:
     text = sheet_xml(wms_rows())
     return xlsx(text[: text.index("<row r=\"3\">") + 40])        # cut inside row 3: not well-formed XML
@@ -734,6 +739,8 @@ CASES: list[Case] = [
     Case("xlsx_huge_dimension", "wms_huge_dimension.xlsx",
          "WMS sheet (3 rows) declaring <dimension ref=A1:XFD1048576>", "rejects", huge_dimension,
          loaded=(2, 3, 4), records=4, isolate=True),
+    Case("xlsx_ratio_bomb", "wms_ratio_bomb.xlsx", "WMS workbook whose sheet XML inflates 1000 times (40 MiB)",
+         "error", xlsx_ratio_bomb, error_match=r"(?i)limit max_zip_ratio", isolate=True),
     Case("xlsx_broken_xml", "wms_broken_xml.xlsx", "sheet1.xml cut off inside row 3 (not well-formed)", "error",
          broken_sheet_xml),
     Case("xlsx_error_cells", "wms_error_cells.xlsx", "#DIV/0! in 出库数量 (row 3) and #N/A in 出库时间 (row 5)",
