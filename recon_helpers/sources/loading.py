@@ -7,15 +7,20 @@ Why it is built this way:
 
 * **Content, not offsets.** Preambles change length between versions (Alipay 4 -> 0 -> 24 -> 23 lines,
   WeChat 16 -> 17 -> 18), so the header row is the scanned row that best fits a template's column
-  fingerprint, and the data ends at the first footer marker line (``#…``, ``----``, ``合计`` ...).
+  fingerprint, and the data ends where the footer starts: the last block of lines that start with a
+  marker or totals label (``#…``, ``----``, ``合计``, ``本页合计`` ...) and are shaped like a footer
+  (``sources/footers.py``), never at a data row that happens to hold such a word.
 * **Speed.** The data block between header and footer is handed as bytes to ``pyarrow.csv`` (which
   transcodes GBK itself, multithreaded) as all-string columns; cleaning and parsing are
   ``pyarrow.compute`` kernels. Python walks rows only when a file is irregular (ragged rows, quoted
   newlines, blank lines) - then the standard ``csv`` module re-reads the block so every row keeps its
   true line number.
 * **Nothing silently dropped.** Every data row is loaded or rejected (``rows_read == rows_loaded +
-  rows_rejected``); preamble, footer and blank lines are counted; totals the file states about itself
-  are checked and a mismatch becomes a report warning.
+  rows_rejected``); preamble, footer and blank lines are counted, and every load checks that they
+  add up to the lines of the file (``result.check_accounting``: an ``InvariantError`` is a bug).
+  A damaged row is rejected, not its file. Totals the file states about itself are checked and a
+  mismatch becomes a report warning.
+* **Bounded.** Sizes, ZIP members, sheets, lines and cells are capped (``sources/limits.py``).
 """
 from __future__ import annotations
 

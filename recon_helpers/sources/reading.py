@@ -1,4 +1,16 @@
 """Reading the data block between header and footer into string columns, with true line numbers.
+
+Three ways, the first that works:
+
+1. the whole block in one ``pyarrow.csv`` pass (regular files: every line one row);
+2. the same pass over the block minus its *damaged* lines - undecodable bytes (a few GBK rows in a
+   UTF-8 file), NUL or other control bytes, a line over ``max_line_bytes`` - which become rejected
+   rows; found at C speed, so a big file with three bad rows stays fast;
+3. row by row with the ``csv`` module (ragged rows, quoted newlines, blank lines, an unclosed quote):
+   each damaged line is rejected alone, a quote never closed rejects the line it opened on and
+   reading resumes on the next line.
+
+Where the block ends is decided by :mod:`recon_helpers.sources.footers` (position and shape).
 """
 from __future__ import annotations
 
