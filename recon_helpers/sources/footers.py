@@ -3,7 +3,9 @@
 A footer is the *last* block of a table: a line that starts with a footer label or marker (``#``,
 ``----``, ``合计``, ``本页合计`` ...), shaped like a footer (a label in the first cells and a few figures,
 or a ``#`` note), with nothing shaped like a data row after it. So a data row whose waybill cell
-happens to read ``合计`` stays data when data rows follow it, or when it is filled like a data row.
+happens to read ``合计`` stays data when data rows follow it. A line whose first cell *is* a label
+and that fills every column (a totals row with a figure under each) ends the data only when it is
+in that last block; a marker inside a cell's text (``SF合计123``) never ends the data by itself.
 
 The label variants are data, not code: :data:`FOOTER_LABELS` lists the words, a template's
 ``footer.markers`` add its own regexes. A label may carry a short prefix or suffix (``本页合计``,
@@ -43,6 +45,11 @@ def data_shaped(cells: Sequence[str], width: int) -> bool:
     return len(cells) >= width - 1 and filled > max(2, width // 2)
 
 
+def _is_label(cells: Sequence[str]) -> bool:
+    first = next((c for c in cells if c), "")
+    return bool(LABEL_CELL.match(first))
+
+
 def footer_shaped(cells: Sequence[str], text: str, width: int) -> bool:
     return is_note(text) or not data_shaped(cells, width)
 
@@ -65,7 +72,8 @@ def first_footer(candidates: Iterable[int], line_at: Callable[[int], Line | None
         first = line_at(start)
         if first is None:
             return None
-        if not footer_shaped(first[0], first[1], width):
+        dense = not footer_shaped(first[0], first[1], width)
+        if dense and not _is_label(first[0]):
             continue
         pos = first[2]
         data_at = None
@@ -76,6 +84,6 @@ def first_footer(candidates: Iterable[int], line_at: Callable[[int], Line | None
                 break
             pos = following
         if data_at is None:
-            return start
+            return start  # the last block: a totals row filled in every column is still the footer
         resume = data_at
     return None

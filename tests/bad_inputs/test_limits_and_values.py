@@ -160,6 +160,9 @@ def test_a_footer_is_the_last_block_and_shaped_like_one():
     rows = [data, total, data, data]
     assert footers.first_footer([1], _lines(rows), width=6) is None    # data after it: not a footer
     assert footers.first_footer([1], _lines([data, ["#-----账务明细列表结束-----"], data]), width=6) is None
+    dense_total = ["合计", "12", "3", "1.6", "2", "48.00"]                    # a figure in every column
+    assert footers.first_footer([2], _lines([data, data, dense_total]), width=6) == 2
+    assert footers.first_footer([1], _lines([data, dense_total, data]), width=6) is None
 
 
 # --------------------------------------------------------------------------- the invariant
