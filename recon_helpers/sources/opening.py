@@ -12,7 +12,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from recon_helpers.errors import SourceFileError
 from recon_helpers.sources import cells, limits
@@ -355,8 +355,9 @@ def _zip_candidates(data: bytes, source_file: str, encodings: list[str] | None) 
 
 # --------------------------------------------------------------------------- workbooks, bounded
 
-_CELL_REF = re.compile(rb"<c\b[^>]*?\br=\"([A-Z]{1,3})(\d{1,7})\"")
-_ROW_REF = re.compile(rb"<row\b[^>]*?\br=\"(\d{1,7})\"")
+#: a cell in column AA or further (one-letter columns are at most 26 wide, so they need no look)
+_WIDE_REF = re.compile(rb' r="([A-Z]{2,3})[0-9]')
+_ROW_NUMBER = re.compile(rb'<row\b[^>]*?\br="([0-9]{1,7})"')
 
 
 def _column_number(letters: bytes) -> int:
@@ -366,31 +367,53 @@ def _column_number(letters: bytes) -> int:
     return n
 
 
-def _sheet_extent(archive: zipfile.ZipFile, info: zipfile.ZipInfo, source_file: str) -> tuple[int, int]:
-    """Rows and columns a sheet's real cells span, read from its XML (the declared range is not trusted)."""
-    rows = cols = 0
-    tail = b""
-    seen = 0
+def _sheet_chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo, source_file: str) -> Iterator[bytes]:
+    """A sheet's XML in 8 MB pieces cut before a ``<``, inflated no further than the member limit."""
     cap = limits.get("max_zip_member_bytes")
+    seen, tail = 0, b""
+    with archive.open(info) as stream:
+        while chunk := stream.read(8 << 20):
+            seen += len(chunk)
+            if seen > cap:
+                _check_member_size(info, seen, source_file)
+            text = tail + chunk
+            cut = text.rfind(b"<")
+            text, tail = (text[:cut], text[cut:]) if cut > 0 else (text, b"")
+            yield text
+    if tail:
+        yield tail
+
+
+def _sheet_extent(archive: zipfile.ZipFile, info: zipfile.ZipInfo, source_file: str) -> tuple[int, int]:
+    """Rows and columns a sheet's real cells span, read from its XML (the declared range is not trusted).
+
+    One regex pass that only ever matches cells past column Z, so a narrow sheet costs one scan at
+    C speed; rows are the last ``<row r=...>`` (rows are written in order) or the count of rows.
+    """
+    rows = cols = counted = 0
     try:
-        with archive.open(info) as stream:
-            while chunk := stream.read(8 << 20):
-                seen += len(chunk)
-                if seen > cap:
-                    _check_member_size(info, seen, source_file)
-                text = tail + chunk
-                cut = text.rfind(b"<")
-                text, tail = (text[:cut], text[cut:]) if cut > 0 else (text, b"")
-                letters = set(m for m in _CELL_REF.findall(text))
-                if letters:
-                    cols = max(cols, max(_column_number(c) for c, _ in letters))
-                    rows = max(rows, max(int(r) for _, r in letters))
-                found = _ROW_REF.findall(text)
-                if found:
-                    rows = max(rows, max(int(r) for r in found))
+        for text in _sheet_chunks(archive, info, source_file):
+            wide = set(_WIDE_REF.findall(text))
+            if wide:
+                cols = max(cols, max(_column_number(c) for c in wide))
+            counted += text.count(b"<row")
+            last = text.rfind(b"<row")
+            if last >= 0 and (m := _ROW_NUMBER.match(text, last)):
+                rows = max(rows, int(m.group(1)))
     except _ZIP_ERRORS:
         return 0, 0  # calamine reports the damage in its own words
-    return rows, cols
+    rows = max(rows, counted)
+    if cols or not rows:
+        return rows, cols
+    allowed = limits.get("max_sheet_cells") // rows
+    if allowed >= 26:
+        return rows, 26
+    beyond = re.compile(rb' r="[' + bytes([65 + allowed]) + rb'-Z][0-9]')  # a one-letter column past the limit
+    try:
+        found = any(beyond.search(text) for text in _sheet_chunks(archive, info, source_file))
+    except _ZIP_ERRORS:
+        return 0, 0
+    return rows, 26 if found else allowed
 
 
 def _oversized_sheets(data: bytes, source_file: str) -> set[str]:

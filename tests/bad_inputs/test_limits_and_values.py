@@ -175,3 +175,13 @@ def test_a_load_that_loses_a_row_is_a_bug_not_a_result(tmp_path):
     result.report.rows_loaded -= 1
     with pytest.raises(InvariantError, match="rows_loaded 2 but the table has 3"):
         check_accounting(result)
+
+
+def test_a_sheet_is_sized_by_its_real_cells_and_refused_past_the_limit():
+    samples = Path(__file__).resolve().parents[1] / "samples"
+    table, _, _ = recon_helpers.load(samples / "wms_outbound.xlsx")
+    with limits.overridden(max_sheet_cells=len(table) * 11 + 11):   # the real cells fit: read as usual
+        again, _, _ = recon_helpers.load(samples / "wms_outbound.xlsx")
+    assert again.equals(table)
+    with limits.overridden(max_sheet_cells=20), pytest.raises(SourceFileError, match="RECON_MAX_SHEET_CELLS"):
+        recon_helpers.load(samples / "wms_outbound.xlsx")
