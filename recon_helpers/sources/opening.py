@@ -120,7 +120,8 @@ def _choose_encoding(data: bytes, source_file: str, declared: list[str]) -> tupl
     """Pick the text encoding and return (bytes to parse, codec); UTF-16 is transcoded to UTF-8 first.
 
     Order: a BOM decides; else the template's encodings, or by default UTF-8 then GB18030 (a superset
-    of GBK), checked strictly on the first megabyte; else charset-normalizer's best guess.
+    of GBK), checked strictly on the first megabyte; else the one of them in which all but a fifth
+    of the lines decode (the others are rejected row by row); else charset-normalizer's best guess.
     """
     for magic, what in _BINARY_MAGIC.items():
         if data.startswith(magic):
@@ -171,14 +172,14 @@ def _choose_encoding(data: bytes, source_file: str, declared: list[str]) -> tupl
                           "check the file was not re-saved in another encoding", source_file=source_file)
 
 
-#: control bytes that never occur in a text export (TAB, LF, CR and ESC-free text)
-_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f]")
+#: bytes no text export holds: NUL and the other C0 controls besides TAB, LF, CR and ESC
+CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f]")
 
 
 def _looks_binary(sample: bytes) -> bool:
     """Binary when control bytes are spread over most lines; one damaged line (NUL bytes) is not."""
     lines = [line for line in sample.split(b"\n") if line.strip()]
-    damaged = sum(1 for line in lines if _CONTROL.search(line))
+    damaged = sum(1 for line in lines if CONTROL_BYTES.search(line))
     return damaged > max(1, len(lines) // 2)
 
 

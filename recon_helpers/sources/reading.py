@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from recon_helpers.sources import cells, footers, limits
-from recon_helpers.sources.opening import Row, SheetCandidate, TextCandidate, split_line
+from recon_helpers.sources.opening import CONTROL_BYTES, Row, SheetCandidate, TextCandidate, split_line
 from recon_helpers.sources.templates import SourceTemplate
 
 csv.field_size_limit(2**31 - 1)
@@ -56,9 +56,6 @@ def footer_regex(template: SourceTemplate) -> re.Pattern[str]:
 #: encodings whose delimiter, quote and newline bytes never occur inside a multi-byte character, so the
 #: CSV can be split as raw bytes and only text cells need transcoding
 _ASCII_SAFE = {"gb18030", "gbk", "gb2312", "cp936"}
-
-#: bytes no text export holds (NUL and other C0 controls besides TAB, LF, CR and ESC)
-_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f]")
 
 
 def _footer_start(data: bytes, start: int, enc: str, template: SourceTemplate, width: int) -> int | None:
@@ -103,7 +100,7 @@ def text_body(cand: TextCandidate, header_index: int, width: int, needed: list[i
                      blank_lines=blank_tail)
     n_lines = data.count(b"\n", start, end) + (0 if data[end - 1:end] == b"\n" else 1)
     fast = None
-    if _CONTROL.search(data, start, end) is None and not _has_long_line(data, start, end):
+    if CONTROL_BYTES.search(data, start, end) is None and not _has_long_line(data, start, end):
         fast = _text_body_fast(data, start, end, enc, np.arange(first_line, first_line + n_lines), width, needed)
     if fast is None:
         fast = _fast_without_damaged_lines(data, start, end, enc, first_line, n_lines, width, needed)
@@ -151,7 +148,7 @@ def _damaged_lines(data: bytes, start: int, end: int, enc: str) -> dict[int, tup
 
     for k in np.flatnonzero(stops - starts > limits.get("max_line_bytes")).tolist():
         mark(k, "the line is too long")
-    for m in _CONTROL.finditer(data, start, end):
+    for m in CONTROL_BYTES.finditer(data, start, end):
         if not mark(int(np.searchsorted(newlines, m.start())), "the line holds control bytes"):
             return None
     pos = start
@@ -282,10 +279,11 @@ class _LineProblem(Exception):
     """A physical line that cannot be part of any row (undecodable, control bytes, too long)."""
 
 
-def _line_problem(raw: bytes, enc: str) -> str | None:
-    if len(raw) > limits.get("max_line_bytes"):
+def _line_problem(raw: bytes, enc: str, cap: int | None = None) -> str | None:
+    """Why this physical line cannot be (part of) a row, or None; ``cap``: max_line_bytes, read once."""
+    if len(raw) > (limits.get("max_line_bytes") if cap is None else cap):
         return f"the line is {limits.size_text(len(raw))} long; {limits.how_to_raise('max_line_bytes')}"
-    if _CONTROL.search(raw):
+    if CONTROL_BYTES.search(raw):
         return "the line holds NUL or other control bytes (the file was damaged here); the row is rejected"
     try:
         raw.decode(enc)
@@ -302,11 +300,11 @@ class _Feed:
     then :class:`_LineProblem` stops the record, which is rejected on its first line.
     """
 
-    def __init__(self, lines: list[bytes], start: int, enc: str):
+    def __init__(self, lines: list[bytes], start: int, enc: str, cap: int):
         self.lines, self.pos, self.enc = lines, start, enc
         self.used = 0
         self.size = 0
-        self.cap = limits.get("max_line_bytes")
+        self.cap = cap
 
     def __iter__(self) -> "_Feed":
         return self
@@ -317,7 +315,7 @@ class _Feed:
         raw = self.lines[self.pos]
         if self.used:
             self.size += len(raw)
-            problem = _line_problem(raw, self.enc)
+            problem = _line_problem(raw, self.enc, self.cap)
             if problem or self.size > self.cap:
                 raise _LineProblem(problem or "the quoted cell runs past the line limit")
         self.pos += 1
@@ -338,16 +336,17 @@ def _text_body_slow(body: bytes, enc: str, first_line: int, width: int, needed: 
         lines.pop()
     kept: dict[int, list[str]] = {j: [] for j in needed}   # only the cells a field needs are kept
     row_lines: list[int] = []
+    cap = limits.get("max_line_bytes")
     out = Body({}, pa.array([], pa.int64()), 0, footer_rows, blank_lines=blank_tail)
     i = 0
     while i < len(lines):
         line = first_line + i
-        problem = _line_problem(lines[i], enc)
+        problem = _line_problem(lines[i], enc, cap)
         if problem:
             out.bad_rows.append((line, _preview(lines[i], enc), problem))
             i += 1
             continue
-        feed = _Feed(lines, i, enc)
+        feed = _Feed(lines, i, enc, cap)
         try:
             rec = next(csv.reader(feed, strict=True))
         except (csv.Error, _LineProblem) as exc:
