@@ -8,6 +8,7 @@ Files (generated under benchmarks/data/, gitignored; ERP shipments layout, UTF-8
 * ``many_lines``  - about 2 million well-formed rows: the pyarrow fast path;
 * ``irregular``   - the same rows with one GBK-encoded row in the middle, so the whole block is read
   by the row-by-row reader that rejects damaged lines one by one;
+* ``quoted_newline`` - the same rows with one quoted cell running over two lines: read row by row;
 * ``one_line``    - the header and then one 200 MB line without a line end (refused by the
   ``max_line_bytes`` limit, or by it being no CSV at all);
 * ``cr_only``     - the many-line file with old-Mac CR line ends.
@@ -59,6 +60,13 @@ def make_files(mb: int) -> dict[str, Path]:
         f.write((rows[middle] + "\n").encode("gbk"))
         f.write(("\n".join(rows[middle + 1:]) + "\n").encode("utf-8"))
     files["irregular"] = irregular
+    quoted = DATA / f"big_quoted_newline_{mb}mb.csv"
+    with quoted.open("wb") as f:
+        f.write(b"\xef\xbb\xbf" + (HEADER + "\n").encode("utf-8"))
+        f.write(("\n".join(rows[:middle]) + "\n").encode("utf-8"))
+        f.write((rows[middle].replace(",杭州仓", ',"杭州仓\n二号库"') + "\n").encode("utf-8"))
+        f.write(("\n".join(rows[middle + 1:]) + "\n").encode("utf-8"))
+    files["quoted_newline"] = quoted
     one = DATA / f"big_one_line_{mb}mb.csv"
     one.write_bytes(b"\xef\xbb\xbf" + (HEADER + "\n").encode("utf-8") + body.replace("\n", ",").encode("utf-8"))
     files["one_line"] = one
@@ -88,10 +96,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--mb", type=int, default=200, help="size of each generated file in MiB")
     args = parser.parse_args(argv)
     files = make_files(args.mb)
-    print(f"{'file':<12} {'size MB':>8} {'seconds':>8} {'peak MB':>8} {'exit':>4}  output")
+    print(f"{'file':<14} {'size MB':>8} {'seconds':>8} {'peak MB':>8} {'exit':>4}  output")
     for name, path in files.items():
         r = measure(path)
-        print(f"{name:<12} {path.stat().st_size / 2**20:>8.0f} {r['seconds']:>8.1f} {r['peak_mb']:>8.0f} "
+        print(f"{name:<14} {path.stat().st_size / 2**20:>8.0f} {r['seconds']:>8.1f} {r['peak_mb']:>8.0f} "
               f"{r['exit']:>4}  {r['said']}")
 
 

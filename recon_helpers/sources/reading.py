@@ -107,7 +107,7 @@ def text_body(cand: TextCandidate, header_index: int, width: int, needed: list[i
     if fast is not None:
         fast.footer, fast.blank_lines = footer_rows, blank_tail
         return fast
-    return _text_body_slow(data[start:end], enc, first_line, width, needed, footer_rows, blank_tail)
+    return _text_body_slow(data, start, end, enc, first_line, width, needed, footer_rows, blank_tail)
 
 
 def _has_long_line(data: bytes, start: int, end: int) -> bool:
@@ -275,6 +275,10 @@ def _drop_blank_tail(data: bytes, start: int, end: int) -> tuple[int, int]:
     return end, blank
 
 
+#: rows the row-by-row reader collects as Python strings before it moves them into Arrow arrays
+_FLUSH_ROWS = 65536
+
+
 class _LineProblem(Exception):
     """A physical line that cannot be part of any row (undecodable, control bytes, too long)."""
 
@@ -323,7 +327,7 @@ class _Feed:
         return raw.decode(self.enc) + "\n"
 
 
-def _text_body_slow(body: bytes, enc: str, first_line: int, width: int, needed: list[int],
+def _text_body_slow(data: bytes, start: int, end: int, enc: str, first_line: int, width: int, needed: list[int],
                     footer_rows: list[Row], blank_tail: int) -> Body:
     """Row-by-row reading for irregular files: each record keeps its first physical line number.
 
@@ -331,10 +335,11 @@ def _text_body_slow(body: bytes, enc: str, first_line: int, width: int, needed: 
     alone; a quote that is never closed (or closes where no cell ends) rejects the line it opened on,
     and reading resumes on the next line.
     """
-    lines = body.split(b"\n")
+    lines = data[start:end].split(b"\n")  # the slice is freed at once: only the lines stay
     if lines and lines[-1] == b"":
         lines.pop()
     kept: dict[int, list[str]] = {j: [] for j in needed}   # only the cells a field needs are kept
+    chunks: dict[int, list[pa.Array]] = {j: [] for j in needed}
     row_lines: list[int] = []
     cap = limits.get("max_line_bytes")
     out = Body({}, pa.array([], pa.int64()), 0, footer_rows, blank_lines=blank_tail)
@@ -372,7 +377,12 @@ def _text_body_slow(body: bytes, enc: str, first_line: int, width: int, needed: 
         for j, column in kept.items():
             column.append(rec[j] if j < len(rec) else "")
         row_lines.append(line)
-    out.columns = {j: pa.array(column, pa.string()) for j, column in kept.items()}
+        if len(row_lines) % _FLUSH_ROWS == 0:  # Python strings cost ~50 bytes each: move them to Arrow
+            for j, column in kept.items():
+                chunks[j].append(pa.array(column, pa.string()))
+                column.clear()
+    out.columns = {j: pa.chunked_array([*chunks[j], pa.array(column, pa.string())], pa.string())
+                   for j, column in kept.items()}
     out.rows = pa.array(row_lines, pa.int64())
     out.n = len(row_lines)
     return out
