@@ -98,6 +98,9 @@ def _load_table(cand: Candidate, fit: HeaderFit, template: SourceTemplate, becau
     problems += too_long_problems(look)
     n = body.n
     rejected, entries = rejected_cells(problems, look, n)
+    for entry in entries:
+        if entry["code"] == "too_long" and entry["value"]:  # the rejects table shows the start, not 1 MB
+            entry["value"] = f"{entry['value'][:100]}… ({len(entry['value']):,} characters)"
     keep = pc.invert(rejected) if n else pa.array([], pa.bool_())
     for line, text, reason in body.bad_rows:
         entries.append({"source_file": cand.source_file, "source_row": line, "column": "", "value": text,
@@ -126,8 +129,7 @@ def _load_table(cand: Candidate, fit: HeaderFit, template: SourceTemplate, becau
 
 def too_long_problems(look: Columns) -> list[_Problem]:
     """Cells past ``max_cell_chars`` (a 1,000,000-character cell is damage, not data) reject their row."""
-    reason = f"the cell is longer than {limits.show('max_cell_chars')} characters; " + \
-        limits.how_to_raise("max_cell_chars")
+    reason = "the cell is too long to be a value (a damaged or hostile file); " + limits.how_to_raise("max_cell_chars")
     return [_Problem(mask, j, "too_long", reason) for j, mask in long_cells(look.body)]
 
 

@@ -389,7 +389,18 @@ def _text_body_slow(data: bytes, start: int, end: int, enc: str, first_line: int
 
 
 def _preview(raw: bytes, enc: str) -> str:
-    return raw[:200].decode(enc, errors="replace").rstrip("\r").replace("\x00", "\\0")
+    """The start of a rejected line as a person can read it: in the file's encoding, or in the one it
+    was really written in (a GBK row in a UTF-8 file), NUL bytes shown as ``\\0``."""
+    head = raw[:200]
+    for codec in (enc, "utf-8", "gb18030"):
+        try:
+            text = head.decode(codec)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        text = head.decode(enc, errors="replace")
+    return text.rstrip("\r").replace("\x00", "\\0")
 
 
 def _quote_reason(exc: BaseException | None, used: int) -> str:

@@ -78,7 +78,8 @@ def test_a_long_cell_is_rejected_naming_its_column_until_the_limit_is_raised(tmp
     with limits.overridden(max_cell_chars=100):
         table, rejects, _ = recon_helpers.load(path)
     assert list(table["source_row"]) == [2] and list(rejects["column"]) == ["仓库"]
-    assert "RECON_MAX_CELL_CHARS" in rejects["reason"][0]
+    assert "max_cell_chars is 100" in rejects["reason"][0] and "RECON_MAX_CELL_CHARS" in rejects["reason"][0]
+    assert rejects["value"][0] == "x" * 100 + "… (500 characters)"   # the start of the cell, not all of it
     with limits.overridden(max_cell_chars=1000):
         table, rejects, _ = recon_helpers.load(path)
     assert len(table) == 2 and len(rejects) == 0
