@@ -45,7 +45,7 @@ MEANINGS: dict[RejectCode, str] = {
     RejectCode.BAD_AMOUNT: "the money cell is not an amount (after removing ¥, 元, spaces and thousands separators)",
     RejectCode.BAD_NUMBER: "the cell is not a number, or too large for its type",
     RejectCode.BAD_MEASURE: "the weight or size cell is not a number of 0 or more (negatives need allow_negative)",
-    RejectCode.BAD_INTEGER: "the cell is not a whole number",
+    RejectCode.BAD_INTEGER: "the cell is not a whole number (quantities: 0 or more unless allow_negative)",
     RejectCode.BAD_DATE: "the cell is not a date or time in any format the template declares",
     RejectCode.BAD_VALUE: "the cell is not one of the values the template maps (e.g. 收入/支出)",
     RejectCode.BAD_DIRECTION: "the credit/debit mark of a bank entry is not one the format allows",
