@@ -24,6 +24,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "load": ("recon_helpers.sources.loading", "load"),
     "match": ("recon_helpers.engine.cascade", "match"),
     "Period": ("recon_helpers.periods", "Period"),
+    "check_parameters": ("recon_helpers.parameters", "check_parameters"),
     "ReconError": ("recon_helpers.errors", "ReconError"),
     "scenarios": ("recon_helpers.scenarios", None),
     "report": ("recon_helpers.report", None),

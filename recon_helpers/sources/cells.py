@@ -48,10 +48,21 @@ DEFAULT_DATETIME_FORMATS = (
 DEFAULT_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日")
 DEFAULT_TIME_FORMATS = ("%H:%M:%S", "%H:%M", "%H%M%S")
 
-_MONEY_NOISE = r"[¥￥元,\s]|^\+|RMB|CNY"
+_MONEY_NOISE = r"[¥￥元,\s]|RMB|CNY"
+#: a leading plus sign is dropped only before a digit: ``+-5`` keeps both signs and is refused
+_PLUS = (r"^\+([^+-])", r"\1")
 _NOISE_TOKENS = ("¥", "￥", "元", ",", " ", "+", "RMB", "CNY", "\t")
 _NUMBER = r"^-?(\d{1,16}(\.\d{0,10})?|\.\d{1,10})([eE][+-]?\d{1,2})?$"
 _INTEGER = r"^[+-]?\d{1,18}(\.0*)?$"
+
+#: a number written with thousands separators where they belong: ``1,234.50``, ``¥12,345``, ``(1,000.00)``
+#: - never ``1,2,3`` or ``12,34``; decoration without digits may stand before and after
+_GROUPED = r"^[^\d,]*\d{1,3}(,\d{3})+(\.\d*)?[^\d,]*$"
+#: the same number written the continental way (``1.234,50``, ``1,5``), for templates that declare it
+_DECIMAL_COMMA = r"^[^\d,.]*\d{1,3}(\.\d{3})*(,\d+)?[^\d,.]*$|^[^\d,.]*\d+,\d+[^\d,.]*$"
+
+#: invisible characters that cut a key in two (zero-width space, joiners, word joiner, BOM)
+ZERO_WIDTH = "[\u200b\u200c\u200d\u2060\ufeff]"
 
 
 # --------------------------------------------------------------------------- names
@@ -120,6 +131,20 @@ def clean_cells(values: pa.ChunkedArray | pa.Array, *, null_values: Iterable[str
     return pc.if_else(is_null, pa.scalar(None, pa.string()), out)
 
 
+def fold_key(values: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """Keys (waybills, order and transaction ids) in the one form two files can agree on.
+
+    Zero-width characters (U+200B, U+200C, U+200D, U+2060, U+FEFF) are removed and the text is
+    NFKC-normalised, which folds full-width letters and digits to ASCII: ``ＳＦ１２３`` -> ``SF123``.
+    Only keys are folded; names and memos keep what the file wrote.
+    """
+    if _any(pc.match_substring_regex(values, ZERO_WIDTH)):
+        values = pc.replace_substring_regex(values, ZERO_WIDTH, "")
+    if not _any(pc.invert(pc.fill_null(pc.string_is_ascii(values), True))):
+        return values
+    return pc.utf8_normalize(values, form="NFKC")
+
+
 # --------------------------------------------------------------------------- parsed result
 
 @dataclass
@@ -151,26 +176,52 @@ def _bad_where(values, ok) -> pa.ChunkedArray | pa.Array:
 
 # --------------------------------------------------------------------------- numbers
 
-def parse_decimal(values, *, scale: int = 2, precision: int = 18) -> Parsed:
+def _separators(values, *, decimal_comma: bool):
+    """Cells whose commas stand where no thousands separator can (``1,2,3``): bad; the rest rewritten.
+
+    With ``decimal_comma`` (a template declares it) the comma is the decimal mark and a dot groups
+    thousands (``1.234,50`` -> ``1234.50``); otherwise a comma only ever groups thousands.
+    """
+    has_comma = pc.fill_null(pc.match_substring(values, ","), False)
+    if not _any(has_comma):
+        return values, None
+    if decimal_comma:
+        ok = pc.match_substring_regex(values, _DECIMAL_COMMA)
+        fixed = pc.replace_substring(pc.replace_substring(values, ".", ""), ",", ".")
+        values = pc.if_else(has_comma, fixed, values)
+    else:
+        ok = pc.match_substring_regex(values, _GROUPED)
+    misplaced = pc.and_(has_comma, pc.invert(pc.fill_null(ok, False)))
+    if not _any(misplaced):
+        return values, None
+    return pc.if_else(misplaced, pa.scalar(None, pa.string()), values), misplaced
+
+
+def parse_decimal(values, *, scale: int = 2, precision: int = 18, decimal_comma: bool = False) -> Parsed:
     """Parse cleaned text as an exact decimal with ``scale`` places (money: 2, measures: 3).
 
     Currency signs (``¥`` U+00A5, ``￥`` U+FFE5, ``元``), ``RMB``/``CNY``, thousands separators and a
     leading ``+`` are removed; ``(12.30)`` means ``-12.30``. More decimals than ``scale`` (WeChat fees
     are written ``0.32000``) are rounded half-up; ``rounded`` says how many changed. Scientific notation
-    as Excel writes it (``1.5E+3``) is exact and accepted. Anything else - letters, two dots - is bad.
+    as Excel writes it (``1.5E+3``) is exact and accepted. Anything else - letters, two dots, two signs
+    (``+-5``, ``--5``), ``NaN``, a float overflow (``1e309``), commas where no thousands separator can
+    stand (``1,2,3``; a decimal comma ``1,5`` only with ``decimal_comma``) - is bad.
     """
     target = pa.decimal128(precision, scale)
     try:  # the usual case, one pass: plain numbers with no more decimals than the target keeps
         return Parsed(pc.cast(values, target), _all_false(values), "bad_number", "not a number", 0)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
-    text = values
+    text, misplaced = _separators(values, decimal_comma=decimal_comma)
     if any(_any(pc.match_substring(text, token)) for token in _NOISE_TOKENS):
         text = pc.replace_substring_regex(text, _MONEY_NOISE, "")
+        text = pc.replace_substring_regex(text, *_PLUS)
     if _any(pc.starts_with(text, "(")):
         text = pc.replace_substring_regex(text, r"^\((.*)\)$", r"-\1")
     ok = pc.match_substring_regex(text, _NUMBER)
     bad = _bad_where(values, ok)
+    if misplaced is not None:
+        bad = pc.or_(bad, misplaced)
     if _any(bad):
         text = pc.if_else(ok, text, pa.scalar(None, pa.string()))
     try:  # no cell has more decimals than the target keeps
@@ -188,29 +239,48 @@ def parse_decimal(values, *, scale: int = 2, precision: int = 18) -> Parsed:
     return Parsed(pc.cast(rounded, target), bad, "bad_number", "not a number (or too large)", n_rounded)
 
 
-def parse_money(values) -> Parsed:
+def parse_money(values, *, decimal_comma: bool = False) -> Parsed:
     """Money: exact ``decimal128(18, 2)`` (see :func:`parse_decimal`)."""
-    parsed = parse_decimal(values, scale=2, precision=18)
+    parsed = parse_decimal(values, scale=2, precision=18, decimal_comma=decimal_comma)
     parsed.code, parsed.reason = "bad_amount", "not an amount"
     return parsed
 
 
-def parse_measure(values) -> Parsed:
-    """Weights and dimensions: exact ``decimal128(12, 3)``; a trailing ``kg``/``cm`` is allowed."""
-    text = pc.replace_substring_regex(values, r"(?i)(kg|cm|公斤|千克|厘米)$", "")
-    parsed = parse_decimal(text, scale=3, precision=12)
-    parsed.bad = pc.and_(parsed.bad, pc.is_valid(values))
-    parsed.code, parsed.reason = "bad_measure", "not a number"
+def _refuse_negative(parsed: Parsed, allow_negative: bool, what: str) -> Parsed:
+    """Weights, sizes and quantities below zero are bad unless the template allows them (returns)."""
+    if allow_negative:
+        return parsed
+    kind = parsed.values.type
+    zero = pa.scalar(Decimal(0) if pa.types.is_decimal(kind) else 0, kind)
+    negative = pc.fill_null(pc.less(parsed.values, zero), False)
+    if _any(negative):
+        parsed.bad = pc.or_(parsed.bad, negative)
+        parsed.values = pc.if_else(negative, pa.scalar(None, parsed.values.type), parsed.values)
+    parsed.reason = (f"not {what} of 0 or more (a negative value needs `allow_negative: true` on the field "
+                     "in the template, e.g. for returns)")
     return parsed
 
 
-def parse_int(values) -> Parsed:
-    """Whole numbers (quantities); ``3.0`` is accepted as 3 because spreadsheets write it that way."""
-    text = pc.replace_substring_regex(values, r"[,\s]|(件|个|pcs)$", "")
+def parse_measure(values, *, allow_negative: bool = False, decimal_comma: bool = False) -> Parsed:
+    """Weights and dimensions: exact ``decimal128(12, 3)``, >= 0; a trailing ``kg``/``cm`` is allowed."""
+    text = pc.replace_substring_regex(values, r"(?i)(kg|cm|公斤|千克|厘米)$", "")
+    parsed = parse_decimal(text, scale=3, precision=12, decimal_comma=decimal_comma)
+    parsed.bad = pc.and_(parsed.bad, pc.is_valid(values))
+    parsed.code = "bad_measure"
+    return _refuse_negative(parsed, allow_negative, "a number")
+
+
+def parse_int(values, *, allow_negative: bool = False) -> Parsed:
+    """Whole numbers (quantities), >= 0; ``3.0`` is accepted as 3 because spreadsheets write it that way."""
+    grouped, misplaced = _separators(values, decimal_comma=False)
+    text = pc.replace_substring_regex(grouped, r"[,\s]|(件|个|pcs)$", "")
     ok = pc.match_substring_regex(text, _INTEGER)
     bad = _bad_where(values, ok)
+    if misplaced is not None:
+        bad = pc.or_(bad, misplaced)
     text = pc.replace_substring_regex(pc.if_else(ok, text, pa.scalar(None, pa.string())), r"\.0*$", "")
-    return Parsed(pc.cast(text, pa.int64()), bad, "bad_integer", "not a whole number")
+    parsed = Parsed(pc.cast(text, pa.int64()), bad, "bad_integer", "not a whole number")
+    return _refuse_negative(parsed, allow_negative, "a whole number")
 
 
 # --------------------------------------------------------------------------- dates and times
@@ -385,7 +455,7 @@ def scalar_decimal(text: object) -> Decimal | None:
     cleaned = clean_scalar(text)
     if cleaned is None:
         return None
-    cleaned = re.sub(_MONEY_NOISE, "", cleaned)
+    cleaned = re.sub(_PLUS[0], _PLUS[1], re.sub(_MONEY_NOISE, "", cleaned))
     if not re.fullmatch(_NUMBER, cleaned):
         return None
     return Decimal(cleaned)

@@ -7,15 +7,20 @@ Why it is built this way:
 
 * **Content, not offsets.** Preambles change length between versions (Alipay 4 -> 0 -> 24 -> 23 lines,
   WeChat 16 -> 17 -> 18), so the header row is the scanned row that best fits a template's column
-  fingerprint, and the data ends at the first footer marker line (``#…``, ``----``, ``合计`` ...).
+  fingerprint, and the data ends where the footer starts: the last block of lines that start with a
+  marker or totals label (``#…``, ``----``, ``合计``, ``本页合计`` ...) and are shaped like a footer
+  (``sources/footers.py``), never at a data row that happens to hold such a word.
 * **Speed.** The data block between header and footer is handed as bytes to ``pyarrow.csv`` (which
   transcodes GBK itself, multithreaded) as all-string columns; cleaning and parsing are
   ``pyarrow.compute`` kernels. Python walks rows only when a file is irregular (ragged rows, quoted
   newlines, blank lines) - then the standard ``csv`` module re-reads the block so every row keeps its
   true line number.
 * **Nothing silently dropped.** Every data row is loaded or rejected (``rows_read == rows_loaded +
-  rows_rejected``); preamble, footer and blank lines are counted; totals the file states about itself
-  are checked and a mismatch becomes a report warning.
+  rows_rejected``); preamble, footer and blank lines are counted, and every load checks that they
+  add up to the lines of the file (``result.check_accounting``: an ``InvariantError`` is a bug).
+  A damaged row is rejected, not its file. Totals the file states about itself are checked and a
+  mismatch becomes a report warning.
+* **Bounded.** Sizes, ZIP members, sheets, lines and cells are capped (``sources/limits.py``).
 """
 from __future__ import annotations
 
@@ -30,10 +35,11 @@ import pyarrow.compute as pc
 
 from recon_helpers import canonical
 from recon_helpers.errors import SourceFileError, TemplateError
-from recon_helpers.sources import structured
+from recon_helpers.sources import limits, structured
 from recon_helpers.sources.detection import HeaderFit, pick_candidate
 from recon_helpers.sources.mapping import (
     Columns,
+    _Problem,
     build_fields,
     constant_column,
     flagged_cells,
@@ -47,9 +53,9 @@ from recon_helpers.sources.opening import (
     open_candidates,
     read_bytes,
 )
-from recon_helpers.sources.reading import Body, footer_regex, sheet_body, text_body
+from recon_helpers.sources.reading import Body, footer_regex, long_cells, sheet_body, text_body
 from recon_helpers.sources.rejects import rejects_frame, rows_rejected
-from recon_helpers.sources.result import ControlCheck, LoadReport, LoadResult
+from recon_helpers.sources.result import ControlCheck, LoadReport, LoadResult, check_accounting
 from recon_helpers.sources.templates import SourceTemplate, get_template, list_templates
 from recon_helpers.sources.totals import check_totals
 
@@ -81,16 +87,22 @@ def _load_table(cand: Candidate, fit: HeaderFit, template: SourceTemplate, becau
     needed = needed_columns(template, look)
     width = max([width] + [j + 1 for j in needed])
     look.header = header + [""] * (width - len(header))
+    lines_in_file = _physical_records(cand)
     if isinstance(cand, TextCandidate):
         body = text_body(cand, header_index, width, needed, template)
+        cand.release()  # the columns are read: the file's bytes (as big as the file) are not needed any more
     else:
         body = sheet_body(cand, header_index, width, needed, template)
     look.body = body
     look.preamble = "\n".join(r.text for r in cand.head[:header_index])
     summary = split_summary_rows(template, look)
     values, problems, warnings = build_fields(template, look)
+    problems += too_long_problems(look)
     n = body.n
     rejected, entries = rejected_cells(problems, look, n)
+    for entry in entries:
+        if entry["code"] == "too_long" and entry["value"]:  # the rejects table shows the start, not 1 MB
+            entry["value"] = f"{entry['value'][:100]}… ({len(entry['value']):,} characters)"
     keep = pc.invert(rejected) if n else pa.array([], pa.bool_())
     for line, text, reason in body.bad_rows:
         entries.append({"source_file": cand.source_file, "source_row": line, "column": "", "value": text,
@@ -115,7 +127,23 @@ def _load_table(cand: Candidate, fit: HeaderFit, template: SourceTemplate, becau
     if len(body.footer) > 50:
         report.warnings.append(f"{len(body.footer)} lines after the footer marker on line {body.footer[0].line} "
                                "were not loaded; check they are not data")
-    return LoadResult(table, rejects, report)
+    result = LoadResult(table, rejects, report)
+    check_accounting(result, lines=lines_in_file, continuation=body.continuation_lines)
+    return result
+
+
+def too_long_problems(look: Columns) -> list[_Problem]:
+    """Cells past ``max_cell_chars`` (a 1,000,000-character cell is damage, not data) reject their row."""
+    reason = "the cell is too long to be a value (a damaged or hostile file); " + limits.how_to_raise("max_cell_chars")
+    return [_Problem(mask, j, "too_long", reason) for j, mask in long_cells(look.body)]
+
+
+def _physical_records(cand: Candidate) -> int:
+    """Lines of a text file, rows of a sheet: what the report's counts must add up to."""
+    if isinstance(cand, TextCandidate):
+        data = cand.data
+        return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+    return len(cand.rows)
 
 
 def flag_warnings(flags: list[dict[str, Any]]) -> list[str]:
@@ -187,7 +215,9 @@ def _load_with_parser(path: str | Path, template: SourceTemplate, because: str) 
                         encoding=meta.get("encoding"), rows_read=len(table) + n_rej, rows_loaded=len(table),
                         rows_rejected=n_rej, control_totals=checks, warnings=list(meta.get("warnings", [])))
     report.warnings += [f"control total mismatch: {c}" for c in checks if c.ok is False]
-    return LoadResult(table, rejects, report)
+    result = LoadResult(table, rejects, report)
+    check_accounting(result)
+    return result
 
 
 def load(path: str | Path, template: "str | Path | SourceTemplate | None" = None) -> LoadResult:

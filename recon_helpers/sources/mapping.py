@@ -72,7 +72,7 @@ class Columns:
 
     def money(self, index: int) -> cells.Parsed:
         if index not in self._money:
-            self._money[index] = cells.parse_money(self.clean(index))
+            self._money[index] = cells.parse_money(self.clean(index), decimal_comma=self.template.decimal_comma)
         return self._money[index]
 
 
@@ -189,6 +189,8 @@ def build_fields(template: SourceTemplate, look: Columns) -> tuple[dict[str, Any
             if spec.pattern:
                 text = cells.extract(text, spec.pattern)
             if kind in ("id", "text"):
+                if kind == "id":
+                    text = cells.fold_key(text)
                 if spec.strip_prefix:
                     text = cells.strip_prefixes(text, spec.strip_prefix)
                 if spec.map:
@@ -224,12 +226,13 @@ def build_fields(template: SourceTemplate, look: Columns) -> tuple[dict[str, Any
                 problems.append(_Problem(parsed.bad, col, parsed.code, parsed.reason))
                 result = parsed.values
             elif kind == "measure":
-                parsed = cells.parse_measure(text)
+                parsed = cells.parse_measure(text, allow_negative=spec.allow_negative,
+                                             decimal_comma=template.decimal_comma)
                 problems.append(_Problem(parsed.bad, col, parsed.code, parsed.reason))
                 factor = _unit_factor(look, col, fname, headers.MEASURE_FAMILY.get(fname, "measure"))
                 result = _scaled(parsed.values, factor, canonical.MEASURE_TYPE)
             elif kind == "int":
-                parsed = cells.parse_int(text)
+                parsed = cells.parse_int(text, allow_negative=spec.allow_negative)
                 problems.append(_Problem(parsed.bad, col, parsed.code, parsed.reason))
                 result = parsed.values
             else:  # pragma: no cover - canonical kinds are all handled above
@@ -252,7 +255,7 @@ def build_fields(template: SourceTemplate, look: Columns) -> tuple[dict[str, Any
                 where = f"column {look.name(col)!r}" if col is not None else "the cell"
                 problems.append(_Problem(missing, col, FlagCode.MISSING_ID.value, f"{where} (field {fname!r}) is empty"))
             else:
-                problems.append(_Problem(missing, col, "missing_value",
+                problems.append(_Problem(missing, col if col is not None else _first_column(spec, look), "missing_value",
                                          f"field {fname!r} needs a value and the cell is empty"))
         values[fname] = result
     if "direction" in still_blank and "amount" in values:
@@ -431,6 +434,15 @@ def _parse_yearless(text, formats: list[str], pattern: str, look: Columns, field
                         f"(a year-less date takes {year} from the statement's title)")
 
 
+def _first_column(spec, look: Columns) -> int | None:
+    """The column a missing income/expense amount is reported under: the first of them in the file."""
+    for name in [*spec.income, *spec.expense]:
+        j = look.find([name], field_name="amount", optional=True)
+        if j is not None:
+            return j
+    return None
+
+
 def _money_field(fname: str, spec, look: Columns, col: int | None, values: dict[str, Any], n: int):
     problems: list[_Problem] = []
     notes: list[str] = []
@@ -439,9 +451,11 @@ def _money_field(fname: str, spec, look: Columns, col: int | None, values: dict[
         factor = _unit_factor(look, index, fname, "money")
         text = cells.extract(look.clean(index), spec.pattern) if spec.pattern else look.clean(index)
         if factor != 1:  # 0.0025 万元 is 25.00 元: read the digits first, round after scaling
-            p = cells.parse_decimal(text, scale=6, precision=30)
+            p = cells.parse_decimal(text, scale=6, precision=30, decimal_comma=look.template.decimal_comma)
             return cells.Parsed(_scaled(p.values, factor, canonical.MONEY_TYPE), p.bad, "bad_amount", "not an amount")
-        return cells.parse_money(text) if spec.pattern else look.money(index)
+        if spec.pattern:
+            return cells.parse_money(text, decimal_comma=look.template.decimal_comma)
+        return look.money(index)
 
     def note(p: cells.Parsed, index: int) -> None:
         if p.rounded:

@@ -1,9 +1,20 @@
 """Reading the data block between header and footer into string columns, with true line numbers.
+
+Three ways, the first that works:
+
+1. the whole block in one ``pyarrow.csv`` pass (regular files: every line one row);
+2. the same pass over the block minus its *damaged* lines - undecodable bytes (a few GBK rows in a
+   UTF-8 file), NUL or other control bytes, a line over ``max_line_bytes`` - which become rejected
+   rows; found at C speed, so a big file with three bad rows stays fast;
+3. row by row with the ``csv`` module (ragged rows, quoted newlines, blank lines, an unclosed quote):
+   each damaged line is rejected alone, a quote never closed rejects the line it opened on and
+   reading resumes on the next line.
+
+Where the block ends is decided by :mod:`recon_helpers.sources.footers` (position and shape).
 """
 from __future__ import annotations
 
 import csv
-import io
 import os
 import re
 from dataclasses import dataclass, field
@@ -14,9 +25,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from recon_helpers.errors import SourceFileError
-from recon_helpers.sources import cells
-from recon_helpers.sources.opening import Row, SheetCandidate, TextCandidate, split_line
+from recon_helpers.sources import cells, footers, limits
+from recon_helpers.sources.opening import CONTROL_BYTES, Row, SheetCandidate, TextCandidate, split_line
 from recon_helpers.sources.templates import SourceTemplate
 
 csv.field_size_limit(2**31 - 1)
@@ -35,10 +45,12 @@ class Body:
     bad_rows: list[tuple[int, str, str]] = field(default_factory=list)   # line, text, reason
     warnings: list[str] = field(default_factory=list)
     quirks: bool = True      # False when the data has no ="…", backtick or apostrophe anywhere
+    continuation_lines: int = 0   # physical lines inside quoted cells that ran over a line end
 
 
 def footer_regex(template: SourceTemplate) -> re.Pattern[str]:
-    return re.compile(r"^[\s,\"'`]*(?:" + "|".join(template.footer.markers) + ")")
+    """Lines a footer may start with: the template's markers or a totals label (see ``footers``)."""
+    return re.compile(r"^[\s,\"'`]*" + footers.label_regex(template.footer.markers))
 
 
 #: encodings whose delimiter, quote and newline bytes never occur inside a multi-byte character, so the
@@ -46,19 +58,35 @@ def footer_regex(template: SourceTemplate) -> re.Pattern[str]:
 _ASCII_SAFE = {"gb18030", "gbk", "gb2312", "cp936"}
 
 
+def _footer_start(data: bytes, start: int, enc: str, template: SourceTemplate, width: int) -> int | None:
+    """Byte offset where the footer starts (by position and shape, see ``footers``), or None."""
+    pattern = "\n[ \t,\"'`]*" + footers.label_regex(template.footer.markers)
+    try:
+        regex = re.compile(pattern.encode(enc))
+    except (UnicodeEncodeError, LookupError):
+        regex = re.compile(pattern.encode("utf-8"))
+    candidates = (m.start() + 1 for m in regex.finditer(data, max(start - 1, 0)))
+
+    def line_at(pos: int) -> footers.Line | None:
+        if pos >= len(data):
+            return None
+        end = data.find(b"\n", pos)
+        end = len(data) if end < 0 else end
+        text = data[pos:min(end, pos + 65536)].decode(enc, errors="replace").rstrip("\r")
+        return split_line(text), text, end + 1
+
+    return footers.first_footer(candidates, line_at, width)
+
+
 def text_body(cand: TextCandidate, header_index: int, width: int, needed: list[int],
                template: SourceTemplate) -> Body:
     data, enc = cand.data, cand.codec
-    start = cand.offsets[header_index + 1] if header_index + 1 < len(cand.offsets) else len(data)
+    start = _line_after(cand, header_index)
     first_line = header_index + 2
-    pattern = "\n[ \t,\"'`]*(?:" + "|".join(template.footer.markers) + ")"
-    try:
-        footer_match = re.compile(pattern.encode(enc)).search(data, max(start - 1, 0))
-    except (UnicodeEncodeError, LookupError):
-        footer_match = re.compile(pattern.encode("utf-8")).search(data, max(start - 1, 0))
-    end = max(start, footer_match.start() + 1 if footer_match else len(data))
+    footer_at = _footer_start(data, start, enc, template, width)
+    end = max(start, footer_at if footer_at is not None else len(data))
     footer_rows: list[Row] = []
-    if footer_match:
+    if footer_at is not None:
         footer_lines = data[end:].split(b"\n")
         if footer_lines and not footer_lines[-1].strip():
             footer_lines.pop()
@@ -71,14 +99,116 @@ def text_body(cand: TextCandidate, header_index: int, width: int, needed: list[i
         return Body({j: pa.array([], pa.string()) for j in needed}, pa.array([], pa.int64()), 0, footer_rows,
                      blank_lines=blank_tail)
     n_lines = data.count(b"\n", start, end) + (0 if data[end - 1:end] == b"\n" else 1)
+    fast = None
+    if CONTROL_BYTES.search(data, start, end) is None and not _has_long_line(data, start, end):
+        fast = _text_body_fast(data, start, end, enc, np.arange(first_line, first_line + n_lines), width, needed)
+    if fast is None:
+        fast = _fast_without_damaged_lines(data, start, end, enc, first_line, n_lines, width, needed)
+    if fast is not None:
+        fast.footer, fast.blank_lines = footer_rows, blank_tail
+        return fast
+    return _text_body_slow(data, start, end, enc, first_line, width, needed, footer_rows, blank_tail)
+
+
+def _has_long_line(data: bytes, start: int, end: int) -> bool:
+    """Whether a line of the block is longer than ``max_line_bytes`` (pyarrow would read it whole)."""
+    cap = limits.get("max_line_bytes")
+    if end - start <= cap:
+        return False
+    view = np.frombuffer(data, dtype=np.uint8, count=end - start, offset=start)
+    ends = np.flatnonzero(view == 10)
+    del view
+    gaps = np.diff(ends, prepend=-1, append=end - start)
+    return bool(len(gaps)) and int(gaps.max()) > cap + 1
+
+
+#: past this many damaged lines a block is read row by row (the fast path would copy it once per line)
+_MAX_DAMAGED_FOR_FAST = 1000
+
+
+def _damaged_lines(data: bytes, start: int, end: int, enc: str) -> dict[int, tuple[str, int, int]] | None:
+    """Lines of the block no row can come from: index (from 0) -> (why, first byte, end of line).
+
+    None when there are too many. Found at C speed - line lengths from the newline positions,
+    control bytes by one regex scan, undecodable bytes by decoding 8 MB pieces - so a big file with
+    three bad rows keeps its fast read.
+    """
+    view = np.frombuffer(data, dtype=np.uint8, count=end - start, offset=start)
+    newlines = np.flatnonzero(view == 10) + start
+    del view
+    starts = np.concatenate([[start], newlines + 1])
+    stops = np.append(newlines, end)
+    damaged: dict[int, tuple[str, int, int]] = {}
+
+    def mark(k: int, fallback: str) -> bool:
+        if k not in damaged:
+            first, stop = int(starts[k]), int(stops[k])
+            damaged[k] = (_line_problem(data[first:stop], enc) or fallback, first, stop)
+        return len(damaged) <= _MAX_DAMAGED_FOR_FAST
+
+    for k in np.flatnonzero(stops - starts > limits.get("max_line_bytes")).tolist():
+        mark(k, "the line is too long")
+    for m in CONTROL_BYTES.finditer(data, start, end):
+        if not mark(int(np.searchsorted(newlines, m.start())), "the line holds control bytes"):
+            return None
+    pos = start
+    while pos < end:
+        stop = min(end, pos + (8 << 20))
+        if stop < end:
+            cut = data.rfind(b"\n", pos, stop)
+            stop = cut + 1 if cut >= pos else (data.find(b"\n", stop, end) + 1 or end)
+        try:
+            data[pos:stop].decode(enc)
+            pos = stop
+        except UnicodeDecodeError as exc:
+            k = int(np.searchsorted(newlines, pos + exc.start))
+            if not mark(k, "the line is not valid text"):
+                return None
+            pos = int(stops[k]) + 1
+    return damaged
+
+
+def _fast_without_damaged_lines(data: bytes, start: int, end: int, enc: str, first_line: int, n_lines: int,
+                                width: int, needed: list[int]) -> Body | None:
+    """The fast read of the block minus its damaged lines, which become rejected rows."""
+    damaged = _damaged_lines(data, start, end, enc)
+    if not damaged:
+        return None
+    lines = sorted(damaged)
+    pieces, pos = [], start
+    for k in lines:
+        _, first, stop = damaged[k]
+        pieces.append(data[pos:first])
+        pos = stop + 1
+    if pos < end:
+        pieces.append(data[pos:end])
+    cleaned = b"".join(pieces)
+    del pieces
+    rows = np.delete(np.arange(first_line, first_line + n_lines), lines)
+    body = _text_body_fast(cleaned, 0, len(cleaned), enc, rows, width, needed)
+    if body is not None:
+        body.bad_rows = [(first_line + k, _preview(data[damaged[k][1]:damaged[k][2]], enc), damaged[k][0])
+                         for k in lines]
+    return body
+
+
+def _line_after(cand: TextCandidate, index: int) -> int:
+    """Byte offset of the line after scanned line ``index`` (the head may end right after it)."""
+    if index + 1 < len(cand.offsets):
+        return cand.offsets[index + 1]
+    end = cand.data.find(b"\n", cand.offsets[index])
+    return len(cand.data) if end < 0 else end + 1
+
+
+def _text_body_fast(data: bytes, start: int, end: int, enc: str, rows: np.ndarray, width: int,
+                    needed: list[int]) -> Body | None:
+    """The whole block in one ``pyarrow.csv`` pass, or None when the block is irregular in any way.
+
+    Irregular (ragged rows, quoted newlines, undecodable bytes, a line longer than a block) makes
+    pyarrow fail or count other rows than lines, and the careful row-by-row reader takes over.
+    """
     body = pa.py_buffer(data).slice(start, end - start)
     names = [f"c{i}" for i in range(width)]
-    invalid: list[Any] = []
-
-    def on_invalid(row: Any) -> str:
-        invalid.append(row)
-        return "skip"
-
     as_bytes = enc.lower() in _ASCII_SAFE
     read_options = pacsv.ReadOptions(column_names=names, block_size=1 << 22, use_threads=_threads_help())
     if not as_bytes and enc != "utf-8":
@@ -87,21 +217,17 @@ def text_body(cand: TextCandidate, header_index: int, width: int, needed: list[i
     convert = pacsv.ConvertOptions(column_types={names[j]: cell_type for j in needed},
                                    include_columns=[names[j] for j in needed],
                                    strings_can_be_null=False, quoted_strings_can_be_null=False)
-    table = None
     try:
-        table = pacsv.read_csv(pa.BufferReader(body), read_options=read_options, convert_options=convert,
-                               parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid))
-        if table is not None and as_bytes and not invalid and table.num_rows == n_lines:
+        table = pacsv.read_csv(pa.BufferReader(body), read_options=read_options, convert_options=convert)
+        if table.num_rows != len(rows):
+            return None
+        if as_bytes:
             table = pa.table({n: _decode_column(table.column(n), enc) for n in table.column_names})
     except (pa.ArrowInvalid, UnicodeDecodeError, ValueError):
-        table = None
-    if table is not None and not invalid and table.num_rows == n_lines:
-        rows = pa.array(np.arange(first_line, first_line + n_lines, dtype=np.int64))
-        cols = {j: table.column(names[j]) for j in needed}
-        quirks = any(data.find(q, start, end) >= 0 for q in (b'="', b"`", b"'"))
-        return Body(cols, rows, n_lines, footer_rows, blank_lines=blank_tail, quirks=quirks)
-    return _text_body_slow(data[start:end], enc, first_line, width, needed, footer_rows, blank_tail,
-                           cand.source_file)
+        return None
+    cols = {j: table.column(names[j]) for j in needed}
+    quirks = any(data.find(q, start, end) >= 0 for q in (b'="', b"`", b"'"))
+    return Body(cols, pa.array(rows.astype(np.int64)), len(rows), [], quirks=quirks)
 
 
 def _threads_help() -> bool:
@@ -149,32 +275,95 @@ def _drop_blank_tail(data: bytes, start: int, end: int) -> tuple[int, int]:
     return end, blank
 
 
-def _text_body_slow(body: bytes, enc: str, first_line: int, width: int, needed: list[int],
-                    footer_rows: list[Row], blank_tail: int, source_file: str) -> Body:
-    """Row-by-row reading for irregular files, keeping each record's first physical line number."""
+#: rows the row-by-row reader collects as Python strings before it moves them into Arrow arrays
+_FLUSH_ROWS = 65536
+
+
+class _LineProblem(Exception):
+    """A physical line that cannot be part of any row (undecodable, control bytes, too long)."""
+
+
+def _line_problem(raw: bytes, enc: str, cap: int | None = None) -> str | None:
+    """Why this physical line cannot be (part of) a row, or None; ``cap``: max_line_bytes, read once."""
+    if len(raw) > (limits.get("max_line_bytes") if cap is None else cap):
+        return f"the line is {limits.size_text(len(raw))} long; {limits.how_to_raise('max_line_bytes')}"
+    if CONTROL_BYTES.search(raw):
+        return "the line holds NUL or other control bytes (the file was damaged here); the row is rejected"
     try:
-        text = body.decode(enc)
+        raw.decode(enc)
     except UnicodeDecodeError as exc:
-        line = first_line + body.count(b"\n", 0, exc.start)
-        raise SourceFileError(f"bytes at position {exc.start} are not valid {enc} text; the file mixes encodings "
-                              "or was damaged", source_file=source_file, row=line) from None
-    records: list[list[str]] = []
-    lines: list[int] = []
+        return (f"the line is not valid {enc} text (bytes at position {exc.start}): it was written in another "
+                "encoding than the rest of the file; the row is rejected")
+    return None
+
+
+class _Feed:
+    """Physical lines from ``start`` on, decoded, for ``csv.reader``; counts how many it handed out.
+
+    A quoted cell may run over several lines, but never past a damaged line nor past the line limit:
+    then :class:`_LineProblem` stops the record, which is rejected on its first line.
+    """
+
+    def __init__(self, lines: list[bytes], start: int, enc: str, cap: int):
+        self.lines, self.pos, self.enc = lines, start, enc
+        self.used = 0
+        self.size = 0
+        self.cap = cap
+
+    def __iter__(self) -> "_Feed":
+        return self
+
+    def __next__(self) -> str:
+        if self.pos >= len(self.lines):
+            raise StopIteration
+        raw = self.lines[self.pos]
+        if self.used:
+            self.size += len(raw)
+            problem = _line_problem(raw, self.enc, self.cap)
+            if problem or self.size > self.cap:
+                raise _LineProblem(problem or "the quoted cell runs past the line limit")
+        self.pos += 1
+        self.used += 1
+        return raw.decode(self.enc) + "\n"
+
+
+def _text_body_slow(data: bytes, start: int, end: int, enc: str, first_line: int, width: int, needed: list[int],
+                    footer_rows: list[Row], blank_tail: int) -> Body:
+    """Row-by-row reading for irregular files: each record keeps its first physical line number.
+
+    Damage stays in its row: a line that does not decode, holds NUL bytes or is too long is rejected
+    alone; a quote that is never closed (or closes where no cell ends) rejects the line it opened on,
+    and reading resumes on the next line.
+    """
+    lines = data[start:end].split(b"\n")  # the slice is freed at once: only the lines stay
+    if lines and lines[-1] == b"":
+        lines.pop()
+    kept: dict[int, list[str]] = {j: [] for j in needed}   # only the cells a field needs are kept
+    chunks: dict[int, list[pa.Array]] = {j: [] for j in needed}
+    row_lines: list[int] = []
+    cap = limits.get("max_line_bytes")
     out = Body({}, pa.array([], pa.int64()), 0, footer_rows, blank_lines=blank_tail)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    prev = 0
-    while True:
-        try:
-            rec = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            line = first_line + prev
-            out.bad_rows.append((line, "", f"cannot split the line into cells: {exc}"))
-            prev = reader.line_num
+    i = 0
+    while i < len(lines):
+        line = first_line + i
+        problem = _line_problem(lines[i], enc, cap)
+        if problem:
+            out.bad_rows.append((line, _preview(lines[i], enc), problem))
+            i += 1
             continue
-        line = first_line + prev
-        prev = reader.line_num
+        feed = _Feed(lines, i, enc, cap)
+        try:
+            rec = next(csv.reader(feed, strict=True))
+        except (csv.Error, _LineProblem) as exc:
+            out.bad_rows.append((line, _preview(lines[i], enc), _quote_reason(exc, feed.used)))
+            i += 1
+            continue
+        if feed.used > 1 and len(rec) > width:
+            out.bad_rows.append((line, _preview(lines[i], enc), _quote_reason(None, feed.used)))
+            i += 1
+            continue
+        out.continuation_lines += feed.used - 1
+        i += feed.used
         if not any(c.strip(cells.TRIM_CHARS) for c in rec):
             out.blank_lines += 1
             continue
@@ -185,41 +374,97 @@ def _text_body_slow(body: bytes, enc: str, first_line: int, width: int, needed: 
                                      f"row has {len(rec)} cells, the header has {width}: cells past the header"))
                 continue
             rec = rec[:width]
-        elif len(rec) < width:
-            rec = rec + [""] * (width - len(rec))
-        records.append(rec)
-        lines.append(line)
-    out.columns = {j: pa.array([r[j] for r in records], pa.string()) for j in needed}
-    out.rows = pa.array(lines, pa.int64())
-    out.n = len(records)
+        for j, column in kept.items():
+            column.append(rec[j] if j < len(rec) else "")
+        row_lines.append(line)
+        if len(row_lines) % _FLUSH_ROWS == 0:  # Python strings cost ~50 bytes each: move them to Arrow
+            for j, column in kept.items():
+                chunks[j].append(pa.array(column, pa.string()))
+                column.clear()
+    out.columns = {j: pa.chunked_array([*chunks[j], pa.array(column, pa.string())], pa.string())
+                   for j, column in kept.items()}
+    out.rows = pa.array(row_lines, pa.int64())
+    out.n = len(row_lines)
     return out
+
+
+def _preview(raw: bytes, enc: str) -> str:
+    """The start of a rejected line as a person can read it: in the file's encoding, or in the one it
+    was really written in (a GBK row in a UTF-8 file), NUL bytes shown as ``\\0``."""
+    head = raw[:200]
+    for codec in (enc, "utf-8", "gb18030"):
+        try:
+            text = head.decode(codec)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        text = head.decode(enc, errors="replace")
+    return text.rstrip("\r").replace("\x00", "\\0")
+
+
+def _quote_reason(exc: BaseException | None, used: int) -> str:
+    if isinstance(exc, _LineProblem) or (isinstance(exc, csv.Error) and "end of data" in str(exc)) or exc is None:
+        return ("a quote (\") opened on this line is never closed where a cell ends; the row is rejected and "
+                "reading resumes on the next line")
+    return f"cannot split the line into cells: {exc}"
 
 
 def sheet_body(cand: SheetCandidate, header_index: int, width: int, needed: list[int],
                 template: SourceTemplate) -> Body:
-    marker = footer_regex(template)
     cols: dict[int, list[str | None]] = {j: [] for j in needed}
     lines: list[int] = []
-    footer: list[Row] = []
     blank = 0
     rows = cand.rows
     cell_text = cells.cell_text
-    for i in range(header_index + 1, len(rows)):
+    end = _sheet_footer_start(cand, header_index, width, template)
+    for i in range(header_index + 1, end):
         r = rows[i]
         first = next((c for c in r if c != "" and c is not None), None)
         if first is None:
             blank += 1
             continue
-        if isinstance(first, str) and marker.match(first.strip(cells.TRIM_CHARS)):
-            for k in range(i, len(rows)):
-                texts = [cell_text(c) for c in rows[k]]
-                footer.append(Row(k + 1, [cells.clean_scalar(c) or "" for c in texts],
-                                   ",".join(c or "" for c in texts)))
-            break
         for j, out in cols.items():
             out.append(cell_text(r[j]) if j < len(r) else None)
         lines.append(i + 1)
+    footer: list[Row] = []
+    for k in range(end, len(rows)):
+        texts = [cell_text(c) for c in rows[k]]
+        footer.append(Row(k + 1, [cells.clean_scalar(c) or "" for c in texts], ",".join(c or "" for c in texts)))
     arrays = {j: pa.array(v, pa.string()) for j, v in cols.items()}
     return Body(arrays, pa.array(lines, pa.int64()), len(lines), footer, blank_lines=blank)
 
 
+def _sheet_footer_start(cand: SheetCandidate, header_index: int, width: int, template: SourceTemplate) -> int:
+    """Index of the sheet's first footer row (by position and shape), or the number of rows."""
+    marker = footer_regex(template)
+    rows = cand.rows
+
+    def first_text(r: Any) -> str | None:
+        first = next((c for c in r if c != "" and c is not None), None)
+        return first.strip(cells.TRIM_CHARS) if isinstance(first, str) else None
+
+    candidates = [i for i in range(header_index + 1, len(rows))
+                  if (t := first_text(rows[i])) is not None and marker.match(t)]
+
+    def line_at(i: int) -> footers.Line | None:
+        if i >= len(rows):
+            return None
+        texts = [cells.clean_scalar(cells.cell_text(c)) or "" for c in rows[i]]
+        return texts, first_text(rows[i]) or "", i + 1
+
+    found = footers.first_footer(candidates, line_at, width)
+    return len(rows) if found is None else found
+
+
+def long_cells(body: Body) -> list[tuple[int, Any]]:
+    """(column, mask) of the cells longer than ``max_cell_chars``: their rows are rejected."""
+    cap = limits.get("max_cell_chars")
+    out = []
+    for j, values in body.columns.items():
+        if not len(values) or not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
+            continue
+        too_long = pc.fill_null(pc.greater(pc.utf8_length(values), cap), False)
+        if pc.any(too_long).as_py():
+            out.append((j, too_long))
+    return out

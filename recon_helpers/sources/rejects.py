@@ -29,6 +29,7 @@ class RejectCode(str, Enum):
     BAD_VALUE = "bad_value"
     BAD_DIRECTION = "bad_direction"
     BAD_ROW = "bad_row"
+    TOO_LONG = "too_long"
     MISSING_VALUE = "missing_value"
     MISSING_AMOUNT = "missing_amount"
     MISSING_DATE = "missing_date"
@@ -43,12 +44,14 @@ class RejectCode(str, Enum):
 MEANINGS: dict[RejectCode, str] = {
     RejectCode.BAD_AMOUNT: "the money cell is not an amount (after removing ¥, 元, spaces and thousands separators)",
     RejectCode.BAD_NUMBER: "the cell is not a number, or too large for its type",
-    RejectCode.BAD_MEASURE: "the weight, size or quantity cell is not a number",
-    RejectCode.BAD_INTEGER: "the cell is not a whole number",
+    RejectCode.BAD_MEASURE: "the weight or size cell is not a number of 0 or more (negatives need allow_negative)",
+    RejectCode.BAD_INTEGER: "the cell is not a whole number (quantities: 0 or more unless allow_negative)",
     RejectCode.BAD_DATE: "the cell is not a date or time in any format the template declares",
     RejectCode.BAD_VALUE: "the cell is not one of the values the template maps (e.g. 收入/支出)",
     RejectCode.BAD_DIRECTION: "the credit/debit mark of a bank entry is not one the format allows",
-    RejectCode.BAD_ROW: "the line cannot be split into the header's columns (ragged row, broken quote)",
+    RejectCode.BAD_ROW: "the line cannot be read as a row: ragged, a quote never closed, bytes in another "
+                        "encoding, NUL bytes, or longer than the max_line_bytes limit",
+    RejectCode.TOO_LONG: "the cell is longer than the max_cell_chars limit (damage or a hostile file, not data)",
     RejectCode.MISSING_VALUE: "a required cell is empty",
     RejectCode.MISSING_AMOUNT: "the bank entry has no amount",
     RejectCode.MISSING_DATE: "the bank entry has no booking or value date",

@@ -11,7 +11,7 @@ from typing import Any, Iterator
 import pandas as pd
 import pyarrow as pa
 
-from recon_helpers.errors import SourceFileError
+from recon_helpers.errors import InvariantError, SourceFileError
 from recon_helpers.export import write_csv
 
 # =========================================================================== results
@@ -131,3 +131,33 @@ class LoadResult:
         if len(self.rejects):
             parts += [f"<h4>rejects ({len(self.rejects)})</h4>", self.rejects.head(10).to_html(index=False)]
         return "".join(parts)
+
+
+def check_accounting(result: LoadResult, *, lines: int | None = None, continuation: int = 0) -> None:
+    """Every row read is loaded or rejected, once; with ``lines``, every line of the file is counted.
+
+    ``rows_read == rows_loaded + rows_rejected``, no source row both loaded and rejected, and (for a
+    table) preamble + header + rows read + blank + footer + summary lines + lines inside quoted
+    cells == the lines of the file. Broken, it is a bug of the loader, never the file's fault, so
+    it raises :class:`~recon_helpers.errors.InvariantError` rather than return a table that lost rows.
+    """
+    report, table, rejects = result.report, result.table, result.rejects
+    loaded = set(table["source_row"].tolist()) if "source_row" in table.columns and len(table) else set()
+    rejected = set(rejects["source_row"].tolist()) if len(rejects) else set()
+    problems = []
+    if report.rows_loaded != len(table):
+        problems.append(f"rows_loaded {report.rows_loaded} but the table has {len(table)} rows")
+    if report.rows_read != report.rows_loaded + report.rows_rejected:
+        problems.append(f"rows read {report.rows_read} != loaded {report.rows_loaded} + rejected "
+                        f"{report.rows_rejected}")
+    if loaded & rejected and "source_row" in table.columns and len(loaded) == len(table):
+        problems.append(f"rows both loaded and rejected: {sorted(loaded & rejected)[:5]}")
+    if lines is not None:
+        header = 1 if report.header_line is not None else 0
+        counted = (report.preamble_lines + header + report.rows_read + report.blank_lines + report.footer_lines
+                   + report.summary_lines + continuation)
+        if counted != lines:
+            problems.append(f"the report accounts for {counted} of the file's {lines} lines")
+    if problems:
+        raise InvariantError(f"{report.source_file}: the load lost track of rows ({'; '.join(problems)}); "
+                             "this is a bug of the workbench - please report it with the file")

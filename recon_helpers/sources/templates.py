@@ -17,6 +17,8 @@ Schema (every key; see ``templates/sources/EXAMPLE_generic.yaml.txt`` for a comm
     sheet: null                # XLSX sheet name; default: the sheet whose header fits
     currency: CNY              # filled in when the template maps money but no currency column
     null_values: []            # extra "no value" markers besides / - -- and empty
+    decimal_comma: false       # true: numbers are written 1.234,50 (comma = decimal mark); otherwise a
+                               # comma only groups thousands, and 1,5 or 1,2,3 is rejected
     recognise:
       columns: [交易日期, 摘要]  # header fingerprint: ALL must be in one row (a|b = either name)
       absent: []               # columns that must NOT be in that row (tells look-alike layouts apart)
@@ -42,7 +44,8 @@ Schema (every key; see ``templates/sources/EXAMPLE_generic.yaml.txt`` for a comm
       # written without a year, e.g. '%m/%d', take the statement's year, or the year before for months
       # after the statement's), pattern (regex whose first group is the value), strip_prefix, first_filled (per row the
       # first non-empty of the listed columns), invalid: empty (unparseable -> empty + warning,
-      # for informational columns such as a running balance). income/expense: every listed
+      # for informational columns such as a running balance), allow_negative (weights, sizes and
+      # quantities below 0 load instead of being rejected, e.g. returns). income/expense: every listed
       # column present in the file is added up (expense columns count negative whatever their sign).
     control_totals:            # totals the file states about itself, checked after loading
       - {label: 合计 运费, row: 合计, sum: 运费}
@@ -138,6 +141,7 @@ class FieldMap(StrictModel):
     fallback: list[str] = []
     when_blank: list[WhenBlank] = []
     from_sign: bool = False
+    allow_negative: bool = False
 
     @model_validator(mode="before")
     @classmethod
@@ -283,6 +287,7 @@ class SourceTemplate(StrictModel):
     sheet: str | None = None
     currency: str = "CNY"
     null_values: list[str] = []
+    decimal_comma: bool = False
     recognise: Recognise = Recognise()
     header: HeaderSpec = HeaderSpec()
     footer: FooterSpec = FooterSpec()
