@@ -6,7 +6,9 @@ Scenarios written here:
   the warehouse never shipped), ``missing_on_left`` (a 补发 re-shipment with no platform order),
   ``qty_mismatch`` (one line shipped with a different quantity; qty_diff = shipped - ordered),
   ``status_mismatch`` (closed on the platform, shipped anyway). Keys: order number, and the platform
-  code (or the SKU for qty_mismatch) as key2.
+  code (or the SKU for qty_mismatch) as key2. ``shipped_late`` is not injected but recorded: an order
+  the warehouse shipped later than the platform's promised hours after the export's order time
+  (``promise_hours`` of templates/scenarios/outbound.yaml), unless the order has another difference.
 * **courier_bill** (``erp/shipments.csv`` of one carrier vs that carrier's bill): ``missing_on_right``,
   ``missing_on_left``, ``duplicate_on_right``, ``rate_card_violation`` (a wrong zone's price),
   ``weight_mismatch`` (billed for a heavier parcel). Key = waybill, key2 = carrier code. Every other
@@ -27,6 +29,7 @@ from recon_helpers.demo.model import HOUR, Month, Shop
 from recon_helpers.demo.truth import Truth, fen_str
 from recon_helpers.demo.writers import csv_line, fen_text, grams_text, int_text, money_cell, time_text, write_csv, write_xlsx
 from recon_helpers.scenarios.courier_bill import pricing, rate_card
+from recon_helpers.scenarios.registry import scenario
 
 SHIPMENTS_HEADER = "运单号,快递公司,订单号,平台,发货时间,收件省份,重量(kg),长(cm),宽(cm),高(cm),件数,仓库".split(",")
 OUTBOUND_HEADER = "出库单号,订单号,平台,SKU,商品名称,出库数量,出库时间,仓库,运单号,快递公司,状态".split(",")
@@ -74,8 +77,11 @@ def write_outbound(month: Month, shop: Shop, truth: Truth) -> None:
     kinds = o["kind"].to_numpy()[shipped["order_idx"].to_numpy()]
     eligible = np.flatnonzero(~shipped["reship"].to_numpy() & (kinds == "normal"))
     eligible = eligible[~pd.Series(shipped["order_idx"].to_numpy()[eligible]).duplicated().to_numpy()]
+    late = _late_orders(shop)
+    eligible = eligible[~shipped["order_no"].iloc[eligible].isin(set(late["order_no"])).to_numpy()]
     k = month.count(len(o), 0.005)
     picks = np.sort(rng.choice(eligible, size=min(k, len(eligible)), replace=False))
+    _late_truth(late, truth)
     for i in picks:
         ordered = int(out_qty[i])
         out_qty[i] = ordered + 1 if ordered == 1 or rng.random() < 0.4 else ordered - 1
@@ -129,6 +135,25 @@ def _cancelled_outbound(month: Month, shop: Shop, rng: np.random.Generator) -> p
         "快递公司": "",
         "状态": "已取消",
     })
+
+
+def _late_orders(shop: Shop) -> pd.DataFrame:
+    """Normal orders shipped later than the platform promises, counted from the time the order export
+    shows (PDD 订单成交时间 = payment, the others the order's creation): order_no, platform, hours, promise."""
+    hours = scenario("outbound").settings["promise_hours"]
+    o = shop.orders[shop.orders["kind"] == "normal"]
+    start = np.where(o["platform"].to_numpy() == "pdd", o["paid_s"].to_numpy(), o["created_s"].to_numpy())
+    promise = np.array([int(hours.get(p, hours["default"])) for p in o["platform"]], dtype=np.int64)
+    taken = (o["ship_s"].to_numpy() - start) / HOUR
+    late = taken > promise
+    return pd.DataFrame({"order_no": o["order_no"].to_numpy()[late], "platform": o["platform"].to_numpy()[late],
+                         "hours": taken[late], "promise": promise[late]})
+
+
+def _late_truth(late: pd.DataFrame, truth: Truth) -> None:
+    for r in late.itertuples():
+        truth.add("outbound", "shipped_late", r.order_no, r.platform,
+                  detail=f"承诺{r.promise}小时内发货，实际{r.hours:.1f}小时后出库")
 
 
 def _outbound_truth(shop: Shop, truth: Truth) -> None:
