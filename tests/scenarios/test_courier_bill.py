@@ -1,12 +1,17 @@
 """The courier_bill scenario's check object on the demo month: every list matches the truth, per carrier."""
 from __future__ import annotations
 
+import dataclasses
+import re
 from decimal import Decimal
 
+import openpyxl
+import pandas as pd
 import pytest
 
 from recon_helpers.errors import UsageError
 from recon_helpers.scenarios import courier_bill
+from recon_helpers.sources import load
 from recon_helpers.testing import truth_rows
 
 FEE_CATEGORIES = ("rate_card_violation", "weight_mismatch")
@@ -27,7 +32,8 @@ def test_the_lists_hold_exactly_the_injected_waybills(check, demo_dir):
             for cat in ("missing_on_right", "missing_on_left", "duplicate_on_right")}
     assert all(want.values()), "the demo injects each problem for every carrier"
     assert set(check.shipped_not_billed()["waybill_no"]) == want["missing_on_right"]
-    assert set(check.billed_not_shipped()["waybill_no"]) == want["missing_on_left"]
+    not_ours = pd.concat([check.billed_not_shipped(), check.returns_billed_as_outbound(), check.cancelled_before_pickup()])
+    assert sorted(not_ours["waybill_no"]) == sorted(want["missing_on_left"])
     assert set(check.charged_twice()["waybill_no"]) == want["duplicate_on_right"]
 
 
@@ -70,3 +76,70 @@ def test_scenario_labels_word_the_categories_for_this_scenario(check):
 def test_an_unknown_carrier_is_a_usage_error(demo_dir):
     with pytest.raises(UsageError, match="carrier 'dhl' is unknown for scenario courier_bill: use one of sf, zto, yto, jdl"):
         courier_bill.check(period="2026-10", data_dir=demo_dir, carrier="dhl")
+
+
+# --- what the references explain, the rule a fee breaks, the dispute list ---------------------------
+def _explained(demo_dir) -> dict[str, str]:
+    """waybill -> why a bill line for it is not our parcel, read from the reference files themselves."""
+    returns = load(demo_dir / "courier" / "return_waybills.csv").table
+    outbound = load(demo_dir / "wms" / "outbound.xlsx").table
+    cancelled = outbound[outbound["status"] == "已取消"]
+    return {**{w: "cancelled_before_pickup" for w in cancelled["waybill_no"].dropna()},
+            **{w: "return_billed_as_outbound" for w in returns["waybill_no"]}}
+
+
+def test_returns_and_cancelled_orders_billed_are_their_own_lists(check, demo_dir):
+    why = _explained(demo_dir)
+    not_ours = {t["key"]: Decimal(t["amount_diff"]) for t in _truth(demo_dir, check.run) if t["category"] == "missing_on_left"}
+    for reason, listed in (("return_billed_as_outbound", check.returns_billed_as_outbound()),
+                           ("cancelled_before_pickup", check.cancelled_before_pickup()),
+                           (None, check.billed_not_shipped())):
+        want = {k: a for k, a in not_ours.items() if why.get(k) == reason}
+        assert dict(zip(listed["waybill_no"], listed["amount"])) == want, reason
+    assert any(why.get(k) == "return_billed_as_outbound" for k in not_ours), "the demo bills returns for every carrier"
+
+
+def test_each_fee_difference_names_the_rule_the_bill_broke(check, demo_dir):
+    zone_of = {t["key"]: re.search(r"按(.+?)区价格计费", t["detail"]).group(1)
+               for t in _truth(demo_dir, check.run) if t["category"] == "rate_card_violation"}
+    table = check.fee_differences()
+    for row in table.itertuples():
+        if row.category == "rate_card_violation":
+            assert row.rule.startswith(f"区域：按{zone_of[row.waybill_no]}区价格计费"), row.rule
+        else:
+            assert row.rule.startswith("计费重量：账单") and "按账单重量计价正确" in row.rule, row.rule
+
+
+def test_the_dispute_list_holds_every_overcharge_once(check, demo_dir, tmp_path):
+    why = _explained(demo_dir)
+    want = {(t["key"], why.get(t["key"], t["category"]) if t["category"] == "missing_on_left" else t["category"]):
+            Decimal(t["amount_diff"]) for t in _truth(demo_dir, check.run)
+            if t["category"] != "missing_on_right" and Decimal(t["amount_diff"]) > 0}
+    disputes = check.dispute_list()
+    assert {(r.waybill_no, r.category): r.difference for r in disputes.itertuples()} == want
+    assert disputes["reason"].str.len().gt(4).all()
+    written = check.write(tmp_path)["disputes"]
+    assert written.name == f"dispute_{check.run}.xlsx"
+    sheet = openpyxl.load_workbook(written).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[1][:5] == ("运单号", "差异类型", "账单金额", "应付金额", "多收金额")
+    assert rows[-1][0] == "合计" and Decimal(str(rows[-1][4])).quantize(Decimal("0.01")) == check.overcharge()
+    assert len(rows) == len(disputes) + 3
+
+
+def test_outcomes_add_up_to_the_billed_and_the_expected_totals(check):
+    table = check.totals_by_category()
+    assert sum(table["billed"], Decimal("0")) == check.kpis()["Billed total 账单金额"]
+    assert sum(table["expected"], Decimal("0")) == check.kpis()["Expected total 按价目表应付"]
+    days = check.totals_by_day()
+    assert sum(days["billed"], Decimal("0")) == check.kpis()["Billed total 账单金额"]
+    assert sum(days["overcharge"], Decimal("0")) == check.overcharge()
+
+
+def test_a_heavier_billed_weight_within_the_tolerance_is_accepted(check):
+    heavy = set(check.exceptions("weight_mismatch")["key"])
+    assert heavy
+    lenient = dataclasses.replace(check, settings={**check.settings, "weight_tolerance_kg": "50"})
+    assert lenient.exceptions("weight_mismatch").empty
+    assert set(lenient.exceptions("out_of_scope")["key"]) == heavy
+    assert lenient.overcharge() < check.overcharge()

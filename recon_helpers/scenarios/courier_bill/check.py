@@ -1,19 +1,21 @@
 """The courier-bill check: carriers from the registry entry, the priced shipments, the lists to act on."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from html import escape
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import plotly.graph_objects as go
 
+from recon_helpers.canonical import MONEY_DTYPE
 from recon_helpers.engine.cascade import match
 from recon_helpers.errors import MatchInputError
 from recon_helpers.periods import Period
 from recon_helpers.scenarios.base import Check, total
-from recon_helpers.scenarios.courier_bill import pricing
+from recon_helpers.scenarios.courier_bill import disputes, pricing
 from recon_helpers.scenarios.courier_bill.rate_card import RateCard, load_rate_card
 from recon_helpers.scenarios.registry import scenario
 from recon_helpers.sources.loading import load
@@ -22,6 +24,13 @@ NAME = "courier_bill"
 
 #: categories of a bill line whose fee differs from the rate card (first failing compare of the recipe)
 FEE_CATEGORIES = ("weight_mismatch", "rate_card_violation")
+#: why a bill line for a parcel we did not send (missing_on_left) was billed, when a reference explains it
+NOT_OURS_REASONS = {
+    "return_billed_as_outbound": "退货按寄件计费 — a return waybill (buyer to us) billed as our outbound parcel",
+    "cancelled_before_pickup": "取消后计费 — a waybill printed for an order cancelled before pickup, billed anyway",
+}
+#: the references that explain a bill line we did not ship (used when the file is in the data folder)
+REFERENCES = ("return_waybills", "outbound")
 
 
 @dataclass(frozen=True)
@@ -77,9 +86,14 @@ def check(*, period: str, data_dir: str | Path, carrier: str = "sf") -> CourierC
     card = load_rate_card(entry.input_path("rate_card", data_dir, run))
     priced = priced_shipments(shipments.table, card)
     result = match(priced, bill.table, entry.recipes[0])
+    inputs = {"shipments": shipments, "bill": bill}
+    for name in REFERENCES:
+        path = entry.input_path(name, data_dir, run) if name in entry.inputs else None
+        if path is not None and path.exists():
+            inputs[name] = load(path)
     return CourierCheck(scenario=entry, period=Period.parse(period), data_dir=Path(data_dir), result=result,
-                        inputs={"shipments": shipments, "bill": bill}, run=run,
-                        carrier=which, card=card, priced=priced)
+                        inputs=inputs, run=run, carrier=which, card=card, priced=priced,
+                        settings=dict(entry.settings))
 
 
 _LIST_COLUMNS = {"key": "waybill_no", "amount": "amount", "source_file": "source_file", "source_row": "source_row",
@@ -93,6 +107,72 @@ class CourierCheck(Check):
     carrier: Carrier | None = None
     card: RateCard | None = None
     priced: pd.DataFrame | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._refined: pd.DataFrame | None = None
+
+    @property
+    def labels(self) -> dict[str, str]:
+        own = {code: text.split(" — ", 1)[0] for code, text in NOT_OURS_REASONS.items()}
+        return {**super().labels, **own, **self.scenario.labels}
+
+    # -- refined exceptions --------------------------------------------------------------------
+    @property
+    def exception_table(self) -> pd.DataFrame:
+        """The match's exceptions, with what the references explain: a bill line we did not send
+        (missing_on_left) for one of our return waybills or for a waybill whose outbound was cancelled
+        says so in its detail and in column ``not_ours_reason``; a heavier billed weight within
+        ``weight_tolerance_kg`` is accepted (out of scope, with why)."""
+        if self._refined is None:
+            self._refined = self._refine()
+        return self._refined
+
+    def _waybills_of(self, name: str, statuses: list[str] | None = None) -> dict[str, str]:
+        """Normalised waybill -> what the reference says about it (return: 售后单号; outbound: 订单号)."""
+        if name not in self.inputs:
+            return {}
+        table = self.inputs[name].table
+        if statuses is not None:
+            table = table[table["status"].astype("string").isin(statuses).fillna(False).to_numpy(dtype=bool)]
+            shipped = self.inputs[name].table
+            still = shipped[~shipped["status"].astype("string").isin(statuses).fillna(False).to_numpy(dtype=bool)]
+            table = table[~table["waybill_no"].isin(set(still["waybill_no"].dropna())).to_numpy(dtype=bool)]
+        ref = "refund_id" if "refund_id" in table.columns else "order_id"
+        keys = _normal_waybills(table["waybill_no"])
+        return {k: str(v) for k, v in zip(keys, table[ref].astype("string").fillna("")) if k}
+
+    def _refine(self) -> pd.DataFrame:
+        exc = self.result.exceptions.copy().astype({"category": "string", "detail": "string"})
+        not_ours = ((exc["category"] == "missing_on_left") & (exc["side"] == "right")).fillna(False).to_numpy(dtype=bool)
+        keys = _normal_waybills(exc["key"])
+        returns = self._waybills_of("return_waybills")
+        cancelled = self._waybills_of("outbound", statuses=list(self.settings.get("cancelled_statuses", ["已取消"])))
+        is_return = not_ours & keys.isin(set(returns)).to_numpy(dtype=bool)
+        is_cancelled = not_ours & ~is_return & keys.isin(set(cancelled)).to_numpy(dtype=bool)
+        exc["not_ours_reason"] = pd.Series(pd.NA, index=exc.index, dtype="string")
+        exc.loc[is_return, "not_ours_reason"] = "return_billed_as_outbound"
+        exc.loc[is_return, "detail"] = [f"退货运单（售后单{returns[k]}）按寄件计费" for k in keys[is_return]]
+        exc.loc[is_cancelled, "not_ours_reason"] = "cancelled_before_pickup"
+        exc.loc[is_cancelled, "detail"] = [f"订单{cancelled[k]}揽收前已取消（出库单已取消），仍计费" for k in keys[is_cancelled]]
+        tolerance = Decimal(str(self.settings.get("weight_tolerance_kg", "0")))
+        if tolerance > 0:
+            self._accept_within_tolerance(exc, tolerance)
+        return exc
+
+    def _accept_within_tolerance(self, exc: pd.DataFrame, tolerance: Decimal) -> None:
+        """weight_mismatch pairs whose billed weight is at most ``tolerance`` above ours: accepted."""
+        pairs = self.fee_pairs(exc[(exc["category"] == "weight_mismatch").fillna(False).to_numpy(dtype=bool)])
+        if not len(pairs) or "billed_weight" not in self.bill.columns:
+            return
+        ours = self.priced.set_index("source_row")["chargeable_weight"]
+        billed = self.bill.set_index("source_row")["billed_weight"]
+        accepted = [g for g, rs, rb in zip(pairs["group_id"], pairs["source_row_shipment"], pairs["source_row_bill"])
+                    if pd.notna(rs) and pd.notna(rb) and billed.get(rb) is not None and not pd.isna(billed.get(rb))
+                    and billed.get(rb) - ours.get(rs) <= tolerance]
+        hit = exc["group_id"].isin(accepted).fillna(False).to_numpy(dtype=bool) & (exc["category"] == "weight_mismatch").fillna(False).to_numpy(dtype=bool)
+        exc.loc[hit, "category"] = "out_of_scope"
+        exc.loc[hit, "detail"] = f"计费重量差在{tolerance.normalize():f}kg容差内：按账单接受"
 
     @property
     def title(self) -> str:
@@ -104,8 +184,11 @@ class CourierCheck(Check):
         return self.inputs["bill"].table
 
     # -- the lists an analyst acts on ----------------------------------------------------------
-    def _waybills(self, category: str, side: str) -> pd.DataFrame:
+    def _waybills(self, category: str, side: str, reason: str | None = None) -> pd.DataFrame:
         rows = self.exceptions(category, side)
+        if category == "missing_on_left" and "not_ours_reason" in rows.columns:
+            same = rows["not_ours_reason"].isna() if reason is None else rows["not_ours_reason"] == reason
+            rows = rows[same.fillna(False).to_numpy(dtype=bool)]
         cols = [c for c in _LIST_COLUMNS if c in rows.columns]
         listed = rows[cols].rename(columns=_LIST_COLUMNS).sort_values(["waybill_no", "source_row"], kind="stable")
         return self.relative_files(listed.reset_index(drop=True))
@@ -115,20 +198,28 @@ class CourierCheck(Check):
         return self._waybills("missing_on_right", "left")
 
     def billed_not_shipped(self) -> pd.DataFrame:
-        """Bill lines for waybills we never shipped (amount = billed)."""
+        """Bill lines for waybills we never shipped and no reference explains (amount = billed)."""
         return self._waybills("missing_on_left", "right")
 
     def charged_twice(self) -> pd.DataFrame:
         """Second (and further) charges of a waybill already on the bill (amount = the extra charge)."""
         return self._waybills("duplicate_on_right", "right")
 
-    def fee_pairs(self) -> pd.DataFrame:
+    def returns_billed_as_outbound(self) -> pd.DataFrame:
+        """Bill lines for our return waybills charged as outbound parcels (amount = billed)."""
+        return self._waybills("missing_on_left", "right", "return_billed_as_outbound")
+
+    def cancelled_before_pickup(self) -> pd.DataFrame:
+        """Bill lines for waybills of orders cancelled before the courier picked them up (amount = billed)."""
+        return self._waybills("missing_on_left", "right", "cancelled_before_pickup")
+
+    def fee_pairs(self, rows: pd.DataFrame | None = None) -> pd.DataFrame:
         """One row per waybill whose bill line differs from the rate card: expected and billed fee.
 
         The match puts both rows of such a pair in the exceptions (shipment on the left with its expected
         fee, bill line on the right with the billed amount) under one ``group_id``; the category says why.
         """
-        rows = self.exceptions(FEE_CATEGORIES)
+        rows = self.exceptions(FEE_CATEGORIES) if rows is None else rows
         left = rows[rows["side"] == "left"][["group_id", "key", "amount", "category", "source_file", "source_row"]]
         right = rows[rows["side"] == "right"][["group_id", "amount", "source_file", "source_row"]]
         pairs = left.merge(right, on="group_id", suffixes=("_shipment", "_bill"), how="outer")
@@ -155,9 +246,15 @@ class CourierCheck(Check):
         by_row = self.priced.set_index("source_row", drop=False)
         pairs["rate_card"] = [self._rate_card_line(by_row.loc[row]) if pd.notna(row) and row in by_row.index else ""
                               for row in pairs["source_row_shipment"]]
+        pairs["rule"] = [self._rule_line(by_row.loc[row], fee, weight) if pd.notna(row) and row in by_row.index else ""
+                         for row, fee, weight in zip(pairs["source_row_shipment"], pairs["billed_fee"], pairs["billed_weight"])]
         columns = ["waybill_no", "category", "destination", "chargeable_weight", "billed_weight", "expected_fee",
-                   "billed_fee", "difference", "source_row_bill", "rate_card"]
+                   "billed_fee", "difference", "rule", "source_row_bill", "rate_card"]
         return pairs[columns]
+
+    def _rule_line(self, shipment: pd.Series, billed_fee: Any, billed_weight: Any) -> str:
+        weight = None if billed_weight is None or pd.isna(billed_weight) else Decimal(billed_weight)
+        return disputes.rule_broken(self.card, shipment, Decimal(billed_fee), weight)
 
     def _rate_card_line(self, shipment: pd.Series) -> str:
         def value(name: str) -> Any:
@@ -170,11 +267,101 @@ class CourierCheck(Check):
 
     # -- figures --------------------------------------------------------------------------------
     def overcharge(self) -> Decimal:
-        """Money billed that we should not pay: lines for waybills we never shipped, second charges,
-        and the part of a fee above the rate card."""
+        """Money billed that we should not pay: lines for waybills we never shipped (returns and
+        cancelled orders included), second charges, and the part of a fee above the rate card."""
         diffs = self.fee_pairs()["difference"]
         above = total(diffs[(diffs > 0).fillna(False).to_numpy(dtype=bool)])
         return self.amount("missing_on_left", "right") + self.amount("duplicate_on_right", "right") + above
+
+    def dispute_list(self) -> pd.DataFrame:
+        """Every over-charge of this carrier, one line each, ready to send: waybill, billed, expected,
+        difference, reason in Chinese, the rate card's calculation (fee differences only)."""
+        parts = [disputes.dispute_rows(frame, name) for name, frame in self._not_ours()]
+        parts.append(disputes.dispute_rows(self.charged_twice(), "duplicate_on_right"))
+        fees = self.fee_differences()
+        fees = fees[(fees["difference"] > 0).fillna(False).to_numpy(dtype=bool)]
+        fees = fees.assign(reason=[f"{disputes.REASONS[c]}：{r}" for c, r in zip(fees["category"], fees["rule"])])
+        parts.append(disputes.dispute_rows(fees, "fee", billed="billed_fee", expected="expected_fee", rate_card="rate_card")
+                     .assign(category=fees["category"].to_numpy()))
+        table = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) \
+            else pd.DataFrame(columns=disputes.DISPUTE_COLUMNS)
+        return table.sort_values(["category", "waybill_no"], kind="stable").reset_index(drop=True)
+
+    def write(self, output_dir: str | Path) -> dict[str, Path]:
+        """The run's tables (see :meth:`Check.write`) and ``dispute_<carrier>.xlsx`` to send to the carrier."""
+        paths = super().write(output_dir)
+        paths["disputes"] = disputes.write_dispute_xlsx(
+            self.dispute_list(), self.output_folder(output_dir) / f"dispute_{self.run}.xlsx",
+            title=f"{self.carrier.name} {self.period} 运费争议明细", labels=self.labels)
+        return paths
+
+    def totals_by_category(self) -> pd.DataFrame:
+        """Billed, expected and the difference per outcome: over-charged (>0) and under-charged (<0)."""
+        rows = []
+        for category, frame, billed, expected in self._outcomes():
+            rows.append({"category": category, "label": self.labels.get(category, category), "waybills": len(frame),
+                         "billed": total(frame[billed]) if billed else Decimal("0.00"),
+                         "expected": total(frame[expected]) if expected else Decimal("0.00")})
+        table = pd.DataFrame(rows, columns=["category", "label", "waybills", "billed", "expected"])
+        for col in ("billed", "expected"):
+            table[col] = pd.array(table[col].tolist(), dtype=MONEY_DTYPE)
+        table["difference"] = (table["billed"] - table["expected"]).astype(MONEY_DTYPE)
+        return table
+
+    def _outcomes(self):
+        yield "billed_as_expected", self._matched_pairs(), "amount", "expected_fee"
+        for name, frame in self._not_ours():
+            yield name, frame, "amount", None
+        yield "duplicate_on_right", self.charged_twice(), "amount", None
+        yield "missing_on_right", self._waybills("missing_on_right", "left"), None, "amount"
+        fees = self.fee_pairs()
+        for c in FEE_CATEGORIES:
+            yield c, fees[fees["category"] == c], "billed_fee", "expected_fee"
+        accepted = self.exceptions("out_of_scope")
+        if len(accepted):
+            yield "out_of_scope", self.fee_pairs(accepted), "billed_fee", "expected_fee"
+
+    def _not_ours(self):
+        """(reason, lines) of the bill lines for parcels we did not send: unexplained, returns, cancelled."""
+        yield "missing_on_left", self.billed_not_shipped()
+        yield "return_billed_as_outbound", self.returns_billed_as_outbound()
+        yield "cancelled_before_pickup", self.cancelled_before_pickup()
+
+    def _matched_pairs(self) -> pd.DataFrame:
+        links = self.result.links
+        right = links[links["side"] == "right"][["group_id", "amount"]]
+        left = links[links["side"] == "left"][["group_id", "amount"]].rename(columns={"amount": "expected_fee"})
+        exc = self.exception_table
+        paired = exc["category"].isin([*FEE_CATEGORIES, "out_of_scope"]).fillna(False).to_numpy(dtype=bool)
+        excepted = set(exc.loc[paired, "group_id"].dropna())
+        pairs = right.merge(left, on="group_id")
+        return pairs[~pairs["group_id"].isin(excepted)]
+
+    def totals_by_day(self) -> pd.DataFrame:
+        """Per bill day: billed, and the over-charge found on that day's lines."""
+        bill = self.bill[["source_row", "txn_time", "amount"]]
+        day = pd.to_datetime(bill["txn_time"].astype("datetime64[s]")).dt.date
+        over = self.dispute_list()[["source_row_bill", "difference"]].rename(columns={"source_row_bill": "source_row"})
+        frame = bill.assign(day=day).merge(over, on="source_row", how="left")
+        rows = [{"day": d, "lines": len(part), "billed": total(part["amount"]), "overcharge": total(part["difference"].dropna())}
+                for d, part in frame.groupby("day", sort=True)]
+        return pd.DataFrame(rows, columns=["day", "lines", "billed", "overcharge"])
+
+    def waterfall(self) -> go.Figure:
+        """From the billed total to what the rate card says we owe: one step per outcome."""
+        table = self.totals_by_category()
+        billed = total(self.bill["amount"])
+        steps = [(row.label, -row.difference) for row in table.itertuples() if row.difference]
+        expected = billed + sum((s for _, s in steps), Decimal("0.00"))
+        fig = go.Figure(go.Waterfall(
+            x=["Billed 账单", *[label for label, _ in steps], "Expected 应付"],
+            measure=["absolute", *["relative"] * len(steps), "total"],
+            y=[float(billed), *[float(s) for _, s in steps], float(expected)],
+            text=[f"{billed:,}", *[f"{s:+,}" for _, s in steps], f"{expected:,}"], textposition="outside"))
+        fig.update_layout(title=f"Billed to expected 账单到应付 · {self.carrier.name}", template="plotly_white",
+                          height=420, margin={"l": 40, "r": 20, "t": 50, "b": 80}, showlegend=False)
+        fig.update_yaxes(title_text="CNY 金额")
+        return fig
 
     def kpis(self) -> dict[str, Any]:
         """The headline figures of the courier check, in the order the report shows them."""
@@ -186,4 +373,11 @@ class CourierCheck(Check):
             "Matched 已核对": int(self.result.summary.sides["left"].matched_rows),
             "Auto-match rate 自动核对率": self.auto_match_rate,
             "Overcharge 多收金额": self.overcharge(),
+            "Disputed lines 争议笔数": len(self.dispute_list()),
         }
+
+
+
+def _normal_waybills(values: pd.Series) -> pd.Series:
+    """Waybill numbers compared alike: trimmed, upper case, without spaces."""
+    return values.astype("string").str.strip().str.upper().str.replace(" ", "", regex=False).fillna("")
