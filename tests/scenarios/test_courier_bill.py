@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import shutil
 from decimal import Decimal
 
 import openpyxl
 import pandas as pd
 import pytest
+import yaml
 
 from recon_helpers.errors import UsageError
 from recon_helpers.scenarios import courier_bill
@@ -143,3 +145,26 @@ def test_a_heavier_billed_weight_within_the_tolerance_is_accepted(check):
     assert lenient.exceptions("weight_mismatch").empty
     assert set(lenient.exceptions("out_of_scope")["key"]) == heavy
     assert lenient.overcharge() < check.overcharge()
+
+
+def test_a_price_change_mid_month_prices_each_shipment_by_its_ship_date(demo_dir, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(demo_dir, data)
+    card = yaml.safe_load((data / "rate_cards" / "sf.yaml").read_text(encoding="utf-8"))
+    (data / "rate_cards" / "sf.yaml").write_text(yaml.safe_dump({**card, "effective_to": "2026-10-14"}, allow_unicode=True),
+                                                 encoding="utf-8")
+    dearer = [{**z, "first_price": f"{Decimal(z['first_price']) + 1:.2f}"} for z in card["zones"]]
+    (data / "rate_cards" / "sf_2026-10-15.yaml").write_text(
+        yaml.safe_dump({**card, "effective_from": "2026-10-15", "zones": dearer}, allow_unicode=True), encoding="utf-8")
+    before = courier_bill.check(period="2026-10", data_dir=demo_dir, carrier="sf")
+    after = courier_bill.check(period="2026-10", data_dir=data, carrier="sf")
+    assert len(after.book.cards) == 2
+    late = after.priced[pd.to_datetime(after.priced["txn_time"].astype("datetime64[s]")) >= "2026-10-15"]
+    fine_before = (set(before.priced["waybill_no"]) - set(before.fee_differences()["waybill_no"])
+                   - set(before.shipped_not_billed()["waybill_no"]))
+    # every shipment from the 15th that was billed at the old price now costs 1.00 more than billed
+    newly = after.fee_differences()
+    newly = newly[~newly["waybill_no"].isin(set(before.fee_differences()["waybill_no"]))]
+    assert set(newly["waybill_no"]) == set(late["waybill_no"]) & fine_before
+    assert set(newly["difference"]) == {Decimal("-1.00")} and set(newly["category"]) == {"rate_card_violation"}
+    assert len(newly) > 5

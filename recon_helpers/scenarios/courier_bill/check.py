@@ -16,6 +16,7 @@ from recon_helpers.errors import MatchInputError
 from recon_helpers.periods import Period
 from recon_helpers.scenarios.base import Check, total
 from recon_helpers.scenarios.courier_bill import disputes, pricing
+from recon_helpers.scenarios.courier_bill.rate_book import RateBook, book_files, read_rate_book
 from recon_helpers.scenarios.courier_bill.rate_card import RateCard, load_rate_card
 from recon_helpers.scenarios.registry import scenario
 from recon_helpers.sources.loading import load
@@ -71,9 +72,28 @@ def for_carrier(shipments: pd.DataFrame, which: Carrier | str) -> pd.DataFrame:
     return shipments[names.isin(which.aliases).fillna(False).to_numpy(dtype=bool)].reset_index(drop=True)
 
 
-def priced_shipments(shipments: pd.DataFrame, card: RateCard) -> pd.DataFrame:
-    """Our shipments with this rate card's carrier, each priced by the card: the recipe's left side."""
-    return pricing.price(for_carrier(shipments, card.carrier), card)
+def priced_shipments(shipments: pd.DataFrame, card: RateCard | RateBook) -> pd.DataFrame:
+    """Our shipments with this card's (or book's) carrier, each priced: the recipe's left side.
+
+    With a book, each row is priced by the card of its service in force on its ship date, from its
+    warehouse (``origin`` or ``warehouse``), with the volume discount of the month's parcel count.
+    """
+    ours = for_carrier(shipments, card.carrier)
+    if isinstance(card, RateCard):
+        return pricing.price(ours, card)
+    return card.price(ours, **pricing_options(ours))
+
+
+def pricing_options(shipments: pd.DataFrame) -> dict[str, Any]:
+    """How our shipments feed the rate card: the origin column, and the month's parcel count."""
+    return {"origin": "origin" if "origin" in shipments.columns else "warehouse", "monthly_parcels": len(shipments)}
+
+
+def _book(entry: Any, data_dir: str | Path, run: str) -> RateBook:
+    """The carrier's cards in the data folder: ``rate_cards/<carrier>.yaml`` and ``<carrier>_*.yaml``."""
+    main = entry.input_path("rate_card", data_dir, run)
+    files = book_files(main.parent, run) if main.exists() else []
+    return read_rate_book(files) if files else RateBook.of([load_rate_card(main)])
 
 
 def check(*, period: str, data_dir: str | Path, carrier: str = "sf") -> CourierCheck:
@@ -83,8 +103,9 @@ def check(*, period: str, data_dir: str | Path, carrier: str = "sf") -> CourierC
     which = Carrier.of(run)
     shipments = load(entry.input_path("shipments", data_dir, run))
     bill = load(entry.input_path("bill", data_dir, run), template=which.bill_template)
-    card = load_rate_card(entry.input_path("rate_card", data_dir, run))
-    priced = priced_shipments(shipments.table, card)
+    book = _book(entry, data_dir, run)
+    card = book.cards[0]
+    priced = priced_shipments(shipments.table, book)
     result = match(priced, bill.table, entry.recipes[0])
     inputs = {"shipments": shipments, "bill": bill}
     for name in REFERENCES:
@@ -93,7 +114,7 @@ def check(*, period: str, data_dir: str | Path, carrier: str = "sf") -> CourierC
             inputs[name] = load(path)
     return CourierCheck(scenario=entry, period=Period.parse(period), data_dir=Path(data_dir), result=result,
                         inputs=inputs, run=run, carrier=which, card=card, priced=priced,
-                        settings=dict(entry.settings))
+                        settings=dict(entry.settings), book=book)
 
 
 _LIST_COLUMNS = {"key": "waybill_no", "amount": "amount", "source_file": "source_file", "source_row": "source_row",
@@ -108,6 +129,7 @@ class CourierCheck(Check):
     card: RateCard | None = None
     priced: pd.DataFrame | None = None
     settings: dict[str, Any] = field(default_factory=dict)
+    book: RateBook | None = None
 
     def __post_init__(self) -> None:
         self._refined: pd.DataFrame | None = None
@@ -254,16 +276,30 @@ class CourierCheck(Check):
 
     def _rule_line(self, shipment: pd.Series, billed_fee: Any, billed_weight: Any) -> str:
         weight = None if billed_weight is None or pd.isna(billed_weight) else Decimal(billed_weight)
-        return disputes.rule_broken(self.card, shipment, Decimal(billed_fee), weight)
+        card, options = self._card_of(shipment)
+        return disputes.rule_broken(card, shipment, Decimal(billed_fee), weight, **options)
+
+    def _card_of(self, shipment: pd.Series) -> tuple[RateCard, dict[str, Any]]:
+        """The card that priced this shipment, and the quote options it was priced with."""
+        options = pricing_options(self.priced)
+        origin = shipment.get(options["origin"])
+        extra = {"origin": None if origin is None or pd.isna(origin) else origin, "monthly_parcels": options["monthly_parcels"]}
+        if self.book is None:
+            return self.card, extra
+        when = shipment.get("txn_time")
+        day = pd.Timestamp(when).date() if when is not None and not pd.isna(when) else None
+        service = shipment.get("service")
+        return (self.book.card_for(day, None if service is None or pd.isna(service) else service) if day else self.card), extra
 
     def _rate_card_line(self, shipment: pd.Series) -> str:
         def value(name: str) -> Any:
             v = shipment.get(name)
             return None if v is None or pd.isna(v) else v
 
-        q = pricing.quote(self.card, weight=value("weight"), length_cm=value("length_cm"), width_cm=value("width_cm"),
-                          height_cm=value("height_cm"), destination=value("destination"))
-        return pricing.explain(self.card, q)
+        card, options = self._card_of(shipment)
+        q = pricing.quote(card, weight=value("weight"), length_cm=value("length_cm"), width_cm=value("width_cm"),
+                          height_cm=value("height_cm"), destination=value("destination"), **options)
+        return pricing.explain(card, q)
 
     # -- figures --------------------------------------------------------------------------------
     def overcharge(self) -> Decimal:
@@ -276,7 +312,8 @@ class CourierCheck(Check):
     def dispute_list(self) -> pd.DataFrame:
         """Every over-charge of this carrier, one line each, ready to send: waybill, billed, expected,
         difference, reason in Chinese, the rate card's calculation (fee differences only)."""
-        parts = [disputes.dispute_rows(frame, name) for name, frame in self._not_ours()]
+        parts = [disputes.dispute_rows(frame, name, expected="expected_fee" if "expected_fee" in frame.columns else None)
+                 for name, frame in self._not_ours()]
         parts.append(disputes.dispute_rows(self.charged_twice(), "duplicate_on_right"))
         fees = self.fee_differences()
         fees = fees[(fees["difference"] > 0).fillna(False).to_numpy(dtype=bool)]
@@ -311,7 +348,7 @@ class CourierCheck(Check):
     def _outcomes(self):
         yield "billed_as_expected", self._matched_pairs(), "amount", "expected_fee"
         for name, frame in self._not_ours():
-            yield name, frame, "amount", None
+            yield name, frame, "amount", "expected_fee" if "expected_fee" in frame.columns else None
         yield "duplicate_on_right", self.charged_twice(), "amount", None
         yield "missing_on_right", self._waybills("missing_on_right", "left"), None, "amount"
         fees = self.fee_pairs()
@@ -324,7 +361,10 @@ class CourierCheck(Check):
     def _not_ours(self):
         """(reason, lines) of the bill lines for parcels we did not send: unexplained, returns, cancelled."""
         yield "missing_on_left", self.billed_not_shipped()
-        yield "return_billed_as_outbound", self.returns_billed_as_outbound()
+        returns = self.returns_billed_as_outbound()
+        if self.card.return_fee is not None:  # the contract's return price is what a return should cost
+            returns = returns.assign(expected_fee=pd.array([self.card.return_fee] * len(returns), dtype=MONEY_DTYPE))
+        yield "return_billed_as_outbound", returns
         yield "cancelled_before_pickup", self.cancelled_before_pickup()
 
     def _matched_pairs(self) -> pd.DataFrame:

@@ -37,22 +37,23 @@ def _value(row: Any, name: str) -> Any:
     return None if v is None or (not isinstance(v, str) and pd.isna(v)) else v
 
 
-def _quote(card: RateCard, shipment: Any, *, weight: Any = None, destination: Any = None) -> pricing.Quote:
+def _quote(card: RateCard, shipment: Any, *, weight: Any = None, destination: Any = None, **options: Any) -> pricing.Quote:
     return pricing.quote(card, weight=weight if weight is not None else _value(shipment, "weight"),
                          length_cm=_value(shipment, "length_cm"), width_cm=_value(shipment, "width_cm"),
                          height_cm=_value(shipment, "height_cm"),
-                         destination=destination if destination is not None else _value(shipment, "destination"))
+                         destination=destination if destination is not None else _value(shipment, "destination"),
+                         **options)
 
 
-def rule_broken(card: RateCard, shipment: Any, billed_fee: Decimal, billed_weight: Decimal | None) -> str:
+def rule_broken(card: RateCard, shipment: Any, billed_fee: Decimal, billed_weight: Decimal | None, **options: Any) -> str:
     """The contract rule a bill line breaks, in one Chinese sentence.
 
     Checked in this order: a heavier chargeable weight; another zone's price for our weight; the
     same weight and zone at another price (the unit price or a surcharge).
     """
-    ours = _quote(card, shipment)
+    ours = _quote(card, shipment, **options)
     if billed_weight is not None and billed_weight > ours.chargeable_weight:
-        at_billed = _quote(card, shipment, weight=billed_weight)
+        at_billed = _quote(card, shipment, weight=billed_weight, **options)
         volumetric = f"、体积重{ours.volume_weight}kg" if ours.volume_weight is not None else ""
         same = "，按账单重量计价正确" if at_billed.total == billed_fee else f"，按账单重量也应为{at_billed.total}元"
         return (f"计费重量：账单{billed_weight.normalize():f}kg，我方实重{ours.weight.normalize():f}kg{volumetric}，"
@@ -61,10 +62,12 @@ def rule_broken(card: RateCard, shipment: Any, billed_fee: Decimal, billed_weigh
     for zone in card.zones:
         if zone.name == own or not zone.provinces:
             continue
-        other = _quote(card, shipment, destination=zone.provinces[0])
+        other = _quote(card, shipment, destination=zone.provinces[0], **{**options, "origin": None}) \
+            if zone.origins is None else _quote(card, shipment, destination=zone.provinces[0],
+                                                 **{**options, "origin": zone.origins[0]})
         if other.total == billed_fee:
             where = normalise_province(_value(shipment, "destination")) or "目的地"
-            first = card.zone_for(_value(shipment, "destination")).first_price
+            first = card.zone_for(_value(shipment, "destination"), options.get("origin")).first_price
             return f"区域：按{zone.name}区价格计费，{where}在合同中属{own}区（首重{first}元）"
     return f"单价：{own}区{ours.chargeable_weight.normalize():f}kg按价目表应为{ours.total}元，账单{billed_fee}元"
 
