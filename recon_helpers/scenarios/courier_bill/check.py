@@ -12,14 +12,15 @@ import plotly.graph_objects as go
 
 from recon_helpers.canonical import MONEY_DTYPE
 from recon_helpers.engine.cascade import match
-from recon_helpers.errors import MatchInputError
+from recon_helpers.errors import MatchInputError, UsageError
 from recon_helpers.periods import Period
 from recon_helpers.scenarios.base import Check, total
-from recon_helpers.scenarios.courier_bill import disputes, pricing
+from recon_helpers.scenarios.courier_bill import disputes, platform, pricing
 from recon_helpers.scenarios.courier_bill.rate_book import RateBook, book_files, read_rate_book
 from recon_helpers.scenarios.courier_bill.rate_card import RateCard, load_rate_card
 from recon_helpers.scenarios.registry import scenario
 from recon_helpers.sources.loading import load
+from recon_helpers.sources.result import LoadResult
 
 NAME = "courier_bill"
 
@@ -96,18 +97,47 @@ def _book(entry: Any, data_dir: str | Path, run: str) -> RateBook:
     return read_rate_book(files) if files else RateBook.of([load_rate_card(main)])
 
 
-def check(*, period: str, data_dir: str | Path, carrier: str = "sf") -> CourierCheck:
-    """Load, price and match one carrier's month: the result object the notebook interrogates."""
+#: where our side comes from: the ERP/WMS shipment list, or the platforms' order exports
+OUR_SIDES = ("erp", "platform")
+
+
+def _platform_side(entry: Any, data_dir: str | Path, bill: pd.DataFrame, run: str) -> tuple[list[LoadResult], pd.DataFrame]:
+    """The order exports found in the data folder, as one row per parcel (see :mod:`.platform`)."""
+    paths = [entry.input_path(n, data_dir, run) for n in entry.inputs if n.endswith("_orders")]
+    found = [p for p in paths if p.exists()]
+    if not found:
+        raise UsageError(f"our_side='platform' needs the platforms' order exports; none found "
+                         f"({', '.join(map(str, paths))})")
+    loaded = [load(p) for p in found]
+    orders = pd.concat([x.table for x in loaded], ignore_index=True)
+    return loaded, platform.platform_shipments(orders, bill)
+
+
+def check(*, period: str, data_dir: str | Path, carrier: str = "sf", our_side: str = "erp") -> CourierCheck:
+    """Load, price and match one carrier's month: the result object the notebook interrogates.
+
+    ``our_side``: ``erp`` (erp/shipments.csv, our own weights) or ``platform`` (the platforms' order
+    exports, for a shop without an ERP: parcels priced at the billed weight, see :mod:`.platform`).
+    """
     entry = scenario(NAME)
     run = entry.run_parameters(carrier)["carrier"]
     which = Carrier.of(run)
-    shipments = load(entry.input_path("shipments", data_dir, run))
+    if our_side not in OUR_SIDES:
+        raise UsageError(f"our_side {our_side!r} is unknown: use erp (ERP/WMS shipments) or platform (order exports)")
     bill = load(entry.input_path("bill", data_dir, run), template=which.bill_template)
+    if our_side == "erp":
+        shipments = load(entry.input_path("shipments", data_dir, run))
+        ours = shipments.table
+        sources = {"shipments": shipments}
+    else:
+        loaded, ours = _platform_side(entry, data_dir, bill.table, run)
+        shipments = loaded[0]
+        sources = {f"orders_{i}" if i else "shipments": x for i, x in enumerate(loaded)}
     book = _book(entry, data_dir, run)
     card = book.cards[0]
-    priced = priced_shipments(shipments.table, book)
+    priced = priced_shipments(ours, book)
     result = match(priced, bill.table, entry.recipes[0])
-    inputs = {"shipments": shipments, "bill": bill}
+    inputs = {**sources, "bill": bill}
     for name in REFERENCES:
         path = entry.input_path(name, data_dir, run) if name in entry.inputs else None
         if path is not None and path.exists():
@@ -187,11 +217,15 @@ class CourierCheck(Check):
         pairs = self.fee_pairs(exc[(exc["category"] == "weight_mismatch").fillna(False).to_numpy(dtype=bool)])
         if not len(pairs) or "billed_weight" not in self.bill.columns:
             return
-        ours = self.priced.set_index("source_row")["chargeable_weight"]
-        billed = self.bill.set_index("source_row")["billed_weight"]
-        accepted = [g for g, rs, rb in zip(pairs["group_id"], pairs["source_row_shipment"], pairs["source_row_bill"])
-                    if pd.notna(rs) and pd.notna(rb) and billed.get(rb) is not None and not pd.isna(billed.get(rb))
-                    and billed.get(rb) - ours.get(rs) <= tolerance]
+        ours = dict(zip(zip(self.priced["source_file"].astype(str), self.priced["source_row"]), self.priced["chargeable_weight"]))
+        billed = dict(zip(self.bill["source_row"], self.bill["billed_weight"]))
+        accepted = []
+        for g, fs, rs, rb in zip(pairs["group_id"], pairs["source_file_shipment"], pairs["source_row_shipment"],
+                                 pairs["source_row_bill"]):
+            mine, theirs = ours.get((str(fs), rs)), billed.get(rb)
+            if mine is not None and theirs is not None and not pd.isna(mine) and not pd.isna(theirs) \
+                    and theirs - mine <= tolerance:
+                accepted.append(g)
         hit = exc["group_id"].isin(accepted).fillna(False).to_numpy(dtype=bool) & (exc["category"] == "weight_mismatch").fillna(False).to_numpy(dtype=bool)
         exc.loc[hit, "category"] = "out_of_scope"
         exc.loc[hit, "detail"] = f"计费重量差在{tolerance.normalize():f}kg容差内：按账单接受"
@@ -245,6 +279,7 @@ class CourierCheck(Check):
         left = rows[rows["side"] == "left"][["group_id", "key", "amount", "category", "source_file", "source_row"]]
         right = rows[rows["side"] == "right"][["group_id", "amount", "source_file", "source_row"]]
         pairs = left.merge(right, on="group_id", suffixes=("_shipment", "_bill"), how="outer")
+        pairs = pairs.astype({"source_file_shipment": "string"})
         pairs = pairs.rename(columns={"key": "waybill_no", "amount_shipment": "expected_fee", "amount_bill": "billed_fee"})
         pairs["difference"] = (pairs["billed_fee"] - pairs["expected_fee"]).astype(pairs["billed_fee"].dtype)
         return pairs.sort_values(["waybill_no", "source_row_bill"], kind="stable").reset_index(drop=True)
@@ -257,19 +292,21 @@ class CourierCheck(Check):
         Kept narrow so it reads in a report: the row in the bill is ``source_row_bill``.
         """
         pairs = self.fee_pairs()
-        ours = self.priced[["source_row", "destination", "weight", "chargeable_weight"]].rename(
-            columns={"source_row": "source_row_shipment"})
-        pairs = pairs.merge(ours, on="source_row_shipment", how="left")
+        # our rows are found by file and row: several order exports may share row numbers
+        ours = self.priced.assign(_at=range(len(self.priced)))[
+            ["source_file", "source_row", "_at", "destination", "weight", "chargeable_weight"]].rename(
+            columns={"source_file": "source_file_shipment", "source_row": "source_row_shipment"})
+        pairs = pairs.merge(ours.astype({"source_file_shipment": "string"}),
+                            on=["source_file_shipment", "source_row_shipment"], how="left")
         if "billed_weight" in self.bill.columns:
             billed = self.bill[["source_row", "billed_weight"]].rename(columns={"source_row": "source_row_bill"})
             pairs = pairs.merge(billed, on="source_row_bill", how="left")
         else:
             pairs["billed_weight"] = pd.NA
-        by_row = self.priced.set_index("source_row", drop=False)
-        pairs["rate_card"] = [self._rate_card_line(by_row.loc[row]) if pd.notna(row) and row in by_row.index else ""
-                              for row in pairs["source_row_shipment"]]
-        pairs["rule"] = [self._rule_line(by_row.loc[row], fee, weight) if pd.notna(row) and row in by_row.index else ""
-                         for row, fee, weight in zip(pairs["source_row_shipment"], pairs["billed_fee"], pairs["billed_weight"])]
+        shipments = [None if pd.isna(at) else self.priced.iloc[int(at)] for at in pairs["_at"]]
+        pairs["rate_card"] = [self._rate_card_line(row) if row is not None else "" for row in shipments]
+        pairs["rule"] = [self._rule_line(row, fee, weight) if row is not None else ""
+                         for row, fee, weight in zip(shipments, pairs["billed_fee"], pairs["billed_weight"])]
         columns = ["waybill_no", "category", "destination", "chargeable_weight", "billed_weight", "expected_fee",
                    "billed_fee", "difference", "rule", "source_row_bill", "rate_card"]
         return pairs[columns]
