@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 import shutil
 from decimal import Decimal
@@ -11,8 +12,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from recon_helpers.errors import UsageError
-from recon_helpers.scenarios import courier_bill
+from recon_helpers.errors import PeriodError, UsageError
+from recon_helpers.scenarios import courier_bill, cycles
 from recon_helpers.scenarios.courier_bill.platform import split_logistics
 from recon_helpers.sources import load
 from recon_helpers.testing import truth_rows
@@ -210,3 +211,86 @@ def test_from_the_platform_exports_the_waybill_outcomes_are_those_of_the_erp(che
 def test_our_side_must_be_erp_or_platform(demo_dir):
     with pytest.raises(UsageError, match="our_side 'excel' is unknown"):
         courier_bill.check(period="2026-10", data_dir=demo_dir, carrier="sf", our_side="excel")
+
+
+# --- day, week and month cycles ---------------------------------------------------------------------
+def _truth_days(demo_dir, code: str) -> dict[tuple[str, str], dt.date]:
+    """(category, waybill) -> the day the truth row belongs to: our ship day for a parcel not billed,
+    else the bill line's day, read from the files."""
+    ships = load(demo_dir / "erp" / "shipments.csv").table
+    ship_day = dict(zip(ships["waybill_no"], cycles.day_of(ships["txn_time"])))
+    which = courier_bill.carrier(code)
+    bill = load(demo_dir / which.bill_file, template=which.bill_template).table
+    bill_day = dict(zip(bill["waybill_no"], cycles.day_of(bill["txn_time"])))
+    return {(t["category"], t["key"]): (ship_day if t["category"] == "missing_on_right" else bill_day)[t["key"]]
+            for t in _truth(demo_dir, code)}
+
+
+def _found(c) -> set[tuple[str, str]]:
+    return {(r.category, r.key) for r in c.exception_table.itertuples() if r.category != "out_of_scope"}
+
+
+def test_a_day_run_finds_exactly_that_days_discrepancies(demo_dir):
+    days = _truth_days(demo_dir, "sf")
+    for day in sorted(set(days.values()))[:6] + [dt.date(2026, 10, 31)]:
+        c = courier_bill.check(period=day.isoformat(), data_dir=demo_dir, carrier="sf")
+        assert str(c.period) == day.isoformat() and c.period.kind == "day"
+        assert _found(c) == {k for k, d in days.items() if d == day}, day
+        assert set(cycles.day_of(c.bill["txn_time"])) <= {day}
+
+
+def test_a_week_that_spans_two_months_holds_its_october_days(demo_dir, tmp_path):
+    days = _truth_days(demo_dir, "zto")
+    c = courier_bill.check(period="2026-W44", data_dir=demo_dir, carrier="zto")   # 26 Oct to 1 Nov
+    assert (c.period.first_day, c.period.last_day) == (dt.date(2026, 10, 26), dt.date(2026, 11, 1))
+    assert _found(c) == {k for k, d in days.items() if dt.date(2026, 10, 26) <= d}
+    assert c.write(tmp_path)["exceptions"].parent == tmp_path / "2026-W44" / "courier_bill" / "zto"
+
+
+def test_a_parcel_billed_the_next_day_is_a_timing_difference_not_missing(demo_dir, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(demo_dir, data)
+    before = courier_bill.check(period="2026-10", data_dir=demo_dir, carrier="yto")
+    disputed = set(before.exception_table["key"])
+    ours = before.priced[~before.priced["waybill_no"].isin(disputed)]
+    ours = ours[cycles.day_of(ours["txn_time"]) < dt.date(2026, 10, 30)]
+    waybill, shipped = ours["waybill_no"].iloc[0], cycles.day_of(ours["txn_time"]).iloc[0]
+    bill = data / "courier" / "yto_bill.csv"
+    lines = bill.read_bytes().decode("gbk").split("\r\n")
+    lines = [ln.replace(shipped.isoformat(), (shipped + dt.timedelta(days=1)).isoformat()) if ln.startswith(waybill) else ln
+             for ln in lines]
+    bill.write_bytes("\r\n".join(lines).encode("gbk"))
+
+    ship_day = courier_bill.check(period=shipped.isoformat(), data_dir=data, carrier="yto")
+    bill_day = courier_bill.check(period=(shipped + dt.timedelta(days=1)).isoformat(), data_dir=data, carrier="yto")
+    assert waybill not in set(ship_day.shipped_not_billed()["waybill_no"])
+    assert waybill not in set(bill_day.billed_not_shipped()["waybill_no"])
+    assert list(ship_day.timing_differences()["waybill_no"]) == [waybill]
+    assert list(bill_day.timing_differences()["waybill_no"]) == [waybill]
+    assert "跨期" in ship_day.timing_differences()["detail"].iloc[0]
+    # the month sees both rows and matches them
+    assert waybill not in set(courier_bill.check(period="2026-10", data_dir=data, carrier="yto").exception_table["key"])
+
+
+@pytest.mark.parametrize("text, first, last, kind", [
+    ("2026-10", dt.date(2026, 10, 1), dt.date(2026, 10, 31), "month"),
+    ("2026-W42", dt.date(2026, 10, 12), dt.date(2026, 10, 18), "week"),
+    ("2026-W44", dt.date(2026, 10, 26), dt.date(2026, 11, 1), "week"),
+    ("2026-W01", dt.date(2025, 12, 29), dt.date(2026, 1, 4), "week"),     # ISO week 1 starts in December
+    ("2026-10-15", dt.date(2026, 10, 15), dt.date(2026, 10, 15), "day"),
+])
+def test_cycles_on_hand_worked_dates(text, first, last, kind):
+    c = cycles.Cycle.parse(text)
+    assert (c.first_day, c.last_day, c.kind, str(c)) == (first, last, kind, text)
+
+
+def test_a_cycle_that_is_no_date_is_refused():
+    for text in ("2026-W54", "2026-13", "2026-02-30", "Oct 2026"):
+        with pytest.raises(PeriodError):
+            cycles.Cycle.parse(text)
+
+
+def test_the_next_cycle():
+    assert str(cycles.Cycle.parse("2026-10-31").next()) == "2026-11-01"
+    assert str(cycles.Cycle.parse("2026-W52").next()) == "2026-W53"
+    assert str(cycles.Cycle.parse("2026-12").next()) == "2027-01"

@@ -14,10 +14,12 @@ from recon_helpers.canonical import MONEY_DTYPE
 from recon_helpers.engine.cascade import match
 from recon_helpers.errors import MatchInputError, UsageError
 from recon_helpers.periods import Period
+from recon_helpers.scenarios import cycles
 from recon_helpers.scenarios.base import Check, total
 from recon_helpers.scenarios.courier_bill import disputes, platform, pricing
 from recon_helpers.scenarios.courier_bill.rate_book import RateBook, book_files, read_rate_book
 from recon_helpers.scenarios.courier_bill.rate_card import RateCard, load_rate_card
+from recon_helpers.scenarios.cycles import Cycle
 from recon_helpers.scenarios.registry import scenario
 from recon_helpers.sources.loading import load
 from recon_helpers.sources.result import LoadResult
@@ -135,16 +137,41 @@ def check(*, period: str, data_dir: str | Path, carrier: str = "sf", our_side: s
         sources = {f"orders_{i}" if i else "shipments": x for i, x in enumerate(loaded)}
     book = _book(entry, data_dir, run)
     card = book.cards[0]
-    priced = priced_shipments(ours, book)
-    result = match(priced, bill.table, entry.recipes[0])
+    cycle = Cycle.parse(period)
+    grace = int(entry.settings.get("grace_days", 3))
+    mine = for_carrier(ours, card.carrier)
+    options = {**pricing_options(mine), "monthly_parcels": _parcels_in_month(mine, cycle)}
+    priced_all = book.price(mine, **options)
+    priced, priced_near = _split(priced_all, cycle, grace)
+    bill_rows, bill_near = _split(bill.table, cycle, grace)
+    result = match(priced, bill_rows, entry.recipes[0])
     inputs = {**sources, "bill": bill}
     for name in REFERENCES:
         path = entry.input_path(name, data_dir, run) if name in entry.inputs else None
         if path is not None and path.exists():
             inputs[name] = load(path)
-    return CourierCheck(scenario=entry, period=Period.parse(period), data_dir=Path(data_dir), result=result,
+    return CourierCheck(scenario=entry, period=cycle, data_dir=Path(data_dir), result=result,
                         inputs=inputs, run=run, carrier=which, card=card, priced=priced,
-                        settings=dict(entry.settings), book=book)
+                        settings=dict(entry.settings), book=book, bill_rows=bill_rows,
+                        near={"left": priced_near, "right": bill_near}, pricing=options)
+
+
+def _parcels_in_month(shipments: pd.DataFrame, cycle: Cycle) -> int:
+    """Our parcels in the calendar month the cycle starts in: the count the volume discount tiers read."""
+    if "txn_time" not in shipments.columns:
+        return len(shipments)
+    days = cycles.day_of(shipments["txn_time"])
+    first = cycle.first_day.replace(day=1)
+    return int(((days >= first) & (days <= Period(first.year, first.month).last_day)).fillna(True).sum())
+
+
+def _split(table: pd.DataFrame, cycle: Cycle, grace: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(rows inside the cycle, rows of the grace window outside it): the first are matched, the second
+    tell a timing difference from a missing row."""
+    near = cycles.in_window(table, "txn_time", cycle, grace)
+    position = cycles.where(near["txn_time"], cycle) if "txn_time" in near.columns else pd.Series(cycles.INSIDE, index=near.index)
+    inside = (position == cycles.INSIDE).to_numpy(dtype=bool)
+    return near[inside].reset_index(drop=True), near[~inside].reset_index(drop=True)
 
 
 _LIST_COLUMNS = {"key": "waybill_no", "amount": "amount", "source_file": "source_file", "source_row": "source_row",
@@ -160,6 +187,9 @@ class CourierCheck(Check):
     priced: pd.DataFrame | None = None
     settings: dict[str, Any] = field(default_factory=dict)
     book: RateBook | None = None
+    bill_rows: pd.DataFrame | None = None
+    near: dict[str, pd.DataFrame] = field(default_factory=dict)
+    pricing: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._refined: pd.DataFrame | None = None
@@ -207,10 +237,34 @@ class CourierCheck(Check):
         exc.loc[is_return, "detail"] = [f"退货运单（售后单{returns[k]}）按寄件计费" for k in keys[is_return]]
         exc.loc[is_cancelled, "not_ours_reason"] = "cancelled_before_pickup"
         exc.loc[is_cancelled, "detail"] = [f"订单{cancelled[k]}揽收前已取消（出库单已取消），仍计费" for k in keys[is_cancelled]]
+        self._mark_timing(exc, keys)
         tolerance = Decimal(str(self.settings.get("weight_tolerance_kg", "0")))
         if tolerance > 0:
             self._accept_within_tolerance(exc, tolerance)
         return exc
+
+    def _mark_timing(self, exc: pd.DataFrame, keys: pd.Series) -> None:
+        """A row missing its counterpart in this cycle whose counterpart is in the grace window just
+        outside it (billed on the 1st for a parcel of the 31st): a timing difference, out of scope."""
+        exc["timing"] = False
+        for side, category, other, what in (("left", "missing_on_right", "right", "账单日期"),
+                                            ("right", "missing_on_left", "left", "发货日期")):
+            near = self.near.get(other)
+            if near is None or not len(near):
+                continue
+            when = dict(zip(_normal_waybills(near["waybill_no"]), cycles.day_of(near["txn_time"])))
+            hit = ((exc["side"] == side) & (exc["category"] == category)).fillna(False).to_numpy(dtype=bool) \
+                & keys.isin(set(when)).to_numpy(dtype=bool)
+            exc.loc[hit, "category"] = "out_of_scope"
+            exc.loc[hit, "detail"] = [f"跨期：{what}{when[k]}不在本期{self.period}，非差异" for k in keys[hit]]
+            exc.loc[hit, "timing"] = True
+
+    def timing_differences(self) -> pd.DataFrame:
+        """Rows whose counterpart lies just outside this cycle (shown, not counted as missing)."""
+        exc = self.exception_table
+        rows = exc[exc["timing"].fillna(False).to_numpy(dtype=bool)] if "timing" in exc.columns else exc.iloc[0:0]
+        listed = rows[["key", "side", "amount", "detail", "source_file", "source_row"]].rename(columns={"key": "waybill_no"})
+        return self.relative_files(listed.reset_index(drop=True))
 
     def _accept_within_tolerance(self, exc: pd.DataFrame, tolerance: Decimal) -> None:
         """weight_mismatch pairs whose billed weight is at most ``tolerance`` above ours: accepted."""
@@ -237,7 +291,8 @@ class CourierCheck(Check):
 
     @property
     def bill(self) -> pd.DataFrame:
-        return self.inputs["bill"].table
+        """The bill lines of this cycle (the whole file for a month's bill)."""
+        return self.inputs["bill"].table if self.bill_rows is None else self.bill_rows
 
     # -- the lists an analyst acts on ----------------------------------------------------------
     def _waybills(self, category: str, side: str, reason: str | None = None) -> pd.DataFrame:
@@ -318,7 +373,7 @@ class CourierCheck(Check):
 
     def _card_of(self, shipment: pd.Series) -> tuple[RateCard, dict[str, Any]]:
         """The card that priced this shipment, and the quote options it was priced with."""
-        options = pricing_options(self.priced)
+        options = self.pricing or pricing_options(self.priced)
         origin = shipment.get(options["origin"])
         extra = {"origin": None if origin is None or pd.isna(origin) else origin, "monthly_parcels": options["monthly_parcels"]}
         if self.book is None:
