@@ -14,10 +14,13 @@ express. The lists an analyst acts on:
 * ``check.not_yet_due()``: open orders still in time and closed orders never sent (out of scope);
 * ``check.split_parcels()`` / ``check.merged_parcels()``: for the courier check.
 
+``period`` may be a month, an ISO week or a day: a daily run carries the orders still open at the
+start of the day into it (``check.carried_in()``).
+
 Status words and promised hours are the registry entry's ``settings`` (templates/scenarios/outbound.yaml).
 """
 from __future__ import annotations
 
-from recon_helpers.scenarios.outbound.check import CATEGORIES, OutboundCheck, check
+from recon_helpers.scenarios.outbound.check import CATEGORIES, OutboundCheck, check, load_inputs
 
-__all__ = ["CATEGORIES", "OutboundCheck", "check"]
+__all__ = ["CATEGORIES", "OutboundCheck", "check", "load_inputs"]

@@ -11,8 +11,9 @@ import pandas as pd
 from recon_helpers.canonical import MONEY_DTYPE
 from recon_helpers.engine import match, prepare_tables
 from recon_helpers.errors import UsageError
-from recon_helpers.periods import Period
+from recon_helpers.scenarios import cycles
 from recon_helpers.scenarios.base import Check, total
+from recon_helpers.scenarios.cycles import Cycle
 from recon_helpers.scenarios.outbound import rules
 from recon_helpers.scenarios.registry import scenario
 from recon_helpers.sources.loading import load
@@ -46,19 +47,66 @@ def _load_orders(entry: Any, data_dir: str | Path) -> dict[str, LoadResult]:
     return {n: load(p) for n, p in present.items()}
 
 
-def check(*, period: str, data_dir: str | Path, as_of: str | None = None) -> OutboundCheck:
-    """Load every order export and the WMS outbound file, match per order, apply the outbound rules."""
+def load_inputs(data_dir: str | Path) -> dict[str, LoadResult]:
+    """Every order export found and the WMS outbound file, loaded once (for several cycles' runs)."""
     entry = scenario(NAME)
     loaded = _load_orders(entry, data_dir)
     loaded["outbound"] = load(entry.input_path("outbound", data_dir))
-    orders = pd.concat([loaded[n].table for n in loaded if n != "outbound"], ignore_index=True)
-    outbound = loaded["outbound"].table
+    return loaded
+
+
+def check(*, period: str, data_dir: str | Path, as_of: str | None = None,
+          loaded: dict[str, LoadResult] | None = None) -> OutboundCheck:
+    """Load every order export and the WMS outbound file, match per order, apply the outbound rules.
+
+    ``period`` is a month, an ISO week or a day (:mod:`recon_helpers.scenarios.cycles`): the run takes
+    the orders of the cycle plus the earlier ones still open at its start (carried in, up to
+    ``carry_days`` back), against the outbound rows of the cycle; rows just outside it tell a timing
+    difference from a missing one. A daily run is thereby incremental: what is open tonight is
+    carried into tomorrow's run. ``loaded`` (from :func:`load_inputs`) reuses files already read.
+    """
+    entry = scenario(NAME)
+    settings = _settings(entry)
+    loaded = dict(loaded) if loaded is not None else load_inputs(data_dir)
+    all_orders = pd.concat([loaded[n].table for n in loaded if n != "outbound"], ignore_index=True)
+    cycle = Cycle.parse(period)
+    orders, outbound, near = _cycle_rows(all_orders, loaded["outbound"].table, cycle, settings)
     left, right, _ = prepare_tables(entry.recipes[0], orders, outbound)
     result = match(left, right, entry.recipes[0])
-    the_period = Period.parse(period)
-    return OutboundCheck(scenario=entry, period=the_period, data_dir=Path(data_dir), result=result, inputs=loaded,
-                         settings=_settings(entry), orders=left, outbound=right, order_lines=orders,
-                         outbound_lines=outbound, as_of=rules.as_of_moment(the_period.last_day, as_of))
+    return OutboundCheck(scenario=entry, period=cycle, data_dir=Path(data_dir), result=result, inputs=loaded,
+                         settings=settings, orders=left, outbound=right, order_lines=orders,
+                         outbound_lines=outbound, as_of=rules.as_of_moment(cycle.last_day, as_of), near=near)
+
+
+def _cycle_rows(orders: pd.DataFrame, outbound: pd.DataFrame, cycle: Cycle,
+                settings: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """(order rows, outbound rows, what lies just outside) of one cycle.
+
+    Order rows: those of the cycle and the earlier ones (``carry_days`` back) with nothing shipped
+    before the cycle (carried in). Outbound rows: those of the cycle. ``near``: order ids of earlier
+    orders not carried (their outbound continues), and outbound rows after the cycle (within
+    ``grace_days``), by order id with their day.
+    """
+    grace, carry = int(settings.get("grace_days", 3)), int(settings.get("carry_days", 30))
+    o_pos, w_pos = cycles.where(orders["txn_time"], cycle), cycles.where(outbound["txn_time"], cycle)
+    o_day, w_day = cycles.day_of(orders["txn_time"]), cycles.day_of(outbound["txn_time"])
+    shipped = outbound["status"].astype("string").isin(settings["shipped_statuses"]).fillna(False)
+    shipped_before = set(_ids(outbound.loc[((w_pos == cycles.BEFORE) & shipped).to_numpy(dtype=bool), "order_id"]))
+    earlier = ((o_pos == cycles.BEFORE) & (o_day >= cycle.first_day - dt.timedelta(days=carry))).fillna(False)
+    open_at_start = earlier & ~_ids(orders["order_id"]).isin(shipped_before)
+    inside = (o_pos == cycles.INSIDE).to_numpy(dtype=bool)
+    after = ((w_pos == cycles.AFTER) & (w_day <= cycle.last_day + dt.timedelta(days=grace))).fillna(False)
+    near = {"carried": set(_ids(orders.loc[open_at_start.to_numpy(dtype=bool), "order_id"])),
+            "ordered_before": set(_ids(orders.loc[(earlier & ~open_at_start).to_numpy(dtype=bool), "order_id"])),
+            "shipped_after": dict(zip(_ids(outbound.loc[(after & shipped).to_numpy(dtype=bool), "order_id"]),
+                                      w_day[(after & shipped).to_numpy(dtype=bool)]))}
+    chosen = orders[inside | open_at_start.to_numpy(dtype=bool)].reset_index(drop=True)
+    return chosen, outbound[(w_pos == cycles.INSIDE).to_numpy(dtype=bool)].reset_index(drop=True), near
+
+
+def _ids(values: pd.Series) -> pd.Series:
+    """Order numbers compared alike (trimmed, upper case)."""
+    return values.astype("string").str.strip().str.upper()
 
 
 @dataclass
@@ -71,6 +119,7 @@ class OutboundCheck(Check):
     order_lines: pd.DataFrame | None = None     # the exports' rows
     outbound_lines: pd.DataFrame | None = None  # the WMS rows
     as_of: dt.datetime | None = None
+    near: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         self._exceptions: pd.DataFrame | None = None
@@ -129,12 +178,38 @@ class OutboundCheck(Check):
         exc.loc[not_due, "category"] = _TIMING
         exc.loc[not_due, "detail"] = [f"未到承诺发货时间（{h}小时，{d:%Y-%m-%d %H:%M}前）：留待下期核对"
                                       for h, d in zip(left.loc[not_due, "promise_hours"], left.loc[not_due, "due"])]
+        self._mark_timing(exc)
         exc["amount"] = pd.array([a if s else None for a, s in zip(left["order_amount"], is_left)], dtype=MONEY_DTYPE)
         added = self._matched_problems(set(exc["group_id"].dropna().astype("int64")))
         table = pd.concat([exc, added], ignore_index=True) if len(added) else exc
         side_no = table["side"].map({"left": 0, "right": 1})
         table = table.assign(_s=side_no).sort_values(["category", "key", "group_id", "_s", "source_row"], kind="stable")
         return table.drop(columns="_s").reset_index(drop=True)
+
+    def _mark_timing(self, exc: pd.DataFrame) -> None:
+        """An order of the cycle shipped just after it, or an outbound of the cycle for an order placed
+        before it (the rest of a partial shipment): timing differences, out of scope."""
+        near = self.near or {}
+        keys = _ids(exc["key"])
+        after = near.get("shipped_after", {})
+        late = ((exc["side"] == "left") & (exc["category"] == "missing_on_right")).fillna(False).to_numpy(dtype=bool) \
+            & keys.isin(set(after)).to_numpy(dtype=bool)
+        exc.loc[late, "category"] = _TIMING
+        exc.loc[late, "detail"] = [f"跨期：{after[k]}出库，不在本期{self.period}" for k in keys[late]]
+        before = ((exc["side"] == "right") & (exc["category"] == "missing_on_left")).fillna(False).to_numpy(dtype=bool) \
+            & keys.isin(near.get("ordered_before", set())).to_numpy(dtype=bool)
+        exc.loc[before, "category"] = _TIMING
+        exc.loc[before, "detail"] = f"跨期：订单在本期{self.period}之前已部分出库"
+
+    def carried_in(self) -> pd.DataFrame:
+        """Orders from before the cycle still open at its start, and what became of them in this run."""
+        carried = (self.near or {}).get("carried", set())
+        facts = self.order_facts[self.order_facts["order_id"].str.upper().isin(carried)]
+        exc = self.exception_table[self.exception_table["side"] == "left"][["key", "category", "detail"]]
+        listed = facts.merge(exc.rename(columns={"key": "order_id"}), on="order_id", how="left")
+        listed["category"] = listed["category"].fillna("shipped 已出库")
+        return listed[["order_id", "platform", "order_time", "order_status", "order_amount", "category", "detail"]] \
+            .sort_values("order_id", kind="stable").reset_index(drop=True)
 
     def _matched_problems(self, excepted_groups: set[int]) -> pd.DataFrame:
         """Rows of matched orders that break a rule the recipe cannot check (late, other SKUs)."""
@@ -274,4 +349,5 @@ class OutboundCheck(Check):
             "Shipped after cancellation 取消后出库": len(self.shipped_after_cancellation()),
             "Shipped late 超时发货": len(self.shipped_late()),
             "Not yet due / closed 未到期或已关闭": len(self.not_yet_due()),
+            "Carried in 上期结转": len((self.near or {}).get("carried", ())),
         }
