@@ -120,3 +120,40 @@ def test_hand_made_returns_get_their_category():
 def test_age_buckets_have_hand_worked_edges():
     days = pd.Series([0, 7, 8, 15, 16, 30, 31, 200], dtype="Int64")
     assert list(cases.age_bucket(days, [7, 15, 30])) == ["0-7", "0-7", "8-15", "8-15", "16-30", "16-30", ">30", ">30"]
+
+
+# --- week and day cycles ----------------------------------------------------------------------------
+WEEKS = ["2026-W40", "2026-W41", "2026-W42", "2026-W43", "2026-W44"]   # 28 Sep to 1 Nov
+
+
+def test_the_weeks_of_a_month_find_its_problems_and_nothing_else(demo_dir):
+    truth = {(t["category"], t["key"]) for t in truth_rows(demo_dir, "returns")}
+    found = set()
+    for week in WEEKS:
+        run = returns.check(period=week, data_dir=demo_dir)
+        assert str(run.period) == week
+        problems = {(r.category, r.key) for r in run.problems().itertuples()}
+        assert problems <= truth, week
+        found |= problems
+    assert found == truth
+
+
+def test_a_return_signed_for_at_the_end_of_a_cycle_is_open_not_missing(demo_dir):
+    month = returns.check(period="2026-10", data_dir=demo_dir)
+    received = month.cases[month.cases["has_receipt"] & month.cases["category"].isna()]
+    case = received.iloc[0]
+    signed = pd.Timestamp(case["signed_date"]).date()
+    run = returns.check(period=signed.isoformat(), data_dir=demo_dir)        # the day it was signed for
+    row = run.cases[run.cases["key"] == case["key"]]
+    assert len(row) == 1, "requested that day or carried in: the request is in the day's run"
+    category = row["category"].iloc[0]
+    assert pd.isna(category) or category == cases.IN_TRANSIT, category
+
+
+def test_ages_count_to_the_end_of_the_cycle(demo_dir):
+    run = returns.check(period="2026-W43", data_dir=demo_dir)   # ends Sunday 25 October
+    open_ = run.open_returns()
+    asked = open_[open_["has_request"]]
+    assert len(asked) >= 3
+    expected = (pd.Timestamp("2026-10-26") - pd.to_datetime(asked["request_time"].astype("datetime64[s]"))).dt.days
+    assert [int(a) for a in asked["age_days"]] == [int(e) for e in expected]

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from recon_helpers.engine.result import MatchResult
+from recon_helpers.scenarios import cycles
 
 SIDES = ("left", "right", "third")
 
@@ -33,6 +34,62 @@ CATEGORIES: dict[str, str] = {
 }
 #: a return still on its way: open, not a difference (it is on the follow-up list)
 IN_TRANSIT = "out_of_scope"
+
+
+def cycle_rows(requests: pd.DataFrame, waybills: pd.DataFrame, receipts: pd.DataFrame, cycle: cycles.Cycle,
+               settings: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The rows one cycle judges: requests of the cycle plus earlier ones (``carry_days`` back) with no
+    receipt before it starts; waybills sent and receipts booked by its end, as known at its end."""
+    carry = dt.timedelta(days=int(settings.get("carry_days", 60)))
+    req_day, rec_day = cycles.day_of(requests["txn_time"]), cycles.day_of(receipts["txn_time"])
+    received_before = set(receipts.loc[(rec_day < cycle.first_day).fillna(False).to_numpy(dtype=bool), "refund_id"].dropna()) \
+        if "refund_id" in receipts.columns else set()
+    inside = ((req_day >= cycle.first_day) & (req_day <= cycle.last_day)).fillna(True)
+    carried = ((req_day < cycle.first_day) & (req_day >= cycle.first_day - carry)).fillna(False) \
+        & ~requests["refund_id"].isin(received_before)
+    way_day = cycles.day_of(waybills["txn_time"])
+    known = waybills[((way_day <= cycle.last_day) & (way_day >= cycle.first_day - carry)).fillna(True).to_numpy(dtype=bool)]
+    if "value_date" in known.columns and "status" in known.columns:
+        later = (cycles.day_of(known["value_date"]) > cycle.last_day).fillna(False).to_numpy(dtype=bool)
+        known = known.copy()
+        known.loc[later, "status"] = "运输中"           # signed after the cycle: on its way as of its end
+        known.loc[later, "value_date"] = None
+    booked = receipts[((rec_day >= cycle.first_day) & (rec_day <= cycle.last_day)).fillna(True).to_numpy(dtype=bool)]
+    return (requests[(inside | carried).to_numpy(dtype=bool)].reset_index(drop=True), known.reset_index(drop=True),
+            booked.reset_index(drop=True))
+
+
+def allow_booking_time(cases: pd.DataFrame, as_of: dt.datetime, receipt_days: int, ship_back_days: int = 7) -> None:
+    """Still open, not a problem yet: a waybill signed for within ``receipt_days`` of ``as_of`` without a
+    receipt (the warehouse books it), a request younger than ``ship_back_days`` without a waybill (the
+    buyer has that long to send the goods)."""
+    asked = pd.to_datetime(cases["request_time"].astype("datetime64[s]"), errors="coerce")
+    young = (cases["category"] == "missing_waybill").fillna(False) & \
+        (asked > pd.Timestamp(as_of) - pd.Timedelta(days=ship_back_days)).fillna(False)
+    cases.loc[young.to_numpy(dtype=bool), "category"] = IN_TRANSIT
+    signed = pd.to_datetime(cases["signed_date"].astype("datetime64[s]"), errors="coerce")
+    recent = (cases["category"] == "not_received").fillna(False) & \
+        (signed > pd.Timestamp(as_of) - pd.Timedelta(days=receipt_days)).fillna(False)
+    cases.loc[recent.to_numpy(dtype=bool), "category"] = IN_TRANSIT
+
+
+def received_later(cases: pd.DataFrame, all_receipts: pd.DataFrame, cycle: cycles.Cycle) -> None:
+    """A return not received by the cycle's end whose receipt the files show after it: a timing
+    difference (received in a later cycle), still open here, not a problem of this cycle."""
+    if "refund_id" not in all_receipts.columns:
+        return
+    later = all_receipts[(cycles.day_of(all_receipts["txn_time"]) > cycle.last_day).fillna(False).to_numpy(dtype=bool)]
+    waiting = cases["category"].isin(["status_mismatch", "not_received", "missing_waybill"]).fillna(False) & ~cases["has_receipt"]
+    arrives = cases["key"].astype("string").isin(set(later["refund_id"].astype("string").dropna())).fillna(False)
+    cases.loc[(waiting & arrives).to_numpy(dtype=bool), "category"] = IN_TRANSIT
+
+
+def leave_other_periods(cases: pd.DataFrame, all_requests: pd.DataFrame) -> None:
+    """A waybill or receipt whose request exists but belongs to another cycle is not this cycle's."""
+    known = set(all_requests["refund_id"].astype("string").dropna())
+    orphan = cases["category"].isin(["waybill_without_request", "received_not_requested"]).fillna(False)
+    theirs = cases["key"].astype("string").isin(known).fillna(False)
+    cases.loc[(orphan & theirs).to_numpy(dtype=bool), "category"] = None
 
 
 def _group_of(result: MatchResult) -> pd.DataFrame:

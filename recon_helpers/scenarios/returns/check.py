@@ -15,6 +15,7 @@ from recon_helpers.engine import match, prepare_tables
 from recon_helpers.errors import UsageError
 from recon_helpers.periods import Period
 from recon_helpers.scenarios.base import Check, total
+from recon_helpers.scenarios.cycles import Cycle
 from recon_helpers.scenarios.registry import scenario
 from recon_helpers.scenarios.returns import cases as returns_cases
 from recon_helpers.sources.loading import load
@@ -31,7 +32,7 @@ def _settings(entry: Any) -> dict[str, Any]:
     return dict(entry.settings)
 
 
-def _as_of(period: Period, as_of: str | None) -> dt.datetime:
+def _as_of(period: Period | Cycle, as_of: str | None) -> dt.datetime:
     """The moment ages are counted to: the end of the period unless given (``2026-11-03``)."""
     if as_of in (None, ""):
         return dt.datetime.combine(period.last_day + dt.timedelta(days=1), dt.time())
@@ -42,20 +43,32 @@ def _as_of(period: Period, as_of: str | None) -> dt.datetime:
 
 
 def check(*, period: str, data_dir: str | Path, as_of: str | None = None) -> ReturnsCheck:
-    """Load the three files, link them with the ``returns`` recipe and classify every return."""
+    """Load the three files, link them with the ``returns`` recipe and classify every return.
+
+    ``period`` is a month, an ISO week or a day: the requests of the cycle and the earlier ones not
+    received by its start (carried in), against the waybills and receipts known by its end (a waybill
+    signed after the end is still on its way). A return signed for within ``receipt_days`` of the end
+    is open, not "not received": the warehouse has those days to book it.
+    """
     entry = scenario(NAME)
     loaded = {name: load(entry.input_path(name, data_dir)) for name in ("requests", "waybills", "receipts")}
-    left, right, third = prepare_tables(entry.recipes[0], loaded["requests"].table, loaded["waybills"].table,
-                                        loaded["receipts"].table)
-    result = match(left, right, entry.recipes[0], third=third)
-    the_period = Period.parse(period)
+    cycle = Cycle.parse(period)
     settings = _settings(entry)
+    requests, waybills, receipts = returns_cases.cycle_rows(loaded["requests"].table, loaded["waybills"].table,
+                                                            loaded["receipts"].table, cycle, settings)
+    left, right, third = prepare_tables(entry.recipes[0], requests, waybills, receipts)
+    result = match(left, right, entry.recipes[0], third=third)
+    moment = _as_of(cycle, as_of)
     table = returns_cases.assemble(result, left, right, third)
     table["category"] = returns_cases.classify(table, settings)
+    returns_cases.allow_booking_time(table, moment, int(settings.get("receipt_days", 2)),
+                                     int(settings.get("ship_back_days", 7)))
+    returns_cases.received_later(table, loaded["receipts"].table, cycle)
+    returns_cases.leave_other_periods(table, loaded["requests"].table)
     table["detail"] = [returns_cases.describe(row, row["category"]) for _, row in table.iterrows()]
-    table["age_days"] = returns_cases.age_days(table, _as_of(the_period, as_of))
+    table["age_days"] = returns_cases.age_days(table, moment)
     table["age_bucket"] = returns_cases.age_bucket(table["age_days"], settings["age_buckets"])
-    return ReturnsCheck(scenario=entry, period=the_period, data_dir=Path(data_dir), result=result, inputs=loaded,
+    return ReturnsCheck(scenario=entry, period=cycle, data_dir=Path(data_dir), result=result, inputs=loaded,
                         cases=table, settings=settings)
 
 
