@@ -294,3 +294,14 @@ def test_the_next_cycle():
     assert str(cycles.Cycle.parse("2026-10-31").next()) == "2026-11-01"
     assert str(cycles.Cycle.parse("2026-W52").next()) == "2026-W53"
     assert str(cycles.Cycle.parse("2026-12").next()) == "2027-01"
+
+
+def test_the_summary_puts_every_carrier_side_by_side(demo_dir):
+    table = courier_bill.summary(period="2026-10", data_dir=demo_dir)
+    assert list(table["carrier"]) == ["sf", "zto", "yto", "jdl"]
+    for row in table.itertuples():
+        truth = _truth(demo_dir, row.carrier)
+        assert row.overcharged == sum((Decimal(t["amount_diff"]) for t in truth
+                                       if t["category"] != "missing_on_right" and Decimal(t["amount_diff"]) > 0), Decimal("0"))
+        assert row.not_yet_billed == -sum((Decimal(t["amount_diff"]) for t in truth if t["category"] == "missing_on_right"),
+                                          Decimal("0"))

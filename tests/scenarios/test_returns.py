@@ -157,3 +157,14 @@ def test_ages_count_to_the_end_of_the_cycle(demo_dir):
     assert len(asked) >= 3
     expected = (pd.Timestamp("2026-10-26") - pd.to_datetime(asked["request_time"].astype("datetime64[s]"))).dt.days
     assert [int(a) for a in asked["age_days"]] == [int(e) for e in expected]
+
+
+def test_return_shipping_charged_on_the_courier_bills(check, demo_dir):
+    waybills = set(check.cases.loc[check.cases["has_waybill"], "waybill_no"])
+    want = {t["key"]: Decimal(t["amount_diff"]) for t in truth_rows(demo_dir, "courier_bill")
+            if t["category"] == "missing_on_left" and t["key"] in waybills}
+    assert want, "the demo bills some return waybills"
+    charged = check.return_shipping_charged()
+    assert dict(zip(charged["waybill_no"], charged["amount"])) == want
+    assert set(charged["refund_id"]) <= set(check.cases["key"])
+    assert check.kpis()["Return shipping charged 退货运费"] == sum(want.values())

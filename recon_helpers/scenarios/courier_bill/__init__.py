@@ -16,7 +16,8 @@ Among the lines we did not send, the references in the data folder (``courier/re
 ``wms/outbound.xlsx``) explain some: ``check.returns_billed_as_outbound()`` and
 ``check.cancelled_before_pickup()``. ``check.dispute_list()`` gathers every over-charge, and
 ``check.write()`` also writes it as ``dispute_<carrier>.xlsx``; ``check.totals_by_category()``,
-``check.totals_by_day()`` and ``check.waterfall()`` go from billed to expected.
+``check.totals_by_day()``, ``check.overcharge_chart()`` and ``check.waterfall()`` go from billed to
+expected; ``courier_bill.summary(period=..., data_dir=...)`` puts every carrier side by side.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from recon_helpers.scenarios.courier_bill.check import (
            carrier,
            check,
            for_carrier,
+           summary,
 )
 
-__all__ = ["FEE_CATEGORIES", "NOT_OURS_REASONS", "Carrier", "CourierCheck", "carrier", "check", "for_carrier"]
+__all__ = ["FEE_CATEGORIES", "NOT_OURS_REASONS", "Carrier", "CourierCheck", "carrier", "check", "for_carrier", "summary"]

@@ -479,6 +479,18 @@ class CourierCheck(Check):
                 for d, part in frame.groupby("day", sort=True)]
         return pd.DataFrame(rows, columns=["day", "lines", "billed", "overcharge"])
 
+    def overcharge_chart(self) -> go.Figure:
+        """Bars of the billed money per day with the over-charge found on that day's lines on top."""
+        days = self.totals_by_day()
+        fair = [float(b - o) for b, o in zip(days["billed"], days["overcharge"])]
+        fig = go.Figure([go.Bar(name="billed as due 应付", x=days["day"], y=fair, marker_color="#8c959f"),
+                         go.Bar(name="overcharged 多收", x=days["day"], y=[float(o) for o in days["overcharge"]],
+                                marker_color="#cf222e")])
+        fig.update_layout(barmode="stack", title=f"Over-charges per day 每日多收 · {self.carrier.name}",
+                          template="plotly_white", height=380, margin={"l": 40, "r": 20, "t": 50, "b": 40})
+        fig.update_yaxes(title_text="CNY 金额")
+        return fig
+
     def waterfall(self) -> go.Figure:
         """From the billed total to what the rate card says we owe: one step per outcome."""
         table = self.totals_by_category()
@@ -513,3 +525,19 @@ class CourierCheck(Check):
 def _normal_waybills(values: pd.Series) -> pd.Series:
     """Waybill numbers compared alike: trimmed, upper case, without spaces."""
     return values.astype("string").str.strip().str.upper().str.replace(" ", "", regex=False).fillna("")
+
+
+def summary(*, period: str, data_dir: str | Path, our_side: str = "erp") -> pd.DataFrame:
+    """Every carrier's run of the period side by side: bill lines, billed, expected, over-charged (what
+    to claim back) and under-charged (shipped, not yet billed: to accrue), exact."""
+    rows = []
+    for code in scenario(NAME).run_names():
+        c = check(period=period, data_dir=data_dir, carrier=code, our_side=our_side)
+        under = c.amount("missing_on_right", "left")
+        rows.append({"carrier": code, "name": c.carrier.name, "bill_lines": len(c.bill),
+                     "billed": total(c.bill["amount"]).copy_abs(), "expected": total(c.priced["expected_fee"]),
+                     "overcharged": c.overcharge(), "not_yet_billed": under, "disputed_lines": len(c.dispute_list())})
+    table = pd.DataFrame(rows)
+    for col in ("billed", "expected", "overcharged", "not_yet_billed"):
+        table[col] = pd.array(table[col].tolist(), dtype=MONEY_DTYPE)
+    return table

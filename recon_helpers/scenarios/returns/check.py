@@ -15,6 +15,7 @@ from recon_helpers.engine import match, prepare_tables
 from recon_helpers.errors import UsageError
 from recon_helpers.periods import Period
 from recon_helpers.scenarios.base import Check, total
+from recon_helpers.scenarios.courier_bill import carrier as courier
 from recon_helpers.scenarios.cycles import Cycle
 from recon_helpers.scenarios.registry import scenario
 from recon_helpers.scenarios.returns import cases as returns_cases
@@ -196,6 +197,30 @@ class ReturnsCheck(Check):
         """The exception rows of returns with a problem (those in transit left out): for the charts."""
         return self.exceptions(tuple(returns_cases.CATEGORIES))
 
+    def return_shipping_charged(self) -> pd.DataFrame:
+        """Return waybills the couriers charged on our monthly bills (every carrier's bill in the data
+        folder): the return's 售后单号, carrier, bill day and the amount billed. Who pays for a
+        return (the buyer, 运费险, or us) decides whether to dispute it: see the courier check."""
+        ours = self.cases[self.cases["has_waybill"]]
+        by_waybill = dict(zip(ours["waybill_no"].astype("string").str.strip().str.upper(), ours["key"]))
+        rows = []
+        for code in scenario("courier_bill").run_names():
+            which = courier(code)
+            path = self.data_dir / which.bill_file
+            if not path.exists():
+                continue
+            bill = load(path, template=which.bill_template).table
+            keys = bill["waybill_no"].astype("string").str.strip().str.upper()
+            hit = keys.isin(set(by_waybill)).fillna(False).to_numpy(dtype=bool)
+            for key, line in zip(keys[hit], bill[hit].itertuples()):
+                rows.append({"refund_id": by_waybill[key], "waybill_no": key, "carrier": which.name,
+                             "billed_on": line.txn_time, "amount": line.amount,
+                             "source_file": line.source_file, "source_row": line.source_row})
+        table = pd.DataFrame(rows, columns=["refund_id", "waybill_no", "carrier", "billed_on", "amount", "source_file",
+                                            "source_row"])
+        table["amount"] = pd.array(table["amount"].tolist(), dtype=MONEY_DTYPE)
+        return self.relative_files(table.sort_values(["refund_id", "waybill_no"], kind="stable").reset_index(drop=True))
+
     # -- figures --------------------------------------------------------------------------------
     def age_chart(self) -> go.Figure:
         """Bar chart of the open returns per age bucket (hover: refund money still open)."""
@@ -234,6 +259,7 @@ class ReturnsCheck(Check):
             "Refunded, not received 已退款未入库": refunded_gone,
             "Open returns 未完结": len(self.open_returns()),
             "Open refund money 未完结退款": total(self.open_returns()["refund_amount"]),
+            "Return shipping charged 退货运费": total(self.return_shipping_charged()["amount"]),
         }
 
     def problem_amount(self) -> Decimal:
