@@ -475,11 +475,14 @@ def price(
     _add_problem(problems, w_present & ~w_bad & (grams <= 0), f"weight in {weight!r} must be > 0 kg")
 
     has_origin = origin is not None and origin in out.columns
-    origins = out[origin].astype("string").fillna("") if has_origin else pd.Series("", index=out.index, dtype="string")
     dest_text = out[destination].astype("string").fillna("")
-    places = dest_text + "\x1f" + origins
-    codes, uniques = pd.factorize(places, use_na_sentinel=True)
-    pairs = [str(u).split("\x1f", 1) for u in uniques]
+    if has_origin:  # zones may depend on where the parcel leaves: one code per (destination, origin)
+        places = dest_text + "\x1f" + out[origin].astype("string").fillna("")
+        codes, uniques = pd.factorize(places, use_na_sentinel=True)
+        pairs = [str(u).split("\x1f", 1) for u in uniques]
+    else:
+        codes, uniques = pd.factorize(dest_text, use_na_sentinel=True)
+        pairs = [(str(u), "") for u in uniques]
     u_short = [normalise_province(d) for d, _ in pairs]
     u_zone = np.array([card.zone_index(d, o or None) for d, o in pairs] + [0], dtype=np.int64)
     u_blank = np.array([s == "" for s in u_short] + [True])
