@@ -6,10 +6,13 @@ Scenarios written here:
   the warehouse never shipped), ``missing_on_left`` (a 补发 re-shipment with no platform order),
   ``qty_mismatch`` (one line shipped with a different quantity; qty_diff = shipped - ordered),
   ``status_mismatch`` (closed on the platform, shipped anyway). Keys: order number, and the platform
-  code (or the SKU for qty_mismatch) as key2.
+  code (or the SKU for qty_mismatch) as key2. ``shipped_late`` is not injected but recorded: an order
+  the warehouse shipped later than the platform's promised hours after the export's order time
+  (``promise_hours`` of templates/scenarios/outbound.yaml), unless the order has another difference.
 * **courier_bill** (``erp/shipments.csv`` of one carrier vs that carrier's bill): ``missing_on_right``,
   ``missing_on_left``, ``duplicate_on_right``, ``rate_card_violation`` (a wrong zone's price),
-  ``weight_mismatch`` (billed for a heavier parcel). Key = waybill, key2 = carrier code. Every other
+  ``weight_mismatch`` (billed for a heavier parcel). Among the ``missing_on_left`` lines are return
+  waybills charged as our parcels and waybills printed for orders cancelled before pickup. Key = waybill, key2 = carrier code. Every other
   bill line costs exactly what :func:`recon_helpers.scenarios.courier_bill.pricing.price` says for the parcel we shipped.
 """
 from __future__ import annotations
@@ -27,6 +30,7 @@ from recon_helpers.demo.model import HOUR, Month, Shop
 from recon_helpers.demo.truth import Truth, fen_str
 from recon_helpers.demo.writers import csv_line, fen_text, grams_text, int_text, money_cell, time_text, write_csv, write_xlsx
 from recon_helpers.scenarios.courier_bill import pricing, rate_card
+from recon_helpers.scenarios.registry import scenario
 
 SHIPMENTS_HEADER = "运单号,快递公司,订单号,平台,发货时间,收件省份,重量(kg),长(cm),宽(cm),高(cm),件数,仓库".split(",")
 OUTBOUND_HEADER = "出库单号,订单号,平台,SKU,商品名称,出库数量,出库时间,仓库,运单号,快递公司,状态".split(",")
@@ -62,8 +66,12 @@ def write_shipments(month: Month, shop: Shop) -> None:
     write_csv(month.path("erp/shipments.csv"), SHIPMENTS_HEADER, body, encoding="utf-8-sig")
 
 
-def write_outbound(month: Month, shop: Shop, truth: Truth) -> None:
-    """``wms/outbound.xlsx`` (one row per order line shipped) and the outbound truth."""
+def write_outbound(month: Month, shop: Shop, truth: Truth) -> pd.DataFrame:
+    """``wms/outbound.xlsx`` (one row per order line shipped) and the outbound truth.
+
+    Returns the waybills printed for outbound orders cancelled before pickup (运单号, order_idx,
+    carrier_code): the courier bills charge them (courier_bill / cancelled_before_pickup).
+    """
     rng = month.rng("outbound")
     o, ln, p = shop.orders, shop.lines, shop.parcels
     shipped = p.merge(ln, on="order_idx", how="left", sort=False)
@@ -74,8 +82,11 @@ def write_outbound(month: Month, shop: Shop, truth: Truth) -> None:
     kinds = o["kind"].to_numpy()[shipped["order_idx"].to_numpy()]
     eligible = np.flatnonzero(~shipped["reship"].to_numpy() & (kinds == "normal"))
     eligible = eligible[~pd.Series(shipped["order_idx"].to_numpy()[eligible]).duplicated().to_numpy()]
+    late = _late_orders(shop)
+    eligible = eligible[~shipped["order_no"].iloc[eligible].isin(set(late["order_no"])).to_numpy()]
     k = month.count(len(o), 0.005)
     picks = np.sort(rng.choice(eligible, size=min(k, len(eligible)), replace=False))
+    _late_truth(late, truth)
     for i in picks:
         ordered = int(out_qty[i])
         out_qty[i] = ordered + 1 if ordered == 1 or rng.random() < 0.4 else ordered - 1
@@ -99,20 +110,24 @@ def write_outbound(month: Month, shop: Shop, truth: Truth) -> None:
         "快递公司": shipped["carrier"].map(vocab.CARRIER_NAMES).to_numpy(),
         "状态": "已出库",
     })
-    rows = pd.concat([rows, _cancelled_outbound(month, shop, rng)], ignore_index=True)
+    cancelled = _cancelled_outbound(month, shop, rng)
+    rows = pd.concat([rows, cancelled.drop(columns=["order_idx", "carrier_code"])], ignore_index=True)
     write_xlsx(month.path("wms/outbound.xlsx"), OUTBOUND_HEADER, rows, when=month.export_time,
                sheet_name="出库单", numeric={"出库数量": "int"})
     _outbound_truth(shop, truth)
+    return cancelled.drop_duplicates("运单号")[["运单号", "order_idx", "carrier_code"]].reset_index(drop=True)
 
 
 def _cancelled_outbound(month: Month, shop: Shop, rng: np.random.Generator) -> pd.DataFrame:
-    """Half of the closed orders had an outbound created and then cancelled (状态 已取消, no waybill).
+    """Half of the closed orders had an outbound created, its waybill printed, and then cancelled
+    (状态 已取消); the other half never reached the warehouse.
 
     出库时间 holds the cancellation time (a few hours after payment), so every row has a time.
     """
     o = shop.orders
     closed = np.flatnonzero(o["kind"].to_numpy() == "closed")
     chosen = closed[rng.random(len(closed)) < 0.5]
+    waybills = dict(zip(chosen, shop.waybills.issue_mixed(o["carrier"].to_numpy()[chosen])))
     ln = shop.lines[shop.lines["order_idx"].isin(chosen)].sort_values(["order_idx", "line_no"])
     oo = o.loc[ln["order_idx"]]
     day = pd.Series(time_text(month.start, oo["paid_s"], "%y%m%d"))
@@ -125,10 +140,31 @@ def _cancelled_outbound(month: Month, shop: Shop, rng: np.random.Generator) -> p
         "出库数量": int_text(ln["qty"]),
         "出库时间": time_text(month.start, oo["paid_s"].to_numpy() + 3 * HOUR),
         "仓库": oo["warehouse"].to_numpy(),
-        "运单号": "",
-        "快递公司": "",
+        "运单号": [waybills[i] for i in ln["order_idx"]],
+        "快递公司": oo["carrier"].map(vocab.CARRIER_NAMES).to_numpy(),
         "状态": "已取消",
+        "order_idx": ln["order_idx"].to_numpy(),
+        "carrier_code": oo["carrier"].to_numpy(),
     })
+
+
+def _late_orders(shop: Shop) -> pd.DataFrame:
+    """Normal orders shipped later than the platform promises, counted from the time the order export
+    shows (PDD 订单成交时间 = payment, the others the order's creation): order_no, platform, hours, promise."""
+    hours = scenario("outbound").settings["promise_hours"]
+    o = shop.orders[shop.orders["kind"] == "normal"]
+    start = np.where(o["platform"].to_numpy() == "pdd", o["paid_s"].to_numpy(), o["created_s"].to_numpy())
+    promise = np.array([int(hours.get(p, hours["default"])) for p in o["platform"]], dtype=np.int64)
+    taken = (o["ship_s"].to_numpy() - start) / HOUR
+    late = taken > promise
+    return pd.DataFrame({"order_no": o["order_no"].to_numpy()[late], "platform": o["platform"].to_numpy()[late],
+                         "hours": taken[late], "promise": promise[late]})
+
+
+def _late_truth(late: pd.DataFrame, truth: Truth) -> None:
+    for r in late.itertuples():
+        truth.add("outbound", "shipped_late", r.order_no, r.platform,
+                  detail=f"承诺{r.promise}小时内发货，实际{r.hours:.1f}小时后出库")
 
 
 def _outbound_truth(shop: Shop, truth: Truth) -> None:
@@ -190,12 +226,24 @@ def _quote_units(card: rate_card.RateCard, weight_g: int, dims: tuple[int, int, 
             "add_fen": u(q.additional_fee, 2), "sur_fen": u(q.surcharge, 2), "total_fen": u(q.total, 2)}
 
 
-def write_courier_bills(month: Month, shop: Shop, truth: Truth) -> None:
-    """The four carriers' bills, their rate cards, and the courier_bill truth."""
+def write_courier_bills(month: Month, shop: Shop, truth: Truth, *, returns: pd.DataFrame | None = None,
+                        cancelled: pd.DataFrame | None = None) -> None:
+    """The four carriers' bills, their rate cards, and the courier_bill truth.
+
+    ``returns`` (the month's return requests) and ``cancelled`` (waybills printed for outbound orders
+    cancelled before pickup, from :func:`write_outbound`) let the bills charge a few return waybills as
+    outbound parcels and every cancelled waybill. Both are bill lines for parcels we did not send:
+    truth ``missing_on_left``, the detail saying which (the courier check tells them apart by the
+    return waybills and the WMS outbound file).
+    """
     for code in vocab.CARRIERS:
         month.path(f"rate_cards/{code}.yaml").write_bytes((catalog.folder("rate_cards") / f"{code}.yaml").read_bytes())
         card = rate_card.load_rate_card(code)
         bill = _bill_lines(month, shop, card, code, truth)
+        wrong = [_returns_billed(month, card, code, returns, truth), _cancelled_billed(shop, card, code, cancelled, truth)]
+        wrong = [w for w in wrong if w is not None and len(w)]
+        if wrong:
+            bill = pd.concat([bill, *wrong], ignore_index=True).sort_values(["ship_s", "waybill"], kind="stable")
         {"sf": _write_sf, "zto": _write_zto, "yto": _write_yto, "jdl": _write_jdl}[code](month, bill)
 
 
@@ -291,6 +339,59 @@ def _unknown_waybills(month: Month, shop: Shop, card, code: str, k: int, rng: np
         "note": "",
     })
     return pd.concat([rows, _price_parcels(card, rows)], axis=1)
+
+
+_WAREHOUSE_PROVINCE = {"深圳仓": "广东省", "杭州仓": "浙江省", "北京仓": "北京市"}
+
+
+def _returns_billed(month: Month, card, code: str, returns: pd.DataFrame | None, truth: Truth) -> pd.DataFrame | None:
+    """Up to two of this carrier's return waybills billed as outbound parcels to our warehouse."""
+    if returns is None:
+        return None
+    rng = month.rng(f"bill-returns-{code}")
+    mine = returns[(returns["carrier"] == code) & (returns["fate"] != "missing_waybill")]
+    mine = mine.iloc[np.sort(rng.choice(len(mine), size=min(2, len(mine)), replace=False))] if len(mine) else mine
+    if not len(mine):
+        return None
+    prods = mine["sku_idx"].to_numpy()
+    rows = pd.DataFrame({
+        "waybill": mine["waybill"].to_numpy(), "carrier": code, "order_no": "", "ship_s": mine["sent_s"].to_numpy(),
+        "prov_full": mine["warehouse"].map(_WAREHOUSE_PROVINCE).to_numpy(),
+        "weight_g": np.array([p[4] for p in vocab.PRODUCTS], dtype=np.int64)[prods] * mine["qty_req"].to_numpy() + 60,
+        "length_cm": np.array([p[5] for p in vocab.PRODUCTS], dtype=np.int64)[prods],
+        "width_cm": np.array([p[6] for p in vocab.PRODUCTS], dtype=np.int64)[prods],
+        "height_cm": np.array([p[7] for p in vocab.PRODUCTS], dtype=np.int64)[prods],
+        "warehouse": mine["warehouse"].to_numpy(), "reship": False, "note": "",
+    })
+    rows = pd.concat([rows, _price_parcels(card, rows)], axis=1)
+    label = vocab.CARRIER_NAMES[code]
+    for r, return_no in zip(rows.itertuples(), mine["return_no"]):
+        truth.add("courier_bill", "missing_on_left", r.waybill, code, amount_diff_fen=int(r.total_fen),
+                  detail=f"{label}把退货运单（售后单{return_no}）按寄件月结计费{fen_str(int(r.total_fen))}元")
+    return rows
+
+
+def _cancelled_billed(shop: Shop, card, code: str, cancelled: pd.DataFrame | None, truth: Truth) -> pd.DataFrame | None:
+    """Every waybill of this carrier printed for an order cancelled before pickup, billed anyway."""
+    if cancelled is None:
+        return None
+    mine = cancelled[cancelled["carrier_code"] == code]
+    if not len(mine):
+        return None
+    o = shop.orders.loc[mine["order_idx"].to_numpy()]
+    rows = pd.DataFrame({
+        "waybill": mine["运单号"].to_numpy(), "carrier": code, "order_no": o["order_no"].to_numpy(),
+        "ship_s": o["paid_s"].to_numpy() + 2 * HOUR, "prov_full": o["prov_full"].to_numpy(),
+        "weight_g": o["weight_g"].to_numpy(), "length_cm": o["length_cm"].to_numpy(),
+        "width_cm": o["width_cm"].to_numpy(), "height_cm": o["height_cm"].to_numpy(),
+        "warehouse": o["warehouse"].to_numpy(), "reship": False, "note": "",
+    })
+    rows = pd.concat([rows, _price_parcels(card, rows)], axis=1)
+    label = vocab.CARRIER_NAMES[code]
+    for r in rows.itertuples():
+        truth.add("courier_bill", "missing_on_left", r.waybill, code, amount_diff_fen=int(r.total_fen),
+                  detail=f"订单{r.order_no}揽收前已取消（仓库出库单已取消），{label}仍计费{fen_str(int(r.total_fen))}元")
+    return rows
 
 
 def _money(bill: pd.DataFrame, col: str) -> pd.Series:

@@ -13,6 +13,9 @@ Order kinds (column ``kind``), decided here because they shape every later file:
   (truth: outbound / status_mismatch);
 * ``unshipped`` - paid and open but never shipped (truth: outbound / missing_on_right).
 
+A few normal orders ship some hours after the platforms' 48-hour promise (truth: outbound /
+shipped_late).
+
 Times are clipped to the month so that every normal order is shipped and settled inside it: the demo
 has no month-end cut-off noise, so every difference a matcher finds is one that truth lists.
 """
@@ -273,6 +276,7 @@ def build_orders(month: Month) -> Shop:
     lines["income_fen"] = lines["amount_fen"] - lines["disc_fen"] + lines["postage_fen"]
     _parcel_measures(rng, orders, lines)
     _decide_kinds(month, orders)
+    _delay_some_shipments(month, orders)
     book = WaybillBook(month.rng("waybills"))
     shipped = orders["kind"].isin(["normal", "closed_shipped"]).to_numpy()
     orders["waybill"] = ""
@@ -328,6 +332,17 @@ def _decide_kinds(month: Month, orders: pd.DataFrame) -> None:
     reasons = np.array(vocab.CLOSE_REASONS, dtype=object)[rng.integers(0, len(vocab.CLOSE_REASONS), n)]
     is_closed = np.isin(kind, ["closed", "closed_shipped"])
     orders.loc[is_closed, "close_reason"] = reasons[is_closed]
+
+
+def _delay_some_shipments(month: Month, orders: pd.DataFrame) -> None:
+    """A few normal orders leave the warehouse some hours after the platforms' 48-hour promise
+    (truth: outbound / shipped_late, recorded by :mod:`.logistics`); their settlement follows."""
+    rng = month.rng("late-shipments")
+    normal = np.flatnonzero((orders["kind"].to_numpy() == "normal") & (orders["paid_s"].to_numpy() < month.end_s - 6 * DAY))
+    picks = np.sort(rng.choice(normal, size=min(month.count(len(orders), 0.005), len(normal)), replace=False))
+    ship = orders.loc[picks, "paid_s"].to_numpy() + 2 * DAY + rng.integers(3 * HOUR, 20 * HOUR, len(picks))
+    orders.loc[picks, "ship_s"] = ship
+    orders.loc[picks, "settle_s"] = ship + rng.integers(DAY, 3 * DAY, len(picks))
 
 
 def _parcels(month: Month, orders: pd.DataFrame, book: WaybillBook) -> pd.DataFrame:

@@ -18,8 +18,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from recon_helpers.engine.result import MatchResult
+from recon_helpers.engine.result import EXCEPTION_COLUMNS, MatchResult
 from recon_helpers.engine.taxonomy import labels as category_labels
+from recon_helpers.export import write_csv
 from recon_helpers.periods import Period
 from recon_helpers.scenarios.registry import SINGLE_RUN, Scenario
 from recon_helpers.sources.result import LoadResult
@@ -58,9 +59,19 @@ class Check:
         return category_labels(self.result.recipe, self.scenario.labels)
 
     # -- exceptions -----------------------------------------------------------------------------
+    @property
+    def exception_table(self) -> pd.DataFrame:
+        """Every exception this check reports: the match's own, unless the scenario refines them.
+
+        A scenario whose categories depend on row values the recipe cannot express (returns: a
+        waybill still in transit is open, not missing; a receipt marked 破损 is damaged) overrides
+        this; :meth:`exceptions`, :meth:`amount` and :meth:`write` then use the refined table.
+        """
+        return self.result.exceptions
+
     def exceptions(self, category: str | tuple[str, ...] | None = None, side: str | None = None) -> pd.DataFrame:
         """The exceptions of one category (or several, or all) on one side (or both)."""
-        exc = self.result.exceptions
+        exc = self.exception_table
         mask = pd.Series(True, index=exc.index)
         if category is not None:
             categories = (category,) if isinstance(category, str) else tuple(category)
@@ -115,8 +126,16 @@ class Check:
         return self.scenario.output_folder(output_dir, str(self.period), self.run)
 
     def write(self, output_dir: str | Path) -> dict[str, Path]:
-        """Write links, exceptions and summary.json of this run into its output folder."""
-        return self.result.write(self.output_folder(output_dir))
+        """Write links, exceptions and summary.json of this run into its output folder.
+
+        When the scenario refines the match's exceptions (:attr:`exception_table`), exceptions.csv
+        holds the refined ones, in the match's columns.
+        """
+        paths = self.result.write(self.output_folder(output_dir))
+        refined = self.exception_table
+        if refined is not self.result.exceptions and paths["exceptions"].suffix == ".csv":
+            write_csv(refined[[c for c in EXCEPTION_COLUMNS if c in refined.columns]], paths["exceptions"])
+        return paths
 
     def _repr_html_(self) -> str:
         return f"<b>{escape(self.title)}</b>" + self.result._repr_html_()

@@ -10,7 +10,9 @@ recipe(s), its truth file in the demo month, its output folder and its tests. An
 * ``inputs``: label -> file in the data folder, with ``{placeholders}`` filled from the run;
 * ``grid``: parameter -> values, one run per value (``courier_bill``: one per carrier); an entry
   without a grid has the single run :data:`SINGLE_RUN`; ``runs``: per run value, what else it needs;
-* ``labels``: how the exception categories read in this scenario.
+* ``labels``: how the exception categories read in this scenario;
+* ``settings``: the words and limits its rules need (status words, age buckets, promised times),
+  so that a shop changes them in the entry, not in code.
 
 ``recon report`` runs every entry with a notebook, once per run, into
 ``<out>/<period>/<scenario>/<run>/``.
@@ -51,6 +53,7 @@ class Scenario(StrictModel):
     grid: dict[str, list[str]] = Field(default_factory=dict)
     runs: dict[str, dict[str, Any]] = Field(default_factory=dict)
     labels: dict[str, str] = Field(default_factory=dict)
+    settings: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("grid")
     @classmethod

@@ -269,7 +269,7 @@ def test_price_names_a_missing_column(sf):
     [
         ({"first_weight_kg": "-1"}, "first_weight_kg", "greater than 0"),
         ({"colour": "red"}, "colour", "Extra inputs"),
-        ({"carrier": "ems"}, "carrier", "sf"),
+        ({"carrier": "E M S"}, "carrier", "should match pattern"),
         ({"zones": [{"name": "全国", "provinces": ["广东"], "first_price": 12.5, "additional_price": "2.00"}],
           "default_zone": "全国"}, "zones[0].first_price", "quoted string"),
         ({"default_zone": "火星"}, None, "default_zone '火星'"),

@@ -9,10 +9,27 @@ the ``courier_bill`` recipe and answers the four questions an analyst acts on:
 * ``check.shipped_not_billed()`` (``missing_on_right``): expect it on next month's bill (accrue it);
 * ``check.charged_twice()`` (``duplicate_on_right``): claim the second charge back;
 * ``check.fee_differences()`` (``weight_mismatch``: a higher chargeable weight than ours;
-  ``rate_card_violation``: same weight, different price), each with the rate card's own calculation.
+  ``rate_card_violation``: same weight, different price), each with the rate card's own calculation
+  and the rule the bill broke (zone, weight, price: :mod:`.disputes`).
+
+Among the lines we did not send, the references in the data folder (``courier/return_waybills.csv``,
+``wms/outbound.xlsx``) explain some: ``check.returns_billed_as_outbound()`` and
+``check.cancelled_before_pickup()``. ``check.dispute_list()`` gathers every over-charge, and
+``check.write()`` also writes it as ``dispute_<carrier>.xlsx``; ``check.totals_by_category()``,
+``check.totals_by_day()``, ``check.overcharge_chart()`` and ``check.waterfall()`` go from billed to
+expected; ``courier_bill.summary(period=..., data_dir=...)`` puts every carrier side by side.
 """
 from __future__ import annotations
 
-from recon_helpers.scenarios.courier_bill.check import FEE_CATEGORIES, Carrier, CourierCheck, carrier, check, for_carrier
+from recon_helpers.scenarios.courier_bill.check import (
+           FEE_CATEGORIES,
+           NOT_OURS_REASONS,
+           Carrier,
+           CourierCheck,
+           carrier,
+           check,
+           for_carrier,
+           summary,
+)
 
-__all__ = ["FEE_CATEGORIES", "Carrier", "CourierCheck", "carrier", "check", "for_carrier"]
+__all__ = ["FEE_CATEGORIES", "NOT_OURS_REASONS", "Carrier", "CourierCheck", "carrier", "check", "for_carrier", "summary"]

@@ -9,13 +9,20 @@ Fee rule, one line each (all weights in kg, money in yuan):
 1. volumetric = L x W x H / volumetric_divisor, dims rounded up to whole cm first when
    ``dims_round_up_cm``; not charged when the divisor is null or a dimension is missing.
 2. chargeable = round_up(max(actual, volumetric), step of the first band whose up_to_kg >= that weight).
-3. first_fee = zone.first_price (the zone of the destination province; unknown province -> default_zone).
-4. additional_fee = ceil((chargeable - first_weight_kg) / additional_unit_kg) x zone.additional_price,
-   0 when chargeable <= first_weight_kg.
-5. fuel = round_half_up((first_fee + additional_fee) x fuel_pct / 100, 0.01).
-6. insurance = max(min_fee, round_half_up(declared_value x pct / 100, 0.01)) when the card has an
-   insurance rule and a declared value > 0, else 0.
-7. surcharge = fuel + per_waybill + insurance; total = first_fee + additional_fee + surcharge.
+3. first_fee = zone.first_price (the zone of the destination province for the parcel's origin; unknown
+   province -> default_zone).
+4. additional_fee = ceil((chargeable - first_weight_kg) / additional_unit_kg) x unit price, 0 when
+   chargeable <= first_weight_kg; unit price = the zone's additional_bands price of the band holding
+   the chargeable weight, else zone.additional_price.
+5. minimum_topup = max(0, minimum_charge - (first_fee + additional_fee)); freight = first + additional + topup.
+6. discount = round_half_up(freight x volume discount % / 100, 0.01), the tier of the month's parcel count.
+7. fuel = round_half_up((freight - discount) x fuel_pct / 100, 0.01).
+8. insurance = max(min_fee, round_half_up(declared_value x pct / 100, 0.01)) when the card has an
+   insurance rule and a declared value > 0, else 0; cod = the same with the COD rule and amount.
+9. remote = remote_areas.fee when the destination (or its city/county) is listed; packaging =
+   packaging_fee for a parcel marked as packed by the courier.
+10. surcharge = fuel + per_waybill + insurance + cod + remote + packaging;
+    total = freight - discount + surcharge.
 
 Everything is computed on integers (grams, milli-centimetres, fen), so :func:`quote` (one parcel,
 Python ints) and :func:`price` (a whole table, numpy int64 per zone and band) agree to the fen.
@@ -59,6 +66,11 @@ class _IntCard:
     fuel: tuple[int, int]
     per_waybill_fen: int
     insurance: tuple[tuple[int, int], int] | None
+    band_prices: tuple[tuple[tuple[int | None, ...], tuple[int, ...]] | None, ...] = ()
+    min_fen: int = 0
+    cod: tuple[tuple[int, int], int] | None = None
+    remote_fen: int = 0
+    packaging_fen: int = 0
 
 
 def _milli(value: Decimal) -> int:
@@ -93,7 +105,32 @@ def _int_card(card: RateCard) -> _IntCard:
         fuel=_ratio(s.fuel_pct),
         per_waybill_fen=_fen(s.per_waybill),
         insurance=None if s.insurance is None else (_ratio(s.insurance.pct), _fen(s.insurance.min_fee)),
+        band_prices=tuple(None if not z.additional_bands else (
+            tuple(None if b.up_to_kg is None else _milli(b.up_to_kg) for b in z.additional_bands),
+            tuple(_fen(b.price) for b in z.additional_bands)) for z in card.zones),
+        min_fen=_fen(card.minimum_charge),
+        cod=None if card.cod is None else (_ratio(card.cod.pct), _fen(card.cod.min_fee)),
+        remote_fen=0 if card.remote_areas is None else _fen(card.remote_areas.fee),
+        packaging_fen=_fen(card.packaging_fee),
     )
+
+
+def _unit_fen(ic: _IntCard, zi: int, chargeable_g: int) -> int:
+    """The price of one additional unit in zone ``zi`` for a parcel of ``chargeable_g`` grams."""
+    bands = ic.band_prices[zi] if ic.band_prices else None
+    if bands is None:
+        return ic.add_fen[zi]
+    for limit, fen in zip(*bands):
+        if limit is None or chargeable_g <= limit:
+            return fen
+    return bands[1][-1]
+
+
+def _packed(value: object) -> bool:
+    """A packaging mark that means yes (是, 1, Y, a count > 0); empty, 否, 0 and N mean no."""
+    if value is None or (isinstance(value, float) and value != value):
+        return False
+    return str(value).strip().lower() not in ("", "否", "0", "n", "no", "false", "无")
 
 
 def _kg(grams: int | None) -> Decimal | None:
@@ -126,6 +163,14 @@ class Quote:
     additional_units: int = 0
     fuel_fee: Decimal = Decimal("0.00")
     insurance_fee: Decimal = Decimal("0.00")
+    unit_price: Decimal = Decimal("0.00")
+    minimum_topup: Decimal = Decimal("0.00")
+    discount: Decimal = Decimal("0.00")
+    discount_pct: Decimal = Decimal("0")
+    cod_fee: Decimal = Decimal("0.00")
+    remote_fee: Decimal = Decimal("0.00")
+    packaging_fee: Decimal = Decimal("0.00")
+    origin: str = ""
 
 
 def _to_decimal(value: object, what: str) -> Decimal:
@@ -170,8 +215,16 @@ def quote(
     height_cm: object = None,
     destination: object,
     declared_value: object = None,
+    origin: object = None,
+    city: object = None,
+    cod_amount: object = None,
+    packaging: object = None,
+    monthly_parcels: int | None = None,
 ) -> Quote:
-    """Price one parcel: weight in kg, dimensions in cm, destination province (any form).
+    """Price one parcel: weight in kg, dimensions in cm, destination province (any form), sent from
+    ``origin`` (province, city or warehouse); ``city`` (or the destination text) for the remote-area
+    list; ``cod_amount`` collected on delivery; ``packaging`` marks a parcel the courier packed;
+    ``monthly_parcels`` picks the volume discount tier.
 
     Raises
     ------
@@ -183,6 +236,8 @@ def quote(
     ic = _int_card(card)
     if normalise_province(destination) == "":
         raise UsageError("destination is missing: a parcel needs its destination province to pick a zone")
+    if card.by_origin and (origin is None or str(origin).strip() == ""):
+        raise UsageError("origin is missing: this rate card prices by origin (warehouse); give origin=...")
     if weight is None:
         raise UsageError("weight is missing: a parcel needs its actual weight in kg")
     weight_d = _to_decimal(weight, "weight")
@@ -206,17 +261,29 @@ def quote(
     step = _step_for(ic, raw_g)
     chargeable_g = _ceil_div(raw_g, step) * step
     units = _ceil_div(chargeable_g - ic.first_g, ic.unit_g) if chargeable_g > ic.first_g else 0
-    zi = card.zone_index(destination)
+    zi = card.zone_index(destination, origin)
     first_fen = ic.first_fen[zi]
-    add_fen = units * ic.add_fen[zi]
-    fuel_fen = _round_half_up_ratio(first_fen + add_fen, ic.fuel)
+    unit_fen = _unit_fen(ic, zi, chargeable_g)
+    add_fen = units * unit_fen
+    topup_fen = max(0, ic.min_fen - first_fen - add_fen)
+    freight_fen = first_fen + add_fen + topup_fen
+    pct = card.discount_pct(monthly_parcels)
+    discount_fen = _round_half_up_ratio(freight_fen, _ratio(pct))
+    fuel_fen = _round_half_up_ratio(freight_fen - discount_fen, ic.fuel)
+    cod_fen = 0
+    if ic.cod is not None and cod_amount is not None:
+        cod_value = int((_to_decimal(cod_amount, "cod_amount") * 100).to_integral_value(rounding="ROUND_HALF_UP"))
+        if cod_value > 0:
+            cod_fen = max(ic.cod[1], _round_half_up_ratio(cod_value, ic.cod[0]))
+    remote_fen = ic.remote_fen if card.is_remote(destination, city) else 0
+    packaging_fen = ic.packaging_fen if _packed(packaging) else 0
     insurance_fen = 0
     if ic.insurance is not None and declared_value is not None:
         declared_fen = int((_to_decimal(declared_value, "declared_value") * 100).to_integral_value(rounding="ROUND_HALF_UP"))
         if declared_fen > 0:
             ratio, min_fen = ic.insurance
             insurance_fen = max(min_fen, _round_half_up_ratio(declared_fen, ratio))
-    surcharge_fen = fuel_fen + ic.per_waybill_fen + insurance_fen
+    surcharge_fen = fuel_fen + ic.per_waybill_fen + insurance_fen + cod_fen + remote_fen + packaging_fen
     return Quote(
         zone=card.zones[zi].name,
         volume_weight=_kg(vol_g),
@@ -224,12 +291,20 @@ def quote(
         first_fee=_yuan(first_fen),
         additional_fee=_yuan(add_fen),
         surcharge=_yuan(surcharge_fen),
-        total=_yuan(first_fen + add_fen + surcharge_fen),
+        total=_yuan(freight_fen - discount_fen + surcharge_fen),
         destination=normalise_province(destination),
         weight=_kg(grams),
         additional_units=units,
         fuel_fee=_yuan(fuel_fen),
         insurance_fee=_yuan(insurance_fen),
+        unit_price=_yuan(unit_fen),
+        minimum_topup=_yuan(topup_fen),
+        discount=_yuan(discount_fen),
+        discount_pct=pct,
+        cod_fee=_yuan(cod_fen),
+        remote_fee=_yuan(remote_fen),
+        packaging_fee=_yuan(packaging_fen),
+        origin="" if origin is None else str(origin).strip(),
     )
 
 
@@ -248,22 +323,30 @@ def explain(card: RateCard | str | Path, quote: Quote) -> str:
     card = as_card(card)
     zone = next(z for z in card.zones if z.name == quote.zone)
     where = quote.destination or "(no destination)"
-    if normalise_province(where) not in card._zone_of:
+    if quote.origin:
+        where = f"{quote.origin} -> {where}"
+    if not card.lists(quote.destination, quote.origin or None):
         where += " (not listed: default zone)"
     weights = f"{_fmt_kg(quote.weight)} kg"
     if quote.volume_weight is not None:
         weights += f" (volumetric {_fmt_kg(quote.volume_weight)} kg)"
-    parts = [f"{quote.first_fee} first", f"{quote.additional_units} x {zone.additional_price} additional"]
+    unit = quote.unit_price if zone.additional_bands else zone.additional_price
+    parts = [f"{quote.first_fee} first", f"{quote.additional_units} x {unit} additional"]
+    if quote.minimum_topup:
+        parts.append(f"{quote.minimum_topup} up to the minimum {card.minimum_charge}")
+    discount = f" - {quote.discount} volume discount {quote.discount_pct}%" if quote.discount else ""
     extras = []
     if quote.fuel_fee:
         extras.append(f"fuel {card.surcharges.fuel_pct}% {quote.fuel_fee}")
     if card.surcharges.per_waybill:
         extras.append(f"per waybill {card.surcharges.per_waybill}")
-    if quote.insurance_fee:
-        extras.append(f"insurance {quote.insurance_fee}")
+    for label, fee in (("insurance", quote.insurance_fee), ("COD", quote.cod_fee), ("remote area", quote.remote_fee),
+                       ("packaging", quote.packaging_fee)):
+        if fee:
+            extras.append(f"{label} {fee}")
     surcharge = f"{quote.surcharge} surcharge" + (f" ({', '.join(extras)})" if extras else "")
     return (f"{where} zone {quote.zone}: {weights} -> {_fmt_kg(quote.chargeable_weight)} kg chargeable; "
-            f"{' + '.join(parts)} + {surcharge} = {quote.total}")
+            f"{' + '.join(parts)}{discount} + {surcharge} = {quote.total}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -357,9 +440,18 @@ def price(
     dims: tuple[str, str, str] | None = ("length_cm", "width_cm", "height_cm"),
     destination: str = "destination",
     declared_value: str | None = None,
+    origin: str | None = "origin",
+    city: str | None = None,
+    cod_amount: str | None = None,
+    packaging: str | None = None,
+    monthly_parcels: int | None = None,
 ) -> pd.DataFrame:
     """Expected fee of every row: a copy of ``shipments`` plus zone, volume_weight, chargeable_weight,
-    first_fee, additional_fee, fuel_fee, insurance_fee, surcharge, expected_fee and pricing_problem.
+    first_fee, additional_fee, minimum_topup, discount, fuel_fee, insurance_fee, cod_fee, remote_fee,
+    packaging_fee, surcharge, expected_fee and pricing_problem.
+
+    ``origin`` (a column, used when present; needed when the card prices by origin), ``city``,
+    ``cod_amount`` and ``packaging`` name optional columns; ``monthly_parcels`` picks the discount tier.
 
     Same rule and same result as :func:`quote`, row by row. A row that cannot be priced (weight missing
     or <= 0, not a number, dimensions incomplete or implausible, destination missing) keeps its
@@ -382,14 +474,23 @@ def price(
     _add_problem(problems, w_bad, f"weight in {weight!r} is not a number")
     _add_problem(problems, w_present & ~w_bad & (grams <= 0), f"weight in {weight!r} must be > 0 kg")
 
-    dest = out[destination]
-    codes, uniques = pd.factorize(dest, use_na_sentinel=True)
-    u_short = [normalise_province(u) for u in uniques]
-    u_zone = np.array([card.zone_index(s) for s in u_short] + [0], dtype=np.int64)
+    has_origin = origin is not None and origin in out.columns
+    dest_text = out[destination].astype("string").fillna("")
+    if has_origin:  # zones may depend on where the parcel leaves: one code per (destination, origin)
+        places = dest_text + "\x1f" + out[origin].astype("string").fillna("")
+        codes, uniques = pd.factorize(places, use_na_sentinel=True)
+        pairs = [str(u).split("\x1f", 1) for u in uniques]
+    else:
+        codes, uniques = pd.factorize(dest_text, use_na_sentinel=True)
+        pairs = [(str(u), "") for u in uniques]
+    u_short = [normalise_province(d) for d, _ in pairs]
+    u_zone = np.array([card.zone_index(d, o or None) for d, o in pairs] + [0], dtype=np.int64)
     u_blank = np.array([s == "" for s in u_short] + [True])
+    u_no_origin = np.array([card.by_origin and not o.strip() for _, o in pairs] + [card.by_origin])
     idx = np.where(codes < 0, len(uniques), codes)
     zone_idx = u_zone[idx]
     _add_problem(problems, u_blank[idx], f"destination missing ({destination!r} is empty): cannot pick a zone")
+    _add_problem(problems, u_no_origin[idx], "origin missing: this rate card prices by origin (warehouse)")
 
     vol_g = np.zeros(n, dtype=np.int64)
     has_vol = np.zeros(n, dtype=bool)
@@ -419,9 +520,40 @@ def price(
     over = chargeable_g - ic.first_g
     units = np.where(over > 0, -(-over // ic.unit_g), 0)
     first_fen = np.array(ic.first_fen, dtype=np.int64)[zone_idx]
-    add_fen = units * np.array(ic.add_fen, dtype=np.int64)[zone_idx]
+    unit_fen = np.array(ic.add_fen, dtype=np.int64)[zone_idx]
+    for zi, bands in enumerate(ic.band_prices):
+        if bands is None:
+            continue
+        in_zone = zone_idx == zi
+        band_fen = np.full(n, bands[1][-1], dtype=np.int64)
+        for limit, fen in reversed(list(zip(bands[0][:-1], bands[1][:-1]))):
+            band_fen = np.where(chargeable_g <= limit, fen, band_fen)
+        unit_fen = np.where(in_zone, band_fen, unit_fen)
+    add_fen = units * unit_fen
+    topup_fen = np.maximum(0, ic.min_fen - first_fen - add_fen)
+    freight_fen = first_fen + add_fen + topup_fen
+    d_num, d_den = _ratio(card.discount_pct(monthly_parcels))
+    discount_fen = (2 * freight_fen * d_num + d_den) // (2 * d_den)
     num, den = ic.fuel
-    fuel_fen = (2 * (first_fen + add_fen) * num + den) // (2 * den)
+    fuel_fen = (2 * (freight_fen - discount_fen) * num + den) // (2 * den)
+    cod_fen = np.zeros(n, dtype=np.int64)
+    if ic.cod is not None and cod_amount is not None:
+        if cod_amount not in out.columns:
+            raise UsageError(f"price(): cod_amount column {cod_amount!r} is not in the table")
+        cv_fen, cv_present, cv_bad = _scaled_ints(out[cod_amount], 2, ceil=False)
+        _add_problem(problems, cv_bad, f"COD amount in {cod_amount!r} is not a number")
+        (c_num, c_den), c_min = ic.cod
+        collect = cv_present & ~cv_bad & (cv_fen > 0)
+        cod_fen = np.where(collect, np.maximum(c_min, (2 * np.where(collect, cv_fen, 0) * c_num + c_den) // (2 * c_den)), 0)
+    remote_fen = np.zeros(n, dtype=np.int64)
+    if card.remote_areas is not None:
+        text = dest_text + (out[city].astype("string").fillna("") if city is not None and city in out.columns else "")
+        t_codes, t_uniques = pd.factorize(text)
+        remote_fen = np.array([ic.remote_fen if card.is_remote(t) else 0 for t in t_uniques] + [0], dtype=np.int64)[
+            np.where(t_codes < 0, len(t_uniques), t_codes)]
+    packaging_fen = np.zeros(n, dtype=np.int64)
+    if ic.packaging_fen and packaging is not None and packaging in out.columns:
+        packaging_fen = np.where([_packed(v) for v in out[packaging]], ic.packaging_fen, 0).astype(np.int64)
     insurance_fen = np.zeros(n, dtype=np.int64)
     if ic.insurance is not None and declared_value is not None:
         if declared_value not in out.columns:
@@ -432,8 +564,8 @@ def price(
         (i_num, i_den), min_fen = ic.insurance
         insured = dv_present & ~dv_bad & (dv_fen > 0)
         insurance_fen = np.where(insured, np.maximum(min_fen, (2 * np.where(insured, dv_fen, 0) * i_num + i_den) // (2 * i_den)), 0)
-    surcharge_fen = fuel_fen + ic.per_waybill_fen + insurance_fen
-    total_fen = first_fen + add_fen + surcharge_fen
+    surcharge_fen = fuel_fen + ic.per_waybill_fen + insurance_fen + cod_fen + remote_fen + packaging_fen
+    total_fen = freight_fen - discount_fen + surcharge_fen
 
     index = out.index
     zone_names = np.array([z.name for z in card.zones], dtype=object)
@@ -441,8 +573,10 @@ def price(
     out["zone"] = pd.Series(pd.array(zone_col.tolist(), dtype=TEXT_DTYPE), index=index)
     out["volume_weight"] = _series(_decimal_array(vol_g, has_vol & ok, MEASURE_TYPE), index, MEASURE_DTYPE)
     out["chargeable_weight"] = _series(_decimal_array(chargeable_g, ok, MEASURE_TYPE), index, MEASURE_DTYPE)
-    for name, fen in (("first_fee", first_fen), ("additional_fee", add_fen), ("fuel_fee", fuel_fen),
-                      ("insurance_fee", insurance_fen), ("surcharge", surcharge_fen), ("expected_fee", total_fen)):
+    for name, fen in (("first_fee", first_fen), ("additional_fee", add_fen), ("minimum_topup", topup_fen),
+                      ("discount", discount_fen), ("fuel_fee", fuel_fen), ("insurance_fee", insurance_fen),
+                      ("cod_fee", cod_fen), ("remote_fee", remote_fen), ("packaging_fee", packaging_fen),
+                      ("surcharge", surcharge_fen), ("expected_fee", total_fen)):
         out[name] = _series(_decimal_array(fen, ok, MONEY_TYPE), index, MONEY_DTYPE)
     out["pricing_problem"] = pd.Series(pd.array(problems.tolist(), dtype=TEXT_DTYPE), index=index)
     return out
