@@ -5,6 +5,9 @@ notebook then asks it questions - ``check.exceptions("missing_on_left")``, ``che
 ``check.write(output_dir)`` - instead of passing four loose arguments to functions. The generic part
 lives here: exceptions of a category, exact totals, headline figures, the output folder, labels,
 load reports and rejects. A scenario adds its own lists (e.g. ``billed_not_shipped()``).
+
+Two helpers serve every money scenario: :func:`age_bucket` (the aging buckets a collector follows up
+by) and :func:`write_workbook` (every list of a run in one Excel file, a sheet per list).
 """
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 import pandas as pd
 import pyarrow as pa
@@ -32,6 +35,78 @@ def total(series: pd.Series) -> Decimal:
     arr = pa.array(series, type=pa.decimal128(18, 2)) if len(series) else pa.array([], pa.decimal128(18, 2))
     value = pc.sum(arr).as_py()
     return (value if value is not None else Decimal("0")).quantize(_CENT)
+
+
+#: an aging bucket: (label, first day, last day or None for "and older")
+Bucket = tuple[str, int, "int | None"]
+
+
+def age_bucket(days: int, buckets: Sequence[Bucket]) -> str:
+    """The label of the bucket ``days`` falls in (buckets in order, first match); "" when none does."""
+    for label, low, high in buckets:
+        if days >= low and (high is None or days <= high):
+            return label
+    return ""
+
+
+#: Excel number format of money cells: thousands separator, two places, negatives in red
+MONEY_FORMAT = '#,##0.00;[Red]-#,##0.00'
+_SHEET_BAD = str.maketrans({c: "_" for c in '[]:*?/\\'})
+
+
+def write_workbook(sheets: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
+    """Every list in one ``.xlsx`` a person opens in Excel: a sheet per list (in the given order), the
+    header row bold and frozen, money as numbers with :data:`MONEY_FORMAT`, never as text.
+
+    A sheet name is cut to Excel's 31 characters (without ``[]:*?/\\``); an empty list keeps its header.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    book.remove(book.active)
+    used: set[str] = set()
+    for name, frame in sheets.items():
+        title = str(name).translate(_SHEET_BAD)[:31] or "sheet"
+        while title in used:
+            title = title[:28] + f"_{len(used)}"
+        used.add(title)
+        sheet = book.create_sheet(title)
+        sheet.append([str(c) for c in frame.columns])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.freeze_panes = "A2"
+        money_columns = [i for i, c in enumerate(frame.columns, start=1) if _is_money(frame[c])]
+        for row in frame.itertuples(index=False):
+            sheet.append([_cell(v) for v in row])
+        for i in money_columns:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=i, max_col=i):
+                cell.number_format = MONEY_FORMAT
+        for i, column in enumerate(frame.columns, start=1):
+            width = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)])
+            sheet.column_dimensions[get_column_letter(i)].width = min(60, max(8, width + 2))
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    book.save(out)
+    return out
+
+
+def _is_money(series: pd.Series) -> bool:
+    if isinstance(series.dtype, pd.ArrowDtype):
+        return pa.types.is_decimal(series.dtype.pyarrow_dtype)
+    return series.dtype == object and len(series) > 0 and all(isinstance(v, Decimal) for v in series.dropna())
+
+
+def _cell(value: Any) -> Any:
+    """A value as openpyxl writes it: Decimal stays a number, missing is empty, timestamps plain."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if isinstance(value, (list, tuple, set, dict)):
+        return str(value)
+    return value
 
 
 @dataclass
