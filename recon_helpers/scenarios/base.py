@@ -6,8 +6,9 @@ notebook then asks it questions - ``check.exceptions("missing_on_left")``, ``che
 lives here: exceptions of a category, exact totals, headline figures, the output folder, labels,
 load reports and rejects. A scenario adds its own lists (e.g. ``billed_not_shipped()``).
 
-Two helpers serve every money scenario: :func:`age_bucket` (the aging buckets a collector follows up
-by) and :func:`write_workbook` (every list of a run in one Excel file, a sheet per list).
+Helpers for the money scenarios: :func:`age_bucket` (the aging buckets a collector follows up by),
+:func:`write_workbook` (every list of a run in one Excel file, a sheet per list) and
+:func:`hop_exceptions` (the exceptions of a run that matches several hops, as one table).
 """
 from __future__ import annotations
 
@@ -47,6 +48,25 @@ def age_bucket(days: int, buckets: Sequence[Bucket]) -> str:
         if days >= low and (high is None or days <= high):
             return label
     return ""
+
+
+def hop_exceptions(hops: Mapping[str, MatchResult]) -> pd.DataFrame:
+    """The exceptions of several matches of one run (hop name -> result) as one table with ``hop``.
+
+    The right row of a pair carries the left row's key in ``key`` (the payout, order or deposit the
+    difference is about; a bank row's own serial says nothing to the reader), its own in ``row_key``.
+    """
+    parts = []
+    for hop, result in hops.items():
+        exc = result.exceptions.copy()
+        exc.insert(0, "hop", hop)
+        exc["row_key"] = exc["key"]
+        left_key = exc[exc["side"] == "left"].dropna(subset=["group_id"]).drop_duplicates("group_id")
+        by_group = dict(zip(left_key["group_id"], left_key["key"]))
+        paired = ((exc["side"] == "right") & exc["group_id"].isin(list(by_group))).fillna(False).to_numpy(dtype=bool)
+        exc.loc[paired, "key"] = exc.loc[paired, "group_id"].map(by_group)
+        parts.append(exc)
+    return pd.concat(parts, ignore_index=True)
 
 
 #: Excel number format of money cells: thousands separator, two places, negatives in red
@@ -133,9 +153,14 @@ class Check:
         return category_labels(self.result.recipe, self.scenario.labels)
 
     # -- exceptions -----------------------------------------------------------------------------
+    def exception_table(self) -> pd.DataFrame:
+        """Every exception of the run: the match's; a scenario with several matches or findings of its
+        own (credit-limit breaches, wrong accounts) returns them all here."""
+        return self.result.exceptions
+
     def exceptions(self, category: str | tuple[str, ...] | None = None, side: str | None = None) -> pd.DataFrame:
         """The exceptions of one category (or several, or all) on one side (or both)."""
-        exc = self.result.exceptions
+        exc = self.exception_table()
         mask = pd.Series(True, index=exc.index)
         if category is not None:
             categories = (category,) if isinstance(category, str) else tuple(category)

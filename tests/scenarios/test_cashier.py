@@ -55,6 +55,7 @@ def test_cash_booked_as_transfer_and_a_late_deposit_are_listed(check, demo_dir, 
                                                         (int(other["source_row_journal"]), "日期", late_day)])
     data = tmp_path / "data"
     shutil.copytree(demo_dir / "sales", data / "sales")
+    shutil.copytree(demo_dir / "bank", data / "bank")
     (data / "finance").mkdir(parents=True)
     shutil.move(broken, data / "finance" / "cashier_journal.xlsx")
     redone = cashier.check(period="2026-10", data_dir=data, late_days=3)
@@ -70,6 +71,32 @@ def pd_days(n: int):
     import pandas as pd
 
     return pd.Timedelta(days=n)
+
+
+def test_every_cash_deposit_reached_the_bank_in_the_demo(check):
+    position = dict(zip(check.cash_position()["step"], check.cash_position()["amount"]))
+    assert position["banked 存入银行"] == position["credited at the bank 银行到账"] > 0
+    assert check.deposits_not_banked().empty and check.deposit_differences().empty and check.cash_credits_without_deposit().empty
+    assert set(check.exceptions()["hop"]) == {"receipts_journal", "deposits_bank"}
+
+
+def test_a_deposit_short_at_the_bank_and_one_never_credited_are_found(check, demo_dir, tmp_path, corrupted_copy):
+    bank = demo_dir / "bank" / "bank_statement.csv"
+    credits = check.bank[check.bank["txn_type"] == "现金存入"]
+    short, lost = credits.iloc[0], credits.iloc[1]
+    broken = corrupted_copy(bank, load(bank).report, tmp_path, [
+        (int(short["source_row"]), "贷方金额", str(short["amount"] - Decimal("100.00"))),
+        (int(lost["source_row"]), "交易类型", "网银转账"), (int(lost["source_row"]), "摘要", "往来款")])
+    data = tmp_path / "data"
+    shutil.copytree(demo_dir / "sales", data / "sales")
+    shutil.copytree(demo_dir / "finance", data / "finance")
+    (data / "bank").mkdir()
+    shutil.move(broken, data / "bank" / "bank_statement.csv")
+    redone = cashier.check(period="2026-10", data_dir=data)
+    diffs = redone.deposit_differences()
+    assert list(diffs["difference"]) == [Decimal("-100.00")] and diffs["credited"].iloc[0] == short["amount"] - Decimal("100.00")
+    assert list(-redone.deposits_not_banked()["amount"]) == [lost["amount"]]
+    assert redone.kpis()["Cash not at the bank 存现未到账"] == lost["amount"]
 
 
 def test_payment_methods_are_read_from_receipts_and_journal_memos():

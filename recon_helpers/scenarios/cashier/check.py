@@ -1,6 +1,7 @@
 """The cashier check: the match, and the lists behind a salesperson's month."""
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -11,8 +12,10 @@ import pandas as pd
 
 from recon_helpers.canonical import money
 from recon_helpers.engine import match
+from recon_helpers.engine.result import EXCEPTION_COLUMNS, MatchResult
+from recon_helpers.export import write_csv
 from recon_helpers.periods import Period
-from recon_helpers.scenarios.base import Check, total, write_workbook
+from recon_helpers.scenarios.base import Check, hop_exceptions, total, write_workbook
 from recon_helpers.scenarios.registry import scenario
 from recon_helpers.sources.loading import load
 
@@ -45,8 +48,9 @@ def check(*, period: str, data_dir: str | Path, late_days: int = 3) -> CashierCh
     entry = scenario(NAME)
     inputs = {name: load(entry.input_path(name, data_dir)) for name in entry.inputs}
     result = match(inputs["receipts"].table, inputs["journal"].table, entry.recipes[0])
+    deposits = match(inputs["journal"].table, inputs["bank"].table, entry.recipes[1])
     return CashierCheck(scenario=entry, period=Period.parse(period), data_dir=Path(data_dir), result=result, inputs=inputs,
-                        late_days=int(late_days))
+                        late_days=int(late_days), deposits_result=deposits)
 
 
 @dataclass
@@ -54,6 +58,7 @@ class CashierCheck(Check):
     """One month of receipts against the journal (see :mod:`recon_helpers.scenarios.cashier`)."""
 
     late_days: int = 3
+    deposits_result: MatchResult | None = None
 
     @property
     def receipts(self) -> pd.DataFrame:
@@ -63,10 +68,26 @@ class CashierCheck(Check):
     def journal(self) -> pd.DataFrame:
         return self.inputs["journal"].table
 
+    @property
+    def bank(self) -> pd.DataFrame:
+        return self.inputs["bank"].table
+
+    def hops(self) -> dict[str, MatchResult]:
+        """``receipts_journal`` (what was collected against what was booked) and ``deposits_bank`` (the
+        cash the cashier banked against the bank's cash-deposit credits)."""
+        return {"receipts_journal": self.result, "deposits_bank": self.deposits_result}
+
+    def exception_table(self) -> pd.DataFrame:
+        return hop_exceptions(self.hops())
+
+    def _receipt_exceptions(self, category: str, side: str | None = None) -> pd.DataFrame:
+        exc = self.exceptions(category, side)
+        return exc[(exc["hop"] == "receipts_journal").to_numpy(dtype=bool)]
+
     def pairs(self) -> pd.DataFrame:
         """Every receipt paired with its journal line (linked, or paired with a different amount)."""
         links = self.result.links[["group_id", "side", "source_row"]]
-        exc = self.exceptions("amount_mismatch")[["group_id", "side", "source_row"]]
+        exc = self._receipt_exceptions("amount_mismatch")[["group_id", "side", "source_row"]]
         rows = pd.concat([links, exc], ignore_index=True)
         left = rows[rows["side"] == "left"].merge(self.receipts, on="source_row")
         right = rows[rows["side"] == "right"].merge(self.journal, on="source_row")
@@ -77,7 +98,7 @@ class CashierCheck(Check):
 
     # -- the lists ------------------------------------------------------------------------------
     def _rows(self, category: str, side: str, table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-        wanted = self.exceptions(category, side)["source_row"]
+        wanted = self._receipt_exceptions(category, side)["source_row"]
         rows = table[table["source_row"].isin(list(wanted)).fillna(False).to_numpy(dtype=bool)]
         return self.relative_files(rows[columns].reset_index(drop=True))
 
@@ -124,6 +145,53 @@ class CashierCheck(Check):
         return late[["doc_no", "salesperson", "txn_time_receipt", "txn_time_journal", "days", "amount_receipt", "voucher",
                      "source_row_receipt", "source_row_journal"]].sort_values(["days", "doc_no"], ascending=[False, True]).reset_index(drop=True)
 
+    # -- the cash at the bank -------------------------------------------------------------------
+    def _deposit_rows(self, category: str, side: str, table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+        exc = self.deposits_result.exceptions
+        rows = exc[((exc["category"] == category) & (exc["side"] == side)).fillna(False).to_numpy(dtype=bool)]
+        found = table[table["source_row"].isin(list(rows["source_row"])).fillna(False).to_numpy(dtype=bool)]
+        return self.relative_files(found[columns].reset_index(drop=True))
+
+    def deposits_not_banked(self) -> pd.DataFrame:
+        """Cash the journal says was banked that no bank credit shows (amount negative: out of the till)."""
+        return self._deposit_rows("missing_on_right", "left", self.journal,
+                                  ["txn_id", "txn_time", "memo", "amount", "salesperson", "source_file", "source_row"])
+
+    def cash_credits_without_deposit(self) -> pd.DataFrame:
+        """Cash-deposit credits at the bank the journal never booked."""
+        return self._deposit_rows("missing_on_left", "right", self.bank,
+                                  ["txn_id", "txn_time", "txn_type", "memo", "amount", "counterparty", "source_file", "source_row"])
+
+    def deposit_differences(self) -> pd.DataFrame:
+        """Deposits the bank credited at another amount: difference = credited - banked."""
+        exc = self.deposits_result.exceptions
+        rows = exc[(exc["category"] == "amount_mismatch").fillna(False).to_numpy(dtype=bool)]
+        out = []
+        for _, part in rows.groupby("group_id", sort=True):
+            left, right = part[part["side"] == "left"], part[part["side"] == "right"]
+            banked, credited = -total(left["amount"]), total(right["amount"])
+            out.append([left["key"].iloc[0], right["key"].iloc[0], banked, credited, credited - banked])
+        frame = pd.DataFrame(out, columns=["voucher", "bank_txn", "banked", "credited", "difference"])
+        for column in ("banked", "credited", "difference"):
+            frame[column] = money(frame[column].tolist()).array
+        return frame
+
+    def cash_position(self) -> pd.DataFrame:
+        """The till over the month: cash receipts booked, cash banked, credited at the bank, and what is
+        left in the till (booked - banked) at the end of the period."""
+        booked = self.journal[[method_of(m) == "现金" and a > 0 for m, a in zip(self.journal["memo"], self.journal["amount"])]]
+        exc = self.deposits_result.exceptions
+        scoped_left = pd.concat([self.deposits_result.links[self.deposits_result.links["side"] == "left"][["amount"]],
+                                 exc[((exc["side"] == "left") & (exc["category"] != "out_of_scope")).fillna(False).to_numpy(dtype=bool)][["amount"]]])
+        scoped_right = pd.concat([self.deposits_result.links[self.deposits_result.links["side"] == "right"][["amount"]],
+                                  exc[((exc["side"] == "right") & (exc["category"] != "out_of_scope")).fillna(False).to_numpy(dtype=bool)][["amount"]]])
+        cash_in, banked, credited = total(booked["amount"]), -total(scoped_left["amount"]), total(scoped_right["amount"])
+        rows = [["cash receipts booked 现金收款入账", cash_in], ["banked 存入银行", banked], ["credited at the bank 银行到账", credited],
+                ["in the till at the end 期末库存现金增加", cash_in - banked]]
+        out = pd.DataFrame(rows, columns=["step", "amount"])
+        out["amount"] = money(out["amount"].tolist()).array
+        return out
+
     def per_salesperson(self) -> pd.DataFrame:
         """Each salesperson's month: collected, handed in, not handed in, differences, late, wrong method."""
         booked = self.journal[self.journal["doc_no"].notna().to_numpy(dtype=bool)]  # receipts, not expenses
@@ -156,16 +224,29 @@ class CashierCheck(Check):
             "Booked differently 金额差异": total(self.amount_differences()["difference"]),
             f"Late (> {self.late_days} days) 逾期交款": len(self.late_deposits()),
             "Wrong method 收款方式不符": len(self.method_differences()),
+            "Cash not at the bank 存现未到账": -total(self.deposits_not_banked()["amount"]),
             "Auto-match rate 自动核对率": self.auto_match_rate,
         }
 
     def lists(self) -> dict[str, pd.DataFrame]:
         return {"per salesperson 业务员": self.per_salesperson(), "not handed in 未交出纳": self.never_handed_in(),
                 "no receipt 无收据入账": self.booked_without_receipt(), "amounts 金额差异": self.amount_differences(),
-                "method 收款方式": self.method_differences(), "late 逾期交款": self.late_deposits()}
+                "method 收款方式": self.method_differences(), "late 逾期交款": self.late_deposits(),
+                "cash 现金": self.cash_position(), "not banked 存现未到账": self.deposits_not_banked(),
+                "deposit amounts 存现金额不符": self.deposit_differences(),
+                "bank cash 无记录存现": self.cash_credits_without_deposit()}
 
     def write(self, output_dir: str | Path) -> dict[str, Path]:
-        """Links, exceptions, summary.json (the match) and cashier.xlsx (every list)."""
-        paths = super().write(output_dir)
-        paths["workbook"] = write_workbook(self.lists(), self.output_folder(output_dir) / f"{NAME}.xlsx")
+        """Both hops' links and exceptions (with ``hop``), summary.json and cashier.xlsx (every list)."""
+        folder = self.output_folder(output_dir)
+        links = pd.concat([r.links.assign(hop=h) for h, r in self.hops().items()], ignore_index=True)
+        exc = self.exception_table()
+        paths = {"links": write_csv(links[["hop", *[c for c in links.columns if c != "hop"]]], folder / "links.csv"),
+                 "exceptions": write_csv(exc[["hop", *EXCEPTION_COLUMNS, "row_key"]].astype({"candidates": "string"}),
+                                         folder / "exceptions.csv")}
+        summary = {hop: r.summary.to_dict() for hop, r in self.hops().items()}
+        summary["kpis"] = {k: str(v) for k, v in self.kpis().items()}
+        paths["summary"] = folder / "summary.json"
+        paths["summary"].write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        paths["workbook"] = write_workbook(self.lists(), folder / f"{NAME}.xlsx")
         return paths

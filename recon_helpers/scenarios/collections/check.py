@@ -17,7 +17,7 @@ from recon_helpers.engine.recipe import Recipe
 from recon_helpers.engine.result import EXCEPTION_COLUMNS, MatchResult
 from recon_helpers.export import write_csv
 from recon_helpers.periods import Period
-from recon_helpers.scenarios.base import Check, age_bucket, total, write_workbook
+from recon_helpers.scenarios.base import Check, age_bucket, hop_exceptions, total, write_workbook
 from recon_helpers.scenarios.collections import flows
 from recon_helpers.scenarios.collections.fees import (
     FeeSchedule,
@@ -147,29 +147,12 @@ class CollectionsCheck(Check):
         """Every hop's exceptions, with ``hop``; the right row of a pair carries the left row's key (the
         payout or order it is about) in ``key``, its own in ``row_key``."""
         if "exceptions" not in self._cache:
-            parts = []
-            for hop, result in self.hops().items():
-                exc = result.exceptions.copy()
-                exc.insert(0, "hop", hop)
-                exc["row_key"] = exc["key"]
-                left_key = exc[exc["side"] == "left"].dropna(subset=["group_id"]).drop_duplicates("group_id")
-                by_group = dict(zip(left_key["group_id"], left_key["key"]))
-                paired = (exc["side"] == "right") & exc["group_id"].isin(list(by_group)).fillna(False)
-                exc.loc[paired.to_numpy(dtype=bool), "key"] = exc.loc[paired.to_numpy(dtype=bool), "group_id"].map(by_group)
-                parts.append(exc)
-            self._cache["exceptions"] = pd.concat(parts, ignore_index=True)
+            self._cache["exceptions"] = hop_exceptions(self.hops())
         return self._cache["exceptions"]
 
-    def exceptions(self, category: str | tuple[str, ...] | None = None, side: str | None = None) -> pd.DataFrame:
-        """The exceptions of one category (or several, or all) on one side, over both hops."""
-        exc = self.all_exceptions()
-        mask = pd.Series(True, index=exc.index)
-        if category is not None:
-            categories = (category,) if isinstance(category, str) else tuple(category)
-            mask &= exc["category"].astype("string").isin(categories).fillna(False)
-        if side is not None:
-            mask &= (exc["side"].astype("string") == side).fillna(False)
-        return exc[mask.to_numpy(dtype=bool)]
+    def exception_table(self) -> pd.DataFrame:
+        """Both hops' exceptions (see :meth:`all_exceptions`)."""
+        return self.all_exceptions()
 
     # -- hop 1: orders against the settlement ---------------------------------------------------
     def unsettled_orders(self) -> pd.DataFrame:

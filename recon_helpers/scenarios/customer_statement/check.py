@@ -112,16 +112,9 @@ class StatementCheck(Check):
         self._cache["exceptions"] = exc
         return exc
 
-    def exceptions(self, category: str | tuple[str, ...] | None = None, side: str | None = None) -> pd.DataFrame:
+    def exception_table(self) -> pd.DataFrame:
         """Exceptions of the match and the credit-limit breaches (side ``customer``)."""
-        exc = pd.concat([self.match_exceptions(), self._breach_rows()], ignore_index=True)
-        mask = pd.Series(True, index=exc.index)
-        if category is not None:
-            categories = (category,) if isinstance(category, str) else tuple(category)
-            mask &= exc["category"].astype("string").isin(categories).fillna(False)
-        if side is not None:
-            mask &= (exc["side"].astype("string") == side).fillna(False)
-        return exc[mask.to_numpy(dtype=bool)]
+        return pd.concat([self.match_exceptions(), self._breach_rows()], ignore_index=True)
 
     def _breach_rows(self) -> pd.DataFrame:
         b = self.credit_limit_breaches()

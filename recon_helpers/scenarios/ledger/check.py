@@ -141,19 +141,12 @@ class LedgerCheck(Check):
         return out
 
     # -- findings, history, files ---------------------------------------------------------------
-    def exceptions(self, category: str | tuple[str, ...] | None = None, side: str | None = None) -> pd.DataFrame:
+    def exception_table(self) -> pd.DataFrame:
         """The match's exceptions and the vouchers with a wrong account (side ``voucher``)."""
         wrong = self.wrong_accounts()
         extra = pd.DataFrame({"side": "voucher", "source_file": self.inputs["gl"].report.source_file, "key": wrong["doc_no"],
                               "category": "wrong_account", "detail": "expected " + wrong["expected"] + ", posted " + wrong["posted"]})
-        exc = pd.concat([self.result.exceptions, extra], ignore_index=True)
-        mask = pd.Series(True, index=exc.index)
-        if category is not None:
-            categories = (category,) if isinstance(category, str) else tuple(category)
-            mask &= exc["category"].astype("string").isin(categories).fillna(False)
-        if side is not None:
-            mask &= (exc["side"].astype("string") == side).fillna(False)
-        return exc[mask.to_numpy(dtype=bool)]
+        return pd.concat([self.result.exceptions, extra], ignore_index=True)
 
     def findings(self) -> pd.DataFrame:
         """One row per thing to correct: ``category, key, amount`` (the run history compares these)."""
