@@ -183,3 +183,21 @@ def test_refunds_are_full_or_partial_and_a_double_refund_is_flagged():
 def test_an_unknown_platform_is_a_usage_error(demo_dir):
     with pytest.raises(UsageError, match="platform 'amazon' is unknown for scenario collections"):
         collections.check(period="2026-10", data_dir=demo_dir, platform="amazon")
+
+
+def test_fees_on_the_real_layout_jd_and_wechat_samples(repo_root):
+    from recon_helpers.scenarios.collections.fees import product_master
+    from recon_helpers.sources import load
+
+    samples = repo_root / "tests" / "samples"
+    jd = flows.with_gross(load(samples / "jd_settlement.csv").table, "jd_settlement")
+    out = check_fees(flows.fee_lines(jd, "jd_settlement", orders=None, products=product_master()), fee_schedule("jd"))
+    by_fee = out.set_index("fee")
+    # 佣金 13.14 on 219.00 is 6%, twice the contract's default 3%; 平台使用费 per order at 1% is right
+    assert by_fee.loc["佣金", "verdict"] == "over" and by_fee.loc["佣金", "difference"] == Decimal("6.57")
+    assert by_fee.loc["平台使用费", "verdict"] == "ok" and flows.monthly_fees(jd, "jd_settlement") == {}
+    # a WeChat merchant at 0.54% pays less than our 0.6% schedule: each payment is "under", refunds are not fees
+    wechat = load(samples / "wechat_merchant_trade_all.csv").table
+    fees = check_fees(flows.fee_lines(wechat, "wechat_trade", orders=None, products=product_master()), fee_schedule("wechat"))
+    assert list(fees["taken"]) == [Decimal("0.32"), Decimal("0.22")] and set(fees["verdict"]) == {"under"}
+    assert list(flows.refund_lines(wechat, "wechat_trade", orders=None)["refund"]) == [Decimal("50.00")]

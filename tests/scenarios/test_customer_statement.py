@@ -149,3 +149,10 @@ def test_the_workbook_lists_every_list(check, tmp_path):
     closing = header.index("closing") + 1
     assert sheet.cell(row=2, column=closing).number_format.startswith("#,##0.00")
     assert isinstance(sheet.cell(row=2, column=closing).value, (int, float, Decimal))
+
+
+def test_the_preview_shows_the_largest_balance_in_a_frame_of_its_own(check):
+    preview = check.preview()
+    assert preview.customer_id == check.balances().sort_values("closing").iloc[-1]["customer_id"]
+    html = preview._repr_html_()
+    assert html.startswith("<iframe") and "<!DOCTYPE" not in html and "&lt;!DOCTYPE html&gt;" in html

@@ -22,10 +22,12 @@ from recon_helpers.scenarios.collections.fees import ProductMaster
 INCOME_TYPES = ("货款", "交易收入", "订单结算", "在线支付")
 #: rows that give money back to the buyer; chargebacks and compensations are refunds too
 REFUND_TYPES = ("售后退款", "退款", "交易退款", "拒付", "争议退款", "赔付")
-#: fee rows per layout: txn_type -> fee name in the fee schedule
-FEE_TYPES = {"jd_settlement": {"佣金": "佣金"}, "pdd_settlement": {"技术服务费": "技术服务费"}}
-#: fixed fees (not per order) per layout
-MONTHLY_TYPES = {"jd_settlement": ("平台使用费",)}
+#: rows that move money out of the account to the bank, not fees
+WITHDRAWAL_TYPES = ("提现", "结算打款", "打款")
+#: layouts whose fees are rows of their own: every other money-out row (佣金, 平台使用费, 技术服务费,
+#: 运费 ...) is a fee named by its 费用项 / 账务类型; one with an order is a fee on that order, one
+#: without is a fixed fee of the period (JD's monthly 平台使用费)
+FEE_ROW_LAYOUTS = ("jd_settlement", "pdd_settlement")
 #: Alipay 账务明细 收费 rows: 商品名称 -> fee name
 ALIPAY_FEES = {"天猫佣金": "天猫佣金", "服务费": "交易服务费"}
 LAYOUTS = ("jd_settlement", "pdd_settlement", "douyin_settlement", "alipay_account", "wechat_trade")
@@ -140,8 +142,9 @@ def fee_lines(settlement: pd.DataFrame, layout: str, *, orders: pd.DataFrame | N
         fees = _rows(settlement, "txn_type", ("收费",))
         names = _text(fees["item_name"]).map(lambda t: ALIPAY_FEES.get(t, t))
     else:
-        fees = _rows(settlement, "txn_type", tuple(FEE_TYPES[layout]))
-        names = _text(fees["txn_type"]).map(FEE_TYPES[layout])
+        fees = _fee_rows(settlement)
+        fees = fees[_has_order(fees)]
+        names = _text(fees["txn_type"])
     for r, name in zip(fees.itertuples(index=False), names):
         key = str(r.order_id).strip()
         base = paid.get(key, income_of.get(key))
@@ -150,14 +153,24 @@ def fee_lines(settlement: pd.DataFrame, layout: str, *, orders: pd.DataFrame | N
     return _fee_frame(rows)
 
 
+def _fee_rows(settlement: pd.DataFrame) -> pd.DataFrame:
+    """Money-out rows that are neither refunds nor withdrawals: fees (JD, PDD)."""
+    kind = _text(settlement["txn_type"])
+    out = (settlement["amount"] < 0).fillna(False) & ~kind.isin([*REFUND_TYPES, *WITHDRAWAL_TYPES, *INCOME_TYPES]).fillna(False)
+    return settlement[out.to_numpy(dtype=bool)]
+
+
+def _has_order(rows: pd.DataFrame) -> pd.Series:
+    return (_text(rows["order_id"]).fillna("") != "").to_numpy(dtype=bool)
+
+
 def monthly_fees(settlement: pd.DataFrame, layout: str) -> dict[str, Decimal]:
-    """Fixed fees of the month (fee -> total taken, positive)."""
-    out: dict[str, Decimal] = {}
-    for fee in MONTHLY_TYPES.get(_layout(layout), ()):
-        rows = _rows(settlement, "txn_type", (fee,))
-        if len(rows):
-            out[fee] = -sum(rows["amount"].tolist(), Decimal("0.00"))
-    return out
+    """Fixed fees of the period: fee rows without an order (fee -> total taken, positive)."""
+    if _layout(layout) not in FEE_ROW_LAYOUTS:
+        return {}
+    fees = _fee_rows(settlement)
+    fixed = fees[~_has_order(fees)]
+    return {str(name): -sum(part["amount"].tolist(), Decimal("0.00")) for name, part in fixed.groupby(_text(fixed["txn_type"]))}
 
 
 def refund_lines(settlement: pd.DataFrame, layout: str, *, orders: pd.DataFrame | None) -> pd.DataFrame:

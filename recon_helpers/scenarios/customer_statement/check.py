@@ -17,7 +17,15 @@ from recon_helpers.export import write_csv
 from recon_helpers.periods import Period
 from recon_helpers.scenarios.base import Check, age_bucket, total, write_workbook
 from recon_helpers.scenarios.customer_statement import replies as reply_book
-from recon_helpers.scenarios.customer_statement.statement import Company, Line, Statement, company, write_statement
+from recon_helpers.scenarios.customer_statement.statement import (
+    Company,
+    Line,
+    Statement,
+    StatementPreview,
+    company,
+    render_html,
+    write_statement,
+)
 from recon_helpers.scenarios.registry import scenario
 from recon_helpers.sources.loading import load
 from recon_helpers.sources.result import LoadResult
@@ -328,6 +336,14 @@ class StatementCheck(Check):
         customer = {"code": customer_id, "name": b["name"], "terms": b.terms_days, "limit": b.credit_limit,
                     "salesperson": b.salesperson}
         return Statement(customer, period, lines, totals, open_rows, disputed, issued=str(self.as_of))
+
+    def preview(self, customer_id: str | None = None) -> StatementPreview:
+        """One statement as the customer will see it (shown inline in the notebook and the report);
+        the customer who owes the most by default."""
+        if customer_id is None:
+            b = self.balances()
+            customer_id = str(b.sort_values("closing", ascending=False, kind="stable")["customer_id"].iloc[0])
+        return StatementPreview(render_html(self.statement(customer_id), self.header), customer_id)
 
     def write_statements(self, output_dir: str | Path, *, pdf: bool = True, customers: list[str] | None = None) -> pd.DataFrame:
         """Write every customer's statement (HTML, and PDF unless ``pdf=False``) into

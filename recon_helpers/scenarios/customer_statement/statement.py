@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,18 @@ def render_html(statement: Statement, header: Company) -> str:
         company=header, customer=statement.customer, period=statement.period, lines=statement.lines,
         totals=statement.totals, open_items=statement.open_items, disputed_open=statement.disputed_open,
         issued=statement.issued)
+
+
+@dataclass(frozen=True)
+class StatementPreview:
+    """A rendered statement shown in a notebook: the page in a frame of its own (its styles stay inside)."""
+
+    html: str
+    customer_id: str
+
+    def _repr_html_(self) -> str:
+        return (f'<iframe title="statement {escape(self.customer_id)}" srcdoc="{escape(self.html, quote=True)}" '
+                'style="width: 100%; max-width: 820px; height: 1100px; border: 1px solid #d0d7de;"></iframe>')
 
 
 def write_statement(statement: Statement, header: Company, folder: str | Path, *, pdf: bool = True) -> dict[str, Path]:
