@@ -69,6 +69,18 @@ def hop_exceptions(hops: Mapping[str, MatchResult]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def in_scope_match_rate(results: Sequence[MatchResult]) -> str:
+    """Share of the rows in scope (linked, or excepted other than out_of_scope) that matched
+    automatically, over one or several matches, as a percentage text. Rows a recipe leaves out of
+    scope (another platform's bank credits) say nothing about how well this run matched."""
+    linked = excepted = 0
+    for result in results:
+        linked += len(result.links)
+        exc = result.exceptions
+        excepted += int((exc["category"] != "out_of_scope").fillna(True).sum())
+    return f"{100 * linked / (linked + excepted):.1f}%" if linked + excepted else "100.0%"
+
+
 #: Excel number format of money cells: thousands separator, two places, negatives in red
 MONEY_FORMAT = '#,##0.00;[Red]-#,##0.00'
 _SHEET_BAD = str.maketrans({c: "_" for c in '[]:*?/\\'})
@@ -157,6 +169,15 @@ class Check:
         """Every exception of the run: the match's; a scenario with several matches or findings of its
         own (credit-limit breaches, wrong accounts) returns them all here."""
         return self.result.exceptions
+
+    def findings_exceptions(self) -> pd.DataFrame:
+        """The exceptions that are findings (out-of-scope rows left out), each group named with its hop
+        so that groups of two matches never merge: what a chart of differences per category counts."""
+        exc = self.exception_table()
+        exc = exc[(exc["category"] != "out_of_scope").fillna(True).to_numpy(dtype=bool)].copy()
+        if "hop" in exc.columns and "group_id" in exc.columns:
+            exc["group_id"] = [None if pd.isna(g) else f"{h}:{g}" for h, g in zip(exc["hop"], exc["group_id"])]
+        return exc.reset_index(drop=True)
 
     def exceptions(self, category: str | tuple[str, ...] | None = None, side: str | None = None) -> pd.DataFrame:
         """The exceptions of one category (or several, or all) on one side (or both)."""

@@ -170,14 +170,19 @@ def test_fee_schedules_are_validated_with_the_file_named(tmp_path):
 
 
 # ------------------------------------------------------------------------------ refunds by hand
-def test_refunds_are_full_or_partial_and_a_double_refund_is_flagged():
-    orders = canonical_frame("orders.csv", order_id=["O1", "O2", "O3"], amount=["100.00", "50.00", "80.00"])
-    settlement = canonical_frame("jd_settlement.csv", order_id=["O1", "O2", "O3", "O3"], txn_type=["售后退款"] * 4,
-                                 amount=["-100.00", "-20.00", "-30.00", "-30.00"], txn_time=["10-02", "10-03", "10-04", "10-05"])
+def test_refunds_are_full_or_partial_and_what_looks_wrong_is_flagged():
+    orders = canonical_frame("orders.csv", order_id=["O1", "O2", "O3", "O4", "O5"],
+                             amount=["100.00", "50.00", "80.00", "90.00", "100.00"],
+                             gross_amount=["100.00", "50.00", "80.00", "100.00", "100.00"])
+    settlement = canonical_frame("jd_settlement.csv", order_id=["O1", "O2", "O3", "O3", "O4", "O5"], txn_type=["售后退款"] * 6,
+                                 amount=["-100.00", "-20.00", "-30.00", "-30.00", "-95.00", "-120.00"],
+                                 txn_time=["10-02", "10-03", "10-04", "10-05", "10-06", "10-07"])
     out = flows.refund_lines(settlement, "jd_settlement", orders=orders).set_index("source_row")
     assert out.loc[2, "kind"].startswith("full") and out.loc[3, "kind"].startswith("partial")
+    assert out.loc[2, "problem"] == "" and out.loc[3, "problem"] == ""
     assert out.loc[4, "problem"].startswith("same refund booked twice") and out.loc[5, "problem"] == out.loc[4, "problem"]
-    assert out.loc[2, "problem"] == ""
+    assert out.loc[6, "problem"].startswith("refund includes the discount")  # paid 90 of 100, refunded 95
+    assert out.loc[7, "problem"].startswith("refunded more than the goods' price")  # 120 for goods worth 100
 
 
 def test_an_unknown_platform_is_a_usage_error(demo_dir):

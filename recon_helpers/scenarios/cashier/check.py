@@ -15,7 +15,7 @@ from recon_helpers.engine import match
 from recon_helpers.engine.result import EXCEPTION_COLUMNS, MatchResult
 from recon_helpers.export import write_csv
 from recon_helpers.periods import Period
-from recon_helpers.scenarios.base import Check, hop_exceptions, total, write_workbook
+from recon_helpers.scenarios.base import Check, hop_exceptions, in_scope_match_rate, total, write_workbook
 from recon_helpers.scenarios.registry import scenario
 from recon_helpers.sources.loading import load
 
@@ -76,6 +76,11 @@ class CashierCheck(Check):
         """``receipts_journal`` (what was collected against what was booked) and ``deposits_bank`` (the
         cash the cashier banked against the bank's cash-deposit credits)."""
         return {"receipts_journal": self.result, "deposits_bank": self.deposits_result}
+
+    @property
+    def auto_match_rate(self) -> str:
+        """Rows in scope matched automatically, over both hops (out-of-scope rows left out)."""
+        return in_scope_match_rate(list(self.hops().values()))
 
     def exception_table(self) -> pd.DataFrame:
         return hop_exceptions(self.hops())

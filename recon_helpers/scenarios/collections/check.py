@@ -17,7 +17,7 @@ from recon_helpers.engine.recipe import Recipe
 from recon_helpers.engine.result import EXCEPTION_COLUMNS, MatchResult
 from recon_helpers.export import write_csv
 from recon_helpers.periods import Period
-from recon_helpers.scenarios.base import Check, age_bucket, hop_exceptions, total, write_workbook
+from recon_helpers.scenarios.base import Check, age_bucket, hop_exceptions, in_scope_match_rate, total, write_workbook
 from recon_helpers.scenarios.collections import flows
 from recon_helpers.scenarios.collections.fees import (
     FeeSchedule,
@@ -149,6 +149,11 @@ class CollectionsCheck(Check):
         if "exceptions" not in self._cache:
             self._cache["exceptions"] = hop_exceptions(self.hops())
         return self._cache["exceptions"]
+
+    @property
+    def auto_match_rate(self) -> str:
+        """Rows in scope matched automatically, over both hops (out-of-scope rows left out)."""
+        return in_scope_match_rate(list(self.hops().values()))
 
     def exception_table(self) -> pd.DataFrame:
         """Both hops' exceptions (see :meth:`all_exceptions`)."""

@@ -97,6 +97,22 @@ def order_amounts(orders: pd.DataFrame | None, key: str = "order_id") -> dict[st
     return {str(k).strip(): v for k, v in zip(first[key], first["amount"]) if v is not None and not pd.isna(v)}
 
 
+def order_values(orders: pd.DataFrame | None, key: str = "order_id") -> dict[str, Decimal]:
+    """order (or sub-order) id -> the goods' value before discounts: 商品总价 (``gross_amount``) where the
+    export has it, else what was paid plus the discount."""
+    if orders is None or not len(orders):
+        return {}
+    key = key if key in orders.columns else "order_id"
+    first = orders.drop_duplicates(key)
+    if "gross_amount" in first.columns:
+        values = first["gross_amount"].fillna(first["amount"])
+    elif "discount" in first.columns:
+        values = first["amount"] + first["discount"].fillna(Decimal("0.00"))
+    else:
+        values = first["amount"]
+    return {str(k).strip(): v for k, v in zip(first[key], values) if v is not None and not pd.isna(v)}
+
+
 def owed_to_merchant(orders: pd.DataFrame) -> pd.DataFrame:
     """Orders with ``amount`` = what the merchant is owed: what the buyer paid plus the discount the
     platform bears (Douyin 平台实际承担优惠金额, column ``platform_discount``), which the platform pays."""
@@ -175,7 +191,8 @@ def monthly_fees(settlement: pd.DataFrame, layout: str) -> dict[str, Decimal]:
 
 def refund_lines(settlement: pd.DataFrame, layout: str, *, orders: pd.DataFrame | None) -> pd.DataFrame:
     """Every refund (and chargeback) with the order's amount: full or partial, and what looks wrong:
-    more refunded than the buyer paid, or the same refund booked twice."""
+    the same refund booked twice, more refunded than the goods are worth, or a refund above what the
+    buyer paid (the order's discount refunded as cash)."""
     layout = _layout(layout)
     if layout == "wechat_trade":
         rows = settlement[(_text(settlement["status"]) == "REFUND").fillna(False).to_numpy(dtype=bool)]
@@ -191,15 +208,19 @@ def refund_lines(settlement: pd.DataFrame, layout: str, *, orders: pd.DataFrame 
                         "txn_time": rows["txn_time"].to_numpy(), "refund": money([-v for v in rows["amount"]]),
                         "source_row": rows["source_row"].to_numpy()})
     out["order_amount"] = money([paid.get(k) for k in out["order_id"]])
+    value = order_values(orders, key_column)
     per_order = out.groupby("order_id")["refund"].agg(lambda s: sum(s.tolist(), Decimal("0")))
     repeats = out.duplicated(["order_id", "refund"], keep=False)
     problems = []
     for r, repeated in zip(out.itertuples(index=False), repeats):
-        total, order_amount = per_order[r.order_id], r.order_amount
+        refunded, paid_for, worth = per_order[r.order_id], r.order_amount, value.get(r.order_id)
+        known = paid_for is not None and not pd.isna(paid_for)
         if repeated:
             problems.append("same refund booked twice 重复退款")
-        elif order_amount is not None and not pd.isna(order_amount) and total > order_amount:
-            problems.append("refunded more than paid 退款超过实付")
+        elif worth is not None and refunded > worth:
+            problems.append("refunded more than the goods' price 退款超过商品价")
+        elif known and refunded > paid_for:
+            problems.append("refund includes the discount the buyer never paid 退款未扣优惠")
         else:
             problems.append("")
     out["kind"] = ["partial 部分退款" if (a is not None and not pd.isna(a) and f < a) else "full 全额退款"

@@ -160,6 +160,7 @@ class StatementCheck(Check):
             out.append([", ".join(left["key"].astype(str)), part["category"].iloc[0], invoiced, paid, paid - invoiced,
                         ", ".join(str(txn_of.get(r, r)) for r in right["source_row"])])
         frame = pd.DataFrame(out, columns=["invoice_no", "category", "invoiced", "paid", "difference", "payment"])
+        frame.insert(2, "what", frame["category"].map(self.labels))
         for column in ("invoiced", "paid", "difference"):
             frame[column] = money(frame[column].tolist())
         return frame.sort_values(["category", "invoice_no"], kind="stable").reset_index(drop=True)
