@@ -12,6 +12,7 @@ Helpers for the money scenarios: :func:`age_bucket` (the aging buckets a collect
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from html import escape
@@ -24,6 +25,7 @@ import pyarrow.compute as pc
 
 from recon_helpers.engine.result import MatchResult
 from recon_helpers.engine.taxonomy import labels as category_labels
+from recon_helpers.errors import UsageError
 from recon_helpers.periods import Period
 from recon_helpers.scenarios.registry import SINGLE_RUN, Scenario
 from recon_helpers.sources.result import LoadResult
@@ -36,6 +38,16 @@ def total(series: pd.Series) -> Decimal:
     arr = pa.array(series, type=pa.decimal128(18, 2)) if len(series) else pa.array([], pa.decimal128(18, 2))
     value = pc.sum(arr).as_py()
     return (value if value is not None else Decimal("0")).quantize(_CENT)
+
+
+def as_of_day(text: str | None, period: Period, *, name: str = "as_of") -> dt.date:
+    """The day figures are aged at: ``text`` as YYYY-MM-DD, the period's last day when empty."""
+    if not text:
+        return period.last_day
+    try:
+        return dt.date.fromisoformat(str(text).strip())
+    except ValueError:
+        raise UsageError(f"{name}={text!r} is not a day: write it as YYYY-MM-DD, e.g. {period.last_day}") from None
 
 
 #: an aging bucket: (label, first day, last day or None for "and older")

@@ -156,3 +156,18 @@ def test_the_preview_shows_the_largest_balance_in_a_frame_of_its_own(check):
     assert preview.customer_id == check.balances().sort_values("closing").iloc[-1]["customer_id"]
     html = preview._repr_html_()
     assert html.startswith("<iframe") and "<!DOCTYPE" not in html and "&lt;!DOCTYPE html&gt;" in html
+
+
+def test_without_delivery_notes_the_statement_lists_invoices_and_payments(demo_dir, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(demo_dir / "b2b", data / "b2b")
+    (data / "b2b" / "deliveries.xlsx").unlink()
+    check = customer_statement.check(period="2026-10", data_dir=data)
+    assert "deliveries" not in check.inputs and check.deliveries_not_invoiced().empty
+    lines = check.statement("KH0010").lines
+    assert lines and not any("送货单" in line.description for line in lines)
+
+
+def test_a_bad_as_of_day_is_a_usage_error(demo_dir):
+    with pytest.raises(UsageError, match=r"as_of='31/10/2026' is not a day: write it as YYYY-MM-DD"):
+        customer_statement.check(period="2026-10", data_dir=demo_dir, as_of="31/10/2026")

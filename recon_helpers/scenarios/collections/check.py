@@ -17,7 +17,7 @@ from recon_helpers.engine.recipe import Recipe
 from recon_helpers.engine.result import EXCEPTION_COLUMNS, MatchResult
 from recon_helpers.export import write_csv
 from recon_helpers.periods import Period
-from recon_helpers.scenarios.base import Check, age_bucket, hop_exceptions, in_scope_match_rate, total, write_workbook
+from recon_helpers.scenarios.base import Check, age_bucket, as_of_day, hop_exceptions, in_scope_match_rate, total, write_workbook
 from recon_helpers.scenarios.collections import flows
 from recon_helpers.scenarios.collections.fees import (
     FeeSchedule,
@@ -102,7 +102,7 @@ def check(*, period: str, data_dir: str | Path, platform: str = "taobao", as_of:
     return CollectionsCheck(scenario=entry, period=the_period, data_dir=Path(data_dir), result=result, inputs=inputs,
                             run=run, platform=which, orders=orders, orders_result=orders_result, settlement=settlement,
                             payouts=payouts, bank=bank, schedule=fee_schedule(run), products=product_master(),
-                            as_of=dt.date.fromisoformat(as_of) if as_of else the_period.last_day)
+                            as_of=as_of_day(as_of, the_period))
 
 
 def _pairs(result: MatchResult, category: str = "amount_mismatch") -> pd.DataFrame:

@@ -15,7 +15,7 @@ from recon_helpers.engine import match
 from recon_helpers.engine.result import EXCEPTION_COLUMNS
 from recon_helpers.export import write_csv
 from recon_helpers.periods import Period
-from recon_helpers.scenarios.base import Check, age_bucket, total, write_workbook
+from recon_helpers.scenarios.base import Check, age_bucket, as_of_day, total, write_workbook
 from recon_helpers.scenarios.customer_statement import replies as reply_book
 from recon_helpers.scenarios.customer_statement.statement import (
     Company,
@@ -64,7 +64,9 @@ def check(*, period: str, data_dir: str | Path, opening: str | Path | None = Non
     aging (YYYY-MM-DD; the period's last day by default).
     """
     entry = scenario(NAME)
-    inputs: dict[str, LoadResult] = {name: load(entry.input_path(name, data_dir)) for name in entry.inputs}
+    # delivery notes are optional: without them the statement lists invoices and payments only
+    inputs: dict[str, LoadResult] = {name: load(entry.input_path(name, data_dir)) for name in entry.inputs
+                                     if name != "deliveries" or entry.input_path(name, data_dir).is_file()}
     invoices = inputs["invoices"].table
     is_credit = (invoices["amount"] < 0).fillna(False).to_numpy(dtype=bool)
     carried: dict[str, reply_book.Carried] = {}
@@ -78,7 +80,7 @@ def check(*, period: str, data_dir: str | Path, opening: str | Path | None = Non
     return StatementCheck(scenario=entry, period=the_period, data_dir=Path(data_dir), result=result, inputs=inputs,
                           matched_invoices=to_match.reset_index(drop=True), credit_notes=invoices[is_credit],
                           carried=carried, header=company(),
-                          as_of=dt.date.fromisoformat(as_of) if as_of else the_period.last_day)
+                          as_of=as_of_day(as_of, the_period))
 
 
 @dataclass
@@ -277,10 +279,18 @@ class StatementCheck(Check):
         over["excess"] = money([c - lim for c, lim in zip(over["closing"], over["credit_limit"])]).array
         return over[["customer_id", "name", "closing", "credit_limit", "excess", "salesperson", "source_row"]].reset_index(drop=True)
 
+    @property
+    def deliveries(self) -> pd.DataFrame:
+        """The period's delivery notes (empty when the data folder has none)."""
+        if "deliveries" in self.inputs:
+            return self.inputs["deliveries"].table
+        return pd.DataFrame({"doc_no": pd.Series(dtype="string"), "invoice_no": pd.Series(dtype="string"),
+                             "amount": money([])})
+
     def deliveries_not_invoiced(self) -> pd.DataFrame:
         """Delivery notes whose invoice is not among the period's invoices, and invoices whose delivery
         notes add up to another amount (difference = delivered - invoiced)."""
-        deliveries = self.inputs["deliveries"].table
+        deliveries = self.deliveries
         invoiced = dict(zip(self.inputs["invoices"].table["invoice_no"], self.inputs["invoices"].table["amount"]))
         rows = []
         for invoice_no, part in deliveries.groupby("invoice_no", dropna=False):
@@ -305,7 +315,7 @@ class StatementCheck(Check):
         b = balances.loc[customer_id]
         invoices = self.inputs["invoices"].table
         invoices = invoices[(invoices["customer_id"] == customer_id).fillna(False).to_numpy(dtype=bool)]
-        deliveries = self.inputs["deliveries"].table
+        deliveries = self.deliveries
         notes_of = deliveries.groupby("invoice_no")["doc_no"].agg(lambda s: "、".join(s.astype(str))).to_dict()
         pays = self.payments[(self.payments["customer_id"] == customer_id).fillna(False).to_numpy(dtype=bool)]
         entries = []
