@@ -183,6 +183,8 @@ def test_refunds_are_full_or_partial_and_what_looks_wrong_is_flagged():
     assert out.loc[4, "problem"].startswith("same refund booked twice") and out.loc[5, "problem"] == out.loc[4, "problem"]
     assert out.loc[6, "problem"].startswith("refund includes the discount")  # paid 90 of 100, refunded 95
     assert out.loc[7, "problem"].startswith("refunded more than the goods' price")  # 120 for goods worth 100
+    chargeback = canonical_frame("jd_settlement.csv", order_id=["O2"], txn_type=["拒付"], amount=["-50.00"], txn_time=["10-08"])
+    assert list(flows.refund_lines(chargeback, "jd_settlement", orders=orders)["txn_type"]) == ["拒付"]
 
 
 def test_an_unknown_platform_is_a_usage_error(demo_dir):

@@ -6,6 +6,7 @@ import subprocess
 from decimal import Decimal
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from recon_helpers.errors import UsageError
@@ -60,6 +61,13 @@ def test_aging_buckets_by_days_past_due(check, demo_dir):
     item = late.open_items().set_index("doc").loc["26332010000000000507"]  # due 2026-12-10
     assert item["days_past_due"] == 95 and item["bucket"].startswith("over 90")
     assert "26332010000000000507" in set(late.overdue()["doc"])
+
+
+def test_without_a_due_date_an_invoice_is_due_after_the_customer_payment_terms(demo_dir):
+    check = customer_statement.check(period="2026-10", data_dir=demo_dir)
+    check.matched_invoices["due_date"] = pd.Series([None] * len(check.matched_invoices), dtype=check.matched_invoices["due_date"].dtype)
+    item = check.open_items().set_index("doc").loc["26332010000000000507"]  # 2026-10-11, KH0010 has 60 days
+    assert str(item["due"]) == "2026-12-10"
 
 
 def test_a_credit_note_lowers_the_balance_and_shows_on_the_statement(demo_dir, tmp_path):

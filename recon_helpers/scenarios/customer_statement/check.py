@@ -184,9 +184,17 @@ class StatementCheck(Check):
         exc = self.match_exceptions()
         items: list[list] = []
 
+        terms = dict(zip(self.customers["customer_id"], self.customers["payment_terms_days"]))
+
+        def due_of(row: pd.Series) -> dt.date:
+            """The invoice's 到期日, else its date plus the customer's payment terms (账期)."""
+            if "due_date" in row.index and not pd.isna(row["due_date"]):
+                return row["due_date"]
+            days = terms.get(row["customer_id"])
+            return pd.Timestamp(row["txn_time"]).date() + dt.timedelta(days=0 if days is None or pd.isna(days) else int(days))
+
         def invoice_item(row: pd.Series, amount: Decimal, what: str) -> None:
-            items.append([row["customer_id"], row["invoice_no"], pd.Timestamp(row["txn_time"]).date(),
-                          row["due_date"] if not pd.isna(row["due_date"]) else pd.Timestamp(row["txn_time"]).date(),
+            items.append([row["customer_id"], row["invoice_no"], pd.Timestamp(row["txn_time"]).date(), due_of(row),
                           amount, what])
 
         for r in exc[((exc["category"] == "missing_on_right") & (exc["side"] == "left")).fillna(False).to_numpy(dtype=bool)].itertuples():
