@@ -59,6 +59,20 @@ def test_fees_on_the_demo_are_at_the_contract_rate(check):
     assert (fees["expected"] == fees["taken"]).all()
 
 
+def test_the_month_ties_out_hop_by_hop(check, demo_dir):
+    t = dict(zip([s.split()[0] + " " + s.split()[1] for s in check.tie_out()["step"]], check.tie_out()["amount"]))
+    assert t["settled gross"] + t["other income"] + t["fees 平台费用"] + t["refunds 退款"] + t["other movements"] == t["net settled"]
+    assert t["net settled"] - t["paid out"] == t["left in"]
+    differences = check.settlement_differences()
+    payouts = differences.loc[differences["hop"] == "payouts_bank", "difference"]
+    assert t["credited at"] - (t["paid out"] - t["not credited"]) == t["credited differently"] == sum(payouts, Decimal("0.00"))
+    if check.orders_result is not None:  # completed orders - settled = the unsettled and the short settled ones
+        orders = differences.loc[differences["hop"] == "orders_settlement", "difference"]
+        completed = check.unsettled_orders()
+        completed = completed[completed["reason"].str.startswith("completed")]
+        assert t["orders completed"] - t["settled gross"] == sum(completed["amount"], Decimal("0.00")) - sum(orders, Decimal("0.00"))
+
+
 def test_the_cash_chart_accounts_for_every_credit(check):
     cash = check.cash_by_day()
     assert len(cash) == 31 and cash["day"].iloc[0] == dt.date(2026, 10, 1)

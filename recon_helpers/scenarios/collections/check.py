@@ -262,23 +262,33 @@ class CollectionsCheck(Check):
 
     # -- the month's money ----------------------------------------------------------------------
     def tie_out(self) -> pd.DataFrame:
-        """Each hop's money, so the month ties out: orders -> settled -> fees and refunds -> paid out ->
-        credited at the bank."""
-        settled = flows.income_rows(self.settlement, self.platform.layout, channel_only=False)
-        fees = self.fee_check()
-        refunds = self.refunds()
+        """Each hop's money, so the month ties out (steps in order, exact):
+
+        settled gross (the platform's own orders) + other income in the account (Alipay: the web
+        store's trades) - fees - refunds + other movements = net settled; net settled - paid out = left in
+        the account (a batch netting to zero or less, a day not withdrawn); paid out = credited at the
+        bank + not credited + the difference of the credits paired at another amount.
+        """
+        layout = self.platform.layout
+        gross_of = lambda rows: total(rows["gross_amount" if "gross_amount" in rows else "amount"])  # noqa: E731
+        own = gross_of(flows.income_rows(self.settlement, layout))
+        every = gross_of(flows.income_rows(self.settlement, layout, channel_only=False))
+        fees = total(self.fee_check()["taken"]) + total(self.monthly_fees()["taken"])
+        refunds = total(self.refunds()["refund"])
+        net = total(flows.net_settled(self.settlement, layout)["amount"])
         sign = self.result.recipe.sign.left
-        payouts_in_scope = self._in_scope(self.result, "left")
-        credits = self._in_scope(self.result, "right")
+        paid_out = total(self._in_scope(self.result, "left")["amount"]) * sign
+        credited = total(self._in_scope(self.result, "right")["amount"])
+        not_credited = total(self.payouts_not_credited()["amount"])
         rows = []
         if self.orders_result is not None:
-            rows.append(["orders 订单 (completed)", total(self._in_scope(self.orders_result, "left")["amount"])])
-        rows += [["settled gross 结算收入", total(settled["gross_amount" if "gross_amount" in settled else "amount"])],
-                 ["fees 平台费用", -total(fees["taken"]) - total(self.monthly_fees()["taken"])],
-                 ["refunds 退款", -total(refunds["refund"])],
-                 ["paid out 结算打款", total(payouts_in_scope["amount"]) * sign],
-                 ["credited at the bank 银行到账", total(credits["amount"])],
-                 ["not credited 未到账", total(self.payouts_not_credited()["amount"])]]
+            rows.append(["orders completed 已完成订单", total(self._in_scope(self.orders_result, "left")["amount"])])
+        rows += [["settled gross 结算收入", own], ["other income in the account 账户其他收入", every - own],
+                 ["fees 平台费用", -fees], ["refunds 退款", -refunds],
+                 ["other movements 其他变动", net - (every - fees - refunds)], ["net settled 结算净额", net],
+                 ["left in the account 账户留存/结转", net - paid_out], ["paid out 结算打款", paid_out],
+                 ["credited at the bank 银行到账", credited], ["not credited 未到账", not_credited],
+                 ["credited differently 到账差额", credited - (paid_out - not_credited)]]
         out = pd.DataFrame(rows, columns=["step", "amount"])
         out["amount"] = money(out["amount"].tolist())
         return out

@@ -237,6 +237,15 @@ def payout_source(settlement: pd.DataFrame, layout: str) -> pd.DataFrame:
     return settlement
 
 
+def net_settled(settlement: pd.DataFrame, layout: str) -> pd.DataFrame:
+    """The rows whose sum is what the platform owes for the period: every row but the withdrawals
+    (WeChat: each row net of its fee)."""
+    rows = payout_source(settlement, layout)
+    if "txn_type" not in rows.columns:
+        return rows
+    return rows[~_text(rows["txn_type"]).isin(list(WITHDRAWAL_TYPES)).fillna(False).to_numpy(dtype=bool)]
+
+
 def one_row_per_order(orders: pd.DataFrame) -> pd.DataFrame:
     """JD writes one row per item with the order's total repeated: keep the first row of an order and
     name every row it stands for in ``source_rows`` (``2;3;4``), so each input row stays traceable."""
