@@ -96,7 +96,8 @@ def test_a_statement_escapes_what_it_prints(check):
     assert "确认无误" in html and "如有不符请列明" in html
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None or shutil.which("chromium") is None, reason="needs chromium and poppler")
+@pytest.mark.skipif(any(shutil.which(t) is None for t in ("pdftotext", "chromium", "fc-list")),
+                    reason="needs chromium, poppler and fontconfig (.ci/system-packages)")
 def test_the_pdf_statement_holds_this_customer_only_in_chinese_with_fonts_embedded(check, tmp_path):
     written = check.write_statements(tmp_path, customers=["KH0010", "KH0012"])
     folder = check.output_folder(tmp_path) / "statements"
@@ -108,6 +109,11 @@ def test_the_pdf_statement_holds_this_customer_only_in_chinese_with_fonts_embedd
     assert "\ufffd" not in text
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
     assert fonts and all(line.split()[-5] == "yes" for line in fonts), "every font embedded"
+    # no missing-glyph boxes: the page's first font (Noto Sans CJK SC, installed by .ci/system-packages) has a
+    # glyph for every character the PDF holds, so Chromium never fell back to .notdef boxes
+    wide = sorted({ord(c) for c in text if ord(c) > 127})
+    charset = "Noto Sans CJK SC:charset=" + " ".join(f"{c:x}" for c in wide)
+    assert subprocess.run(["fc-list", charset, "family"], capture_output=True, text=True, check=True).stdout.strip()
     subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True)
     assert (tmp_path / "page-1.png").stat().st_size > 10_000
 
