@@ -15,7 +15,7 @@ from recon_helpers.engine import match
 from recon_helpers.engine.result import EXCEPTION_COLUMNS
 from recon_helpers.export import write_csv
 from recon_helpers.periods import Period
-from recon_helpers.scenarios.base import Check, age_bucket, as_of_day, total, write_workbook
+from recon_helpers.scenarios.base import Check, age_bucket, as_of_day, in_scope_match_rate, total, write_workbook
 from recon_helpers.scenarios.customer_statement import replies as reply_book
 from recon_helpers.scenarios.customer_statement.statement import (
     Company,
@@ -101,6 +101,11 @@ class StatementCheck(Check):
     @property
     def payments(self) -> pd.DataFrame:
         return self.inputs["payments"].table
+
+    @property
+    def auto_match_rate(self) -> str:
+        """Rows in scope matched automatically (rows the recipe leaves out of scope left out)."""
+        return in_scope_match_rate([self.result])
 
     # -- findings -------------------------------------------------------------------------------
     def match_exceptions(self) -> pd.DataFrame:

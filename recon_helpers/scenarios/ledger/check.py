@@ -13,7 +13,7 @@ from recon_helpers.engine import match
 from recon_helpers.engine.result import EXCEPTION_COLUMNS
 from recon_helpers.export import write_csv
 from recon_helpers.periods import Period
-from recon_helpers.scenarios.base import Check, total, write_workbook
+from recon_helpers.scenarios.base import Check, in_scope_match_rate, total, write_workbook
 from recon_helpers.scenarios.ledger import history
 from recon_helpers.scenarios.ledger.accounts import AccountMap, account_map, actual_postings, expected_postings
 from recon_helpers.scenarios.registry import scenario
@@ -49,6 +49,11 @@ class LedgerCheck(Check):
     @property
     def gl(self) -> pd.DataFrame:
         return self.inputs["gl"].table
+
+    @property
+    def auto_match_rate(self) -> str:
+        """Rows in scope matched automatically (rows the recipe leaves out of scope left out)."""
+        return in_scope_match_rate([self.result])
 
     # -- document-level findings ----------------------------------------------------------------
     def _docs(self, category: str) -> pd.DataFrame:
