@@ -80,6 +80,7 @@ _FIELDS = [
     Field("fee", "money", "fees charged on the row (negative = charged to us)"),
     Field("refund_amount", "money", "amount refunded"),
     Field("discount", "money", "discounts / subsidies"),
+    Field("platform_discount", "money", "the part of a discount the platform bears and pays the merchant (平台承担优惠)"),
     Field("freight", "money", "shipping fee (freight) part"),
     Field("surcharge", "money", "surcharges and value-added service fees"),
     Field("balance", "money", "running balance after the row (informational)"),

@@ -89,9 +89,9 @@ def generate(out_dir: str | Path, *, period: str = "2026-10", seed: int = 7, ord
         cancelled = logistics.write_outbound(month, the_shop, truth)
         logistics.write_courier_bills(month, the_shop, truth, returns=requests, cancelled=cancelled)
         customer_credits = b2b.write_b2b(month, truth)
-        office.write_cashier(month, truth)
+        cash_deposits = office.write_cashier(month, truth)
         office.write_ledger(month, truth)
-        money_flows.write_money(month, the_shop, refunds, customer_credits, truth)
+        money_flows.write_money(month, the_shop, refunds, customer_credits, truth, cash_deposits=cash_deposits)
         truth.write(month)
     except OSError as exc:
         raise UsageError(f"cannot write the demo to {out}: {exc.strerror or exc}; choose another --out folder") from None

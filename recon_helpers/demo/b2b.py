@@ -64,7 +64,7 @@ def _invoices(month: Month, rng: np.random.Generator, customers: pd.DataFrame) -
     nums = increasing_ids(rng, n, 0, 1, 40)
     yy = month.period.year % 100
     inv = pd.DataFrame({
-        "invoice_no": [f"{yy:02d}332000{x:012d}" for x in nums],
+        "invoice_no": [f"{yy:02d}3320{month.period.month:02d}{x:012d}" for x in nums],  # numbered per month
         "day": day, "cust": cust, "code": customers["code"].to_numpy()[cust], "name": customers["name"].to_numpy()[cust],
         "total": total, "tax": (2 * total * 13 + 113) // 226,
         "due_day": day + customers["terms"].to_numpy()[cust], "sales": customers["sales"].to_numpy()[cust],

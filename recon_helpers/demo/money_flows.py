@@ -15,7 +15,7 @@ batch, so a matcher has to group-sum the settlement rows by batch or day):
   (应结 - 退款 - 手续费) is credited the next day; no trades on the last day, so every settlement
   lands inside the month.
 * B2B customer payments (see :mod:`.b2b`) arrive as bank credits named only by 对方户名 (some
-  also quote invoice numbers in 摘要).
+  also quote invoice numbers in 摘要); the cashier's cash deposits (see :mod:`.office`) as 现金存款.
 
 Truth ``collections``: ``missing_on_right`` / ``amount_mismatch`` for payout batches (key = 结算单号,
 PDD 提现 商户订单号, Alipay 提现 业务流水号, or the day ``YYYY-MM-DD`` for Douyin and WeChat; key2 =
@@ -590,8 +590,10 @@ def write_bank(month: Month, platform_credits: pd.DataFrame, customer_credits: p
               preamble=preamble, footer=footer)
 
 
-def write_money(month: Month, shop: Shop, refunds: Refunds, customer_credits: pd.DataFrame, truth: Truth) -> None:
-    """Every settlement and payment file, then the bank statement that receives their payouts."""
+def write_money(month: Month, shop: Shop, refunds: Refunds, customer_credits: pd.DataFrame, truth: Truth, *,
+                cash_deposits: pd.DataFrame | None = None) -> None:
+    """Every settlement and payment file, then the bank statement that receives their payouts (and the
+    customers' payments and the cashier's cash deposits)."""
     batches = Batches()
     alipay, wechat = own_trades(month)
     write_jd_settlement(month, shop, refunds, batches)
@@ -601,4 +603,5 @@ def write_money(month: Month, shop: Shop, refunds: Refunds, customer_credits: pd
     write_alipay_account(month, shop, refunds, alipay, batches, truth)
     write_wechat_trade(month, wechat, batches)
     credits = bank_credits_from_batches(month, batches, truth)
-    write_bank(month, credits, customer_credits)
+    others = customer_credits if cash_deposits is None else pd.concat([customer_credits, cash_deposits], ignore_index=True)
+    write_bank(month, credits, others)

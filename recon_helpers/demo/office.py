@@ -2,9 +2,11 @@
 
 * **cashier** - salespeople log what they collect (``sales/salesperson_receipts.xlsx``, one
   收据号 each); the cashier books it in 出纳日记账 (``finance/cashier_journal.xlsx``, with 收据号,
-  plus expense rows without one). Injected (key = 收据号): ``missing_on_right`` (never booked),
-  ``missing_on_left`` (booked, no salesperson receipt), ``amount_mismatch`` (booked amount differs;
-  amount_diff = journal - receipt).
+  plus expense rows without one) and banks the cash the next day (a 支出 row 现金存入银行 in the
+  journal, a 现金存款 credit in the bank statement; the last day's cash stays in the till).
+  Injected (key = 收据号): ``missing_on_right`` (never booked), ``missing_on_left`` (booked, no
+  salesperson receipt), ``amount_mismatch`` (booked amount differs; amount_diff = journal - receipt).
+  Every deposit reaches the bank at the amount banked.
 * **ledger** - every audited ERP document (``erp/erp_documents.csv``) should be posted once as a
   balanced voucher in 序时账 (``finance/gl_export.xlsx``; each line carries 业务单据号). Voucher amount
   = the sum of its 借方 lines = the document's 金额 (价税合计). Injected (key = 单据编号, key2 = 单据类型):
@@ -17,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from recon_helpers.demo import vocab
-from recon_helpers.demo.model import DAY, Month, increasing_ids, person_names
+from recon_helpers.demo.model import DAY, HOUR, Month, increasing_ids, person_names
 from recon_helpers.demo.truth import Truth, fen_str
 from recon_helpers.demo.writers import fen_text, money_cell, time_text, write_csv, write_xlsx
 
@@ -35,7 +37,8 @@ EXPENSES = (("报销差旅费", 30_000, 300_000), ("购买办公用品", 5_000, 
 # ---------------------------------------------------------------------------------------------
 
 
-def write_cashier(month: Month, truth: Truth) -> None:
+def write_cashier(month: Month, truth: Truth) -> pd.DataFrame:
+    """Write the receipt log and the cashier journal; return the bank credits of the cash deposits."""
     rng = month.rng("sales-cashier")
     n = max(40, month.orders // 40)
     day = np.sort(rng.integers(0, month.days - 2, n))
@@ -83,8 +86,23 @@ def write_cashier(month: Month, truth: Truth) -> None:
         journal.append({"day": int(rng.integers(0, month.days)), "memo": memo, "in": 0,
                         "out": int(rng.integers(lo // 100, hi // 100)) * 100, "party": "", "no": "",
                         "who": person_names(rng, 1)[0]})
+    deposits = _cash_deposits(month, journal)
     _write_receipts(month, receipts)
-    _write_journal(month, pd.DataFrame(journal))
+    _write_journal(month, pd.DataFrame(journal + deposits))
+    return pd.DataFrame({"t": [d["day"] * DAY + 11 * HOUR + 15 * 60 for d in deposits], "type": "现金存入", "debit": 0,
+                         "credit": [d["out"] for d in deposits], "memo": "现金存款",
+                         "party": vocab.SHOP_COMPANY, "account": vocab.SHOP_BANK_ACCOUNT},
+                        columns=["t", "type", "debit", "credit", "memo", "party", "account"])
+
+
+def _cash_deposits(month: Month, journal: list[dict]) -> list[dict]:
+    """The cashier banks each day's cash receipts the next day (the last day's cash stays in the till)."""
+    cash: dict[int, int] = {}
+    for row in journal:
+        if row["in"] > 0 and row["memo"].endswith("（现金）"):
+            cash[row["day"]] = cash.get(row["day"], 0) + row["in"]
+    return [{"day": day + 1, "memo": "现金存入银行", "in": 0, "out": amount, "party": "招商银行杭州滨江支行",
+             "who": vocab.CASHIER, "no": ""} for day, amount in sorted(cash.items()) if day + 1 < month.days]
 
 
 def _write_receipts(month: Month, r: pd.DataFrame) -> None:

@@ -5,14 +5,19 @@ notebook then asks it questions - ``check.exceptions("missing_on_left")``, ``che
 ``check.write(output_dir)`` - instead of passing four loose arguments to functions. The generic part
 lives here: exceptions of a category, exact totals, headline figures, the output folder, labels,
 load reports and rejects. A scenario adds its own lists (e.g. ``billed_not_shipped()``).
+
+Helpers for the money scenarios: :func:`age_bucket` (the aging buckets a collector follows up by),
+:func:`write_workbook` (every list of a run in one Excel file, a sheet per list) and
+:func:`hop_exceptions` (the exceptions of a run that matches several hops, as one table).
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 import pandas as pd
 import pyarrow as pa
@@ -20,6 +25,7 @@ import pyarrow.compute as pc
 
 from recon_helpers.engine.result import EXCEPTION_COLUMNS, MatchResult
 from recon_helpers.engine.taxonomy import labels as category_labels
+from recon_helpers.errors import UsageError
 from recon_helpers.export import write_csv
 from recon_helpers.periods import Period
 from recon_helpers.scenarios.registry import SINGLE_RUN, Scenario
@@ -33,6 +39,119 @@ def total(series: pd.Series) -> Decimal:
     arr = pa.array(series, type=pa.decimal128(18, 2)) if len(series) else pa.array([], pa.decimal128(18, 2))
     value = pc.sum(arr).as_py()
     return (value if value is not None else Decimal("0")).quantize(_CENT)
+
+
+def as_of_day(text: str | None, period: Period, *, name: str = "as_of") -> dt.date:
+    """The day figures are aged at: ``text`` as YYYY-MM-DD, the period's last day when empty."""
+    if not text:
+        return period.last_day
+    try:
+        return dt.date.fromisoformat(str(text).strip())
+    except ValueError:
+        raise UsageError(f"{name}={text!r} is not a day: write it as YYYY-MM-DD, e.g. {period.last_day}") from None
+
+
+#: an aging bucket: (label, first day, last day or None for "and older")
+Bucket = tuple[str, int, "int | None"]
+
+
+def age_bucket(days: int, buckets: Sequence[Bucket]) -> str:
+    """The label of the bucket ``days`` falls in (buckets in order, first match); "" when none does."""
+    for label, low, high in buckets:
+        if days >= low and (high is None or days <= high):
+            return label
+    return ""
+
+
+def hop_exceptions(hops: Mapping[str, MatchResult]) -> pd.DataFrame:
+    """The exceptions of several matches of one run (hop name -> result) as one table with ``hop``.
+
+    The right row of a pair carries the left row's key in ``key`` (the payout, order or deposit the
+    difference is about; a bank row's own serial says nothing to the reader), its own in ``row_key``.
+    """
+    parts = []
+    for hop, result in hops.items():
+        exc = result.exceptions.copy()
+        exc.insert(0, "hop", hop)
+        exc["row_key"] = exc["key"]
+        left_key = exc[exc["side"] == "left"].dropna(subset=["group_id"]).drop_duplicates("group_id")
+        by_group = dict(zip(left_key["group_id"], left_key["key"]))
+        paired = ((exc["side"] == "right") & exc["group_id"].isin(list(by_group))).fillna(False).to_numpy(dtype=bool)
+        exc.loc[paired, "key"] = exc.loc[paired, "group_id"].map(by_group)
+        parts.append(exc)
+    return pd.concat(parts, ignore_index=True)
+
+
+def in_scope_match_rate(results: Sequence[MatchResult]) -> str:
+    """Share of the rows in scope (linked, or excepted other than out_of_scope) that matched
+    automatically, over one or several matches, as a percentage text. Rows a recipe leaves out of
+    scope (another platform's bank credits) say nothing about how well this run matched."""
+    linked = excepted = 0
+    for result in results:
+        linked += len(result.links)
+        exc = result.exceptions
+        excepted += int((exc["category"] != "out_of_scope").fillna(True).sum())
+    return f"{100 * linked / (linked + excepted):.1f}%" if linked + excepted else "100.0%"
+
+
+#: Excel number format of money cells: thousands separator, two places, negatives in red
+MONEY_FORMAT = '#,##0.00;[Red]-#,##0.00'
+_SHEET_BAD = str.maketrans({c: "_" for c in '[]:*?/\\'})
+
+
+def write_workbook(sheets: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
+    """Every list in one ``.xlsx`` a person opens in Excel: a sheet per list (in the given order), the
+    header row bold and frozen, money as numbers with :data:`MONEY_FORMAT`, never as text.
+
+    A sheet name is cut to Excel's 31 characters (without ``[]:*?/\\``); an empty list keeps its header.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    book.remove(book.active)
+    used: set[str] = set()
+    for name, frame in sheets.items():
+        title = str(name).translate(_SHEET_BAD)[:31] or "sheet"
+        while title in used:
+            title = title[:28] + f"_{len(used)}"
+        used.add(title)
+        sheet = book.create_sheet(title)
+        sheet.append([str(c) for c in frame.columns])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.freeze_panes = "A2"
+        money_columns = [i for i, c in enumerate(frame.columns, start=1) if _is_money(frame[c])]
+        for row in frame.itertuples(index=False):
+            sheet.append([_cell(v) for v in row])
+        for i in money_columns:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=i, max_col=i):
+                cell.number_format = MONEY_FORMAT
+        for i, column in enumerate(frame.columns, start=1):
+            width = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)])
+            sheet.column_dimensions[get_column_letter(i)].width = min(60, max(8, width + 2))
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    book.save(out)
+    return out
+
+
+def _is_money(series: pd.Series) -> bool:
+    if isinstance(series.dtype, pd.ArrowDtype):
+        return pa.types.is_decimal(series.dtype.pyarrow_dtype)
+    return series.dtype == object and len(series) > 0 and all(isinstance(v, Decimal) for v in series.dropna())
+
+
+def _cell(value: Any) -> Any:
+    """A value as openpyxl writes it: Decimal stays a number, missing is empty, timestamps plain."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if isinstance(value, (list, tuple, set, dict)):
+        return str(value)
+    return value
 
 
 @dataclass
@@ -68,6 +187,15 @@ class Check:
         this; :meth:`exceptions`, :meth:`amount` and :meth:`write` then use the refined table.
         """
         return self.result.exceptions
+
+    def findings_exceptions(self) -> pd.DataFrame:
+        """The exceptions that are findings (out-of-scope rows left out), each group named with its hop
+        so that groups of two matches never merge: what a chart of differences per category counts."""
+        exc = self.exception_table
+        exc = exc[(exc["category"] != "out_of_scope").fillna(True).to_numpy(dtype=bool)].copy()
+        if "hop" in exc.columns and "group_id" in exc.columns:
+            exc["group_id"] = [None if pd.isna(g) else f"{h}:{g}" for h, g in zip(exc["hop"], exc["group_id"])]
+        return exc.reset_index(drop=True)
 
     def exceptions(self, category: str | tuple[str, ...] | None = None, side: str | None = None) -> pd.DataFrame:
         """The exceptions of one category (or several, or all) on one side (or both)."""
