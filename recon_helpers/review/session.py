@@ -51,18 +51,26 @@ class ReviewSession:
     def refresh(self) -> ReviewState:
         """Re-read the journal (another kernel may have written) and replay it on the queue."""
         where = {"scenario": self.scenario, "run": self.run, "period": self.period}
-        opening = opening_items(self.workspace, **where)
-        opening = opening[~opening["fingerprint"].isin(self._base["fingerprint"])]
-        if len(opening):
-            opening = opening.assign(label=[self.check.labels.get(c, c) for c in opening["category"]],
-                                     candidates=[[] for _ in range(len(opening))], rule=None, group_id=None,
-                                     counterparty="", date=None, age_days=None, source_file_abs="")
-        items = pd.concat([self._base, opening[[c for c in self._base.columns if c in opening.columns]]],
-                          ignore_index=True) if len(opening) else self._base
+        items = self._with_opening(opening_items(self.workspace, **where))
         items["opening"] = items["opened_in"] != self.period
         self.state = replay(items, journal.read(self.workspace, **where), journal.read_rows(self.workspace, **where))
         self.closed = is_closed(self.workspace, **where)
         return self.state
+
+    def _with_opening(self, opening: pd.DataFrame) -> pd.DataFrame:
+        """This period's items plus the previous close's open items; a row in both keeps its older history."""
+        base = self._base.assign(history="")
+        if not len(opening):
+            return base
+        carried = opening.set_index("fingerprint")
+        again = base["fingerprint"].isin(carried.index)
+        base.loc[again, "opened_in"] = [carried.at[fp, "opened_in"] for fp in base.loc[again, "fingerprint"]]
+        base.loc[again, "history"] = [carried.at[fp, "history"] for fp in base.loc[again, "fingerprint"]]
+        only = opening[~opening["fingerprint"].isin(base["fingerprint"])]
+        only = only.assign(label=[self.check.labels.get(c, c) for c in only["category"]],
+                           candidates=[[] for _ in range(len(only))], rule=None, group_id=None, counterparty="",
+                           date=None, age_days=None, source_file_abs="")
+        return pd.concat([base, only[[c for c in base.columns if c in only.columns]]], ignore_index=True)
 
     @property
     def items(self) -> pd.DataFrame:
