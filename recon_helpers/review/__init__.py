@@ -11,7 +11,8 @@
 
 In a notebook::
 
-    session = recon.review.open(check, workspace=workspace)   # the app in JupyterLab, a summary under papermill
+    recon.review.open(check, workspace=workspace)              # the app in JupyterLab, a summary under papermill
+    applied = recon.review.apply_decisions(check, workspace)    # for a report: decided, stale, open (no writes)
 """
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ _LAZY = {
     "load_policy": ("recon_helpers.review.policy", "load_policy"),
     "open": ("recon_helpers.review.app", "open_review"),
     "ReviewApp": ("recon_helpers.review.app", "ReviewApp"),
-    "summary": ("recon_helpers.review.summary", "ReviewSummary"),
+    "ReviewSummary": ("recon_helpers.review.summary", "ReviewSummary"),
+    "apply_decisions": ("recon_helpers.review.summary", "apply_decisions"),
     "close_period": ("recon_helpers.review.close", "close_period"),
     "reopen_period": ("recon_helpers.review.close", "reopen_period"),
     "export_journal": ("recon_helpers.review.journal", "export"),

@@ -52,3 +52,14 @@ class ReviewSummary:
 
     def __repr__(self) -> str:
         return f"ReviewSummary({self.session.scenario} {self.session.run} {self.session.period}: {self.counts})"
+
+
+def apply_decisions(check: Any, workspace: Any = None) -> ReviewSummary:
+    """The journal applied to ``check`` without any widget or write: what a batch report shows.
+
+    ``workspace`` is a folder or :class:`~recon_helpers.review.workspace.Workspace` (None: beside the
+    data); a workspace not yet created reads as an empty journal and is not created.
+    """
+    from recon_helpers.review.session import ReviewSession
+
+    return ReviewSummary(ReviewSession(check, workspace, actor="recon report"))
