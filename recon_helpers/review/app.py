@@ -74,8 +74,8 @@ class ReviewApp:
         for f in filters:
             f.observe(lambda _change: self.refresh(), names="value")
 
-        self.grid = ITable(pd.DataFrame(columns=GRID_COLUMNS), select=True, maxBytes=0, pageLength=25,
-                           classes="display compact")
+        self.grid = ITable(pd.DataFrame(columns=GRID_COLUMNS), select={"style": "multi+shift"}, maxBytes=0, pageLength=10,
+                           classes="display compact nowrap")
         self.grid.observe(self._on_select, names="selected_rows")
         self.difference = w.HTML()
         self.candidates = w.HTML()

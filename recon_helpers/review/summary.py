@@ -33,7 +33,10 @@ class ReviewSummary:
     def decided(self) -> pd.DataFrame:
         """Decisions in force: when, who, what, reason code, amount, note."""
         cols = ["recorded_at", "actor", "action", "reason_code", "amount", "target", "note"]
-        return self.applied[cols].reset_index(drop=True) if len(self.applied) else pd.DataFrame(columns=cols)
+        if not len(self.applied):
+            return pd.DataFrame(columns=cols)
+        decided = self.applied[cols].reset_index(drop=True)
+        return decided.assign(recorded_at=pd.to_datetime(decided["recorded_at"]).dt.strftime("%Y-%m-%d %H:%M UTC"))
 
     def _repr_html_(self) -> str:
         s = self.session

@@ -24,6 +24,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 from filelock import FileLock, Timeout
 
 from recon_helpers.review.errors import WorkspaceBusyError, WorkspaceError
@@ -139,7 +140,9 @@ class Workspace:
             con = self._connect(read_only=False)  # read-write: an older file may need migrating first
             try:
                 migrate(con, self.path)
-                return con.execute(sql, params or []).df()
+                # through Arrow: DECIMAL stays an exact decimal (DuckDB's .df() would make money a float)
+                table = con.sql(sql, params=params or None).to_arrow_table()
+                return table.to_pandas(types_mapper=lambda t: pd.ArrowDtype(t) if pa.types.is_decimal(t) else None)
             finally:
                 con.close()
 
@@ -152,11 +155,12 @@ class Workspace:
 
 
 def _version(con: duckdb.DuckDBPyConnection) -> int:
-    has_meta = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'").fetchone()[0]
+    # fetchall: a result left half-read would block the next query on this connection
+    has_meta = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'").fetchall()[0][0]
     if not has_meta:
         return 0
-    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    return int(row[0]) if row else 0
+    rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+    return int(rows[0][0]) if rows else 0
 
 
 def migrate(con: duckdb.DuckDBPyConnection, path: str | Path) -> int:

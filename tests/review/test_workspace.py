@@ -117,3 +117,10 @@ def test_a_writer_that_cannot_get_the_lock_says_so_and_saves_nothing(workspace):
         holder.kill()
         holder.wait()
     assert journal.read(workspace)["note"].tolist() == ["note 1"]
+
+
+def test_money_comes_back_from_the_journal_as_exact_decimals(workspace):
+    journal.append(workspace, [Decision("adjust", "王会计", "2026-10", "courier_bill", "sf", amount=Decimal("0.10"),
+                                        rows=(RowRef("fp", side="left", amount=Decimal("12345678901.23")),))])
+    assert journal.read(workspace)["amount"].iloc[0] == Decimal("0.10")
+    assert journal.read_rows(workspace)["amount"].iloc[0] == Decimal("12345678901.23")
