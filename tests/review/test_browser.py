@@ -20,6 +20,12 @@ from pathlib import Path
 
 import pytest
 
+try:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import sync_playwright
+except ImportError:  # the test says so and skips
+    PlaywrightTimeout, sync_playwright = TimeoutError, None
+
 from recon_helpers.review import journal
 from recon_helpers.review.session import ReviewSession
 from recon_helpers.review.workspace import Workspace
@@ -36,9 +42,7 @@ WAIT = 180_000  # ms: two cores shared by many
 def _browser_or_skip():
     if not Path(CHROMIUM).is_file():
         pytest.skip(f"no chromium at {CHROMIUM}: run .ci/system-packages (Debian package chromium) to run the browser test")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
+    if sync_playwright is None:
         pytest.skip("the playwright package is missing: pip install -e .[dev]")
     return sync_playwright
 
@@ -90,9 +94,22 @@ def lab(tmp_path):
     log.close()
 
 
+_MAX_PROMPT = """() => Math.max(0, ...[...document.querySelectorAll('.jp-InputPrompt')]
+    .map(p => parseInt((p.textContent.match(/\\d+/) || ['0'])[0])))"""
+
+
 def _run_all(page) -> None:
-    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    """Run > Run All Cells, again if the first click came before the kernel was ready (seen under load)."""
+    before = page.evaluate(_MAX_PROMPT)
+    for _attempt in range(3):
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+        try:
+            page.wait_for_function(f"() => ({_MAX_PROMPT})() > {before}", timeout=30_000)
+            return
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    raise AssertionError("Run All Cells did not start the notebook")
 
 
 def _wait_idle(page) -> None:
