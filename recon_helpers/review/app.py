@@ -22,6 +22,7 @@ from IPython.display import display
 from itables.widget import ITable
 
 from recon_helpers.errors import ReconError
+from recon_helpers.review.errors import DecisionRefused
 from recon_helpers.review.learning import suggest
 from recon_helpers.review.session import ReviewSession
 from recon_helpers.review.summary import ReviewSummary
@@ -87,12 +88,14 @@ class ReviewApp:
         self.reason_code = w.Dropdown(description="原因 reason")
         self.note = w.Text(placeholder="why 说明", description="说明 note")
         self.person = w.Text(placeholder="name 姓名", description="指派 to")
+        self.parts = w.Text(placeholder="e.g. 30.00, 14.00", description="拆分 parts")
         self.buttons: dict[str, w.Button] = {}
         for name, label, style, tip in (
             ("accept", "接受候选 Accept", "success", "accept the engine's best open candidate of the first selected row"),
             ("match", "手工匹配 Match", "success", "match the selected rows (n to m); a difference needs a reason code"),
             ("write_off", "核销 Write off", "warning", "write each selected row off with the reason code"),
             ("adjust", "调整 Adjust", "warning", "settle the selected rows with an adjustment of their difference"),
+            ("split", "拆分 Split", "", "split the one selected row into the amounts under 拆分 parts"),
             ("assign", "指派 Assign", "info", "assign the selected rows to the person named"),
             ("comment", "备注 Comment", "", "add the note to the selected rows"),
             ("wait", "等待对方 Waiting", "info", "mark the selected rows as waiting for the counterparty"),
@@ -112,7 +115,7 @@ class ReviewApp:
             w.HBox([self.category, self.side, self.counterparty]), self.status,
             w.HBox([self.min_amount, self.max_amount, self.text]), w.HBox([self.date_from, self.date_to]),
             self.grid, self.difference,
-            w.HBox([self.actor, self.reason_code, self.note, self.person]),
+            w.HBox([self.actor, self.reason_code, self.note]), w.HBox([self.person, self.parts]),
             w.HBox(list(self.buttons.values())), self.message,
             w.HBox([self.candidates, self.suggestions]), self.chart,
         ])
@@ -210,6 +213,10 @@ class ReviewApp:
                     s.write_off(rows, reason_code=code, note=note)
                 elif name == "adjust":
                     s.adjust(rows, reason_code=code, note=note)
+                elif name == "split":
+                    if len(rows) != 1:
+                        raise DecisionRefused("select exactly one row to split")
+                    s.split(rows[0], [p for p in self.parts.value.split(",") if p.strip()], note=note)
                 elif name == "assign":
                     s.assign(rows, self.person.value, note=note)
                 elif name == "comment":
@@ -221,7 +228,7 @@ class ReviewApp:
             except ReconError as exc:
                 self._say(str(exc), ok=False)
                 return
-            self.note.value = ""
+            self.note.value = self.parts.value = ""
             self.refresh()
             self._say(f"saved 已保存: {name} on {len(rows)} rows" if name != "undo" else "undone 已撤销")
         return run

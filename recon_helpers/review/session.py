@@ -10,7 +10,7 @@ import datetime as dt
 import getpass
 import uuid
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pandas as pd
@@ -230,6 +230,23 @@ class ReviewSession:
         booked = _money(amount) if amount is not None else self.running_difference(r["fingerprint"] for r in rows)
         self.policy.allow(reason_code, action="adjust", person=self.actor, amount=booked)
         (d,) = self._save([self._decision("adjust", rows, reason_code=reason_code, note=note, amount=booked)])
+        return d
+
+    def split(self, fingerprint: str, parts: Iterable[Decimal | str], *, note: str = "") -> Decision:
+        """Split one row into parts that sum to its amount (e.g. one bank credit paying two invoices); each
+        part becomes an open row of its own, to match or write off."""
+        (row,) = self._items([fingerprint])
+        self._open([row])
+        try:
+            amounts = [_money(Decimal(str(p).strip().replace(",", ""))) for p in parts]
+        except InvalidOperation:
+            raise DecisionRefused(f"the parts {', '.join(map(str, parts))} are not all amounts; write them like 30.00, 14.00") from None
+        if len(amounts) < 2:
+            raise DecisionRefused("a split needs at least two parts")
+        if sum(amounts, _ZERO) != _money(row["amount"]):
+            raise DecisionRefused(f"the parts sum to {sum(amounts, _ZERO)}, not the row's {_money(row['amount'])}: not saved")
+        (d,) = self._save([self._decision("split", [row], note=note, amount=_money(row["amount"]),
+                                          detail={"parts": [str(a) for a in amounts]})])
         return d
 
     def assign(self, fingerprints: Iterable[str], person: str, *, note: str = "") -> Decision:

@@ -7,7 +7,10 @@ and never silently. An undone decision is skipped; an undo names the decision it
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
 
 import pandas as pd
 
@@ -15,6 +18,7 @@ from recon_helpers.review.journal import RESOLVING
 
 #: statuses an item can have; "open" and "waiting" still count as open items
 STATUSES = ("open", "waiting", "resolved")
+_STATE_COLUMNS = ("status", "resolution", "reason_code", "assignee", "notes", "decided_by", "decision_ids")
 RESOLUTION = {"accept": "accepted", "match": "matched", "write_off": "written off", "adjust": "adjusted",
               "split": "split"}
 
@@ -37,25 +41,27 @@ class ReviewState:
         return self.items[self.items["status"] == "resolved"]
 
 
+def split_parts(row: dict, detail: Any) -> list[dict]:
+    """The parts a split decision makes of ``row``: same side, key and source, the amounts it names."""
+    amounts = json.loads(detail).get("parts", []) if isinstance(detail, str) and detail else []
+    base = {k: v for k, v in row.items() if k not in _STATE_COLUMNS}
+    return [{**base, "fingerprint": f"{row['fingerprint']}/{n}", "amount": Decimal(a), "candidates": [],
+             "detail": f"part {n} of {len(amounts)} of {row['key']} {row['amount']}"}
+            for n, a in enumerate(amounts, start=1)]
+
+
 def replay(items: pd.DataFrame, decisions: pd.DataFrame, rows: pd.DataFrame) -> ReviewState:
     """Apply the journal (``decisions`` + their ``rows``) to ``items`` (see the module docstring)."""
-    items = items.copy()
-    n = len(items)
-    items["status"] = ["open"] * n
-    items["resolution"] = [""] * n
-    items["reason_code"] = [""] * n
-    items["assignee"] = [""] * n
-    items["notes"] = [""] * n
-    items["decided_by"] = [""] * n
-    items["decision_ids"] = [[] for _ in range(n)]
-    position = {fp: i for i, fp in enumerate(items["fingerprint"])}
+    base = items.drop(columns=[c for c in _STATE_COLUMNS if c in items.columns]).reset_index(drop=True)
+    records = base.to_dict("records")  # split parts are appended as they appear
+    position = {r["fingerprint"]: i for i, r in enumerate(records)}
+    state = [{"status": "open", "resolution": "", "reason_code": "", "assignee": "", "notes": "", "decided_by": "",
+              "decision_ids": []} for _ in records]
     undone = {t for a, t in zip(decisions["action"], decisions["target"]) if a == "undo" and isinstance(t, str)}
     rows_of: dict[str, list] = {}
     for d_id, fp in zip(rows["decision_id"], rows["fingerprint"]):
         rows_of.setdefault(d_id, []).append(fp)
     applied, stale, why = [], [], []
-    status = items["status"].to_list()
-    cols = {c: items[c].to_list() for c in ("resolution", "reason_code", "assignee", "notes", "decided_by", "decision_ids")}
     for d in decisions.itertuples(index=False):
         if d.action in ("undo", "close", "reopen") or d.decision_id in undone:
             continue
@@ -66,29 +72,37 @@ def replay(items: pd.DataFrame, decisions: pd.DataFrame, rows: pd.DataFrame) -> 
             why.append(f"{len(missing)} of {len(fps)} rows changed or are no longer exceptions")
             continue
         where = [position[fp] for fp in fps]
-        if d.action in RESOLVING and any(status[i] == "resolved" for i in where):
+        if d.action in RESOLVING and any(state[i]["status"] == "resolved" for i in where):
             stale.append(d._asdict())
             why.append("some rows were already settled by an earlier decision")
             continue
+        note = d.note if isinstance(d.note, str) else ""
         for i in where:
-            cols["decision_ids"][i] = [*cols["decision_ids"][i], d.decision_id]
-            note = d.note if isinstance(d.note, str) else ""
-            if d.action in RESOLVING:
-                status[i] = "resolved"
-                cols["resolution"][i] = RESOLUTION[d.action]
-                cols["reason_code"][i] = d.reason_code or ""
-                cols["decided_by"][i] = d.actor
-            elif d.action == "wait" and status[i] != "resolved":
-                status[i] = "waiting"
-            elif d.action == "assign":
-                cols["assignee"][i] = d.target or ""
-            if note:
-                cols["notes"][i] = (cols["notes"][i] + " | " if cols["notes"][i] else "") + f"{d.actor}: {note}"
+            _apply(state[i], d, note)
+        if d.action == "split":
+            for part in split_parts(records[where[0]], d.detail):
+                position[part["fingerprint"]] = len(records)
+                records.append(part)
+                state.append({**state[where[0]], "status": "open", "resolution": "", "reason_code": "", "decided_by": "",
+                              "decision_ids": []})
         applied.append(d._asdict())
-    items["status"] = status
-    for c, values in cols.items():
-        items[c] = values
+    out = pd.DataFrame(records, columns=list(base.columns))
+    for column in _STATE_COLUMNS:
+        out[column] = [s[column] for s in state]
     stale_frame = pd.DataFrame(stale, columns=list(decisions.columns))
     stale_frame["why_stale"] = why
-    return ReviewState(items=items, applied=pd.DataFrame(applied, columns=list(decisions.columns)),
+    return ReviewState(items=out, applied=pd.DataFrame(applied, columns=list(decisions.columns)),
                        stale=stale_frame, undone=undone)
+
+
+def _apply(item: dict, d: Any, note: str) -> None:
+    """One decision's effect on one item's state."""
+    item["decision_ids"] = [*item["decision_ids"], d.decision_id]
+    if d.action in RESOLVING:
+        item.update(status="resolved", resolution=RESOLUTION[d.action], reason_code=d.reason_code or "", decided_by=d.actor)
+    elif d.action == "wait" and item["status"] != "resolved":
+        item["status"] = "waiting"
+    elif d.action == "assign":
+        item["assignee"] = d.target or ""
+    if note:
+        item["notes"] = (item["notes"] + " | " if item["notes"] else "") + f"{d.actor}: {note}"

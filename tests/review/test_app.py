@@ -111,3 +111,19 @@ def test_the_summary_says_what_is_decided_and_open(sf_check, workspace):
     app.buttons["write_off"].click()
     html = app.summary()._repr_html_()
     assert "resolved 已处理 <b>1</b>" in html and "write_off" in html
+
+
+def test_split_through_the_app_makes_parts_in_the_queue(sf_check, workspace):
+    app = _app(sf_check, workspace)
+    app.category.value = "duplicate_on_right"
+    app.select([0])
+    whole = app.queue_frame["amount"].iloc[0]
+    app.parts.value = f"{whole - 5}, 5.00"
+    app.buttons["split"].click()
+    assert "saved" in app.message.value
+    app.text.value = "part "
+    assert sorted(app.queue_frame["amount"]) == sorted([whole - 5, 5])
+    app.text.value = ""
+    app.select([0, 1])
+    app.buttons["split"].click()
+    assert "exactly one row" in app.message.value

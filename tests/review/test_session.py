@@ -158,3 +158,21 @@ def test_a_decision_on_a_changed_row_is_stale_never_applied(session, demo_dir, t
     assert len(rerun.stale) == 1
     assert rerun.counts()["resolved"] == len(billed) - 1
     assert "changed" in rerun.stale["why_stale"].iloc[0]
+
+
+def test_a_split_row_becomes_parts_that_can_be_matched_and_it_survives_a_rerun(session, sf_check):
+    fee = session.queue(category="rate_card_violation", side="right").iloc[0]  # billed more than the card says
+    left = session.queue(category="rate_card_violation", side="left")
+    expected = left[left.key == fee.key].iloc[0]
+    with pytest.raises(DecisionRefused, match="sum to"):
+        session.split(fee.fingerprint, ["1.00", "2.00"])
+    extra = fee.amount - expected.amount
+    session.split(fee.fingerprint, [expected.amount, extra], note="surcharge billed on top")
+    parts = session.queue(side="right", text="part ")
+    assert sorted(parts["amount"]) == sorted([expected.amount, extra])
+    assert session.item(fee.fingerprint)["resolution"] == "split"
+    base_part = parts[parts.amount == expected.amount].iloc[0]
+    session.match([expected.fingerprint, base_part.fingerprint])  # balances: no reason code needed
+    rerun = ReviewSession(sf_check, session.workspace, actor="王会计")
+    assert rerun.item(base_part.fingerprint)["status"] == "resolved"
+    assert rerun.item(f"{fee.fingerprint}/2")["status"] == "open"
