@@ -51,27 +51,15 @@ def row_fingerprints(table: pd.DataFrame, data_dir: Path) -> pd.DataFrame:
     for column in content_columns:
         values = table[column].astype("string").fillna("\x00").astype("object")
         text = text + column + "\x1e" + values + "\x1f"
-    files = table["source_file"].astype("string").map(lambda f: relative_file(f, data_dir)).astype("object")
-    content = (files + "\x1d" + text).map(lambda t: _digest(t))
-    order = pd.DataFrame({"content": content, "source_row": table["source_row"].astype("int64")})
+    files = table["source_file"].astype("string").astype("object")
+    named = {f: relative_file(f, data_dir) for f in files.unique()}
+    content = [_digest(named[f] + "\x1d" + t) for f, t in zip(files, text)]
+    order = pd.DataFrame({"content": content, "source_row": table["source_row"].astype("int64").to_numpy()},
+                         index=table.index)
     nth = order.sort_values("source_row", kind="stable").groupby("content").cumcount().reindex(order.index)
     fps = [_digest(c, str(n)) for c, n in zip(content, nth)]
     return pd.DataFrame({"source_file": table["source_file"].astype("string").to_numpy(),
                          "source_row": table["source_row"].astype("int64").to_numpy(), "row_fp": fps})
-
-
-def first_present(row: pd.Series, fields: tuple[str, ...]) -> str:
-    for name in fields:
-        if name in row.index and pd.notna(row[name]) and str(row[name]).strip():
-            return str(row[name]).strip()
-    return ""
-
-
-def date_of(row: pd.Series) -> Any:
-    for name in DATE_FIELDS:
-        if name in row.index and pd.notna(row[name]):
-            return pd.Timestamp(row[name]).date()
-    return None
 
 
 def item_fingerprint(side: str, row_fp: str, amount: Any) -> str:
@@ -79,12 +67,28 @@ def item_fingerprint(side: str, row_fp: str, amount: Any) -> str:
     return _digest(str(side), row_fp, "" if amount is None or pd.isna(amount) else str(amount))
 
 
-def source_rows(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Every loaded row of every input, indexed by (source_file, source_row), for lookups."""
-    frames = [t for t in tables.values() if {"source_file", "source_row"} <= set(t.columns) and len(t)]
-    if not frames:
-        return pd.DataFrame()
-    rows = pd.concat([f.astype("object") for f in frames], ignore_index=True)
-    rows["source_row"] = rows["source_row"].astype("int64")
-    rows["source_file"] = rows["source_file"].astype(str)
-    return rows.drop_duplicates(["source_file", "source_row"]).set_index(["source_file", "source_row"])
+def _first_of(table: pd.DataFrame, fields: tuple[str, ...]) -> pd.Series:
+    """Per row, the first non-empty text among ``fields`` (in that order), else ""."""
+    out = pd.Series("", index=table.index, dtype="object")
+    for name in reversed(fields):
+        if name in table.columns:
+            values = table[name].astype("string").str.strip()
+            present = values.notna() & (values != "")
+            out = out.where(~present.fillna(False).to_numpy(dtype=bool), values.astype("object"))
+    return out
+
+
+def row_facts(table: pd.DataFrame, data_dir: Path) -> pd.DataFrame:
+    """``source_file, source_row, row_fp, date, counterparty, descriptor`` of every row of a loaded table."""
+    facts = row_fingerprints(table, data_dir)
+    if not len(facts):
+        return facts.assign(date=None, counterparty="", descriptor="")
+    dates = pd.Series(pd.NaT, index=table.index, dtype="datetime64[s]")
+    for name in reversed(DATE_FIELDS):
+        if name in table.columns:
+            values = pd.to_datetime(table[name].astype("object"), errors="coerce")
+            dates = values.where(values.notna(), dates)
+    facts["date"] = [d.date() if pd.notna(d) else None for d in dates]
+    facts["counterparty"] = _first_of(table, COUNTERPARTY_FIELDS).to_numpy()
+    facts["descriptor"] = _first_of(table, DESCRIPTOR_FIELDS).to_numpy()
+    return facts

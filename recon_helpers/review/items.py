@@ -12,16 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from recon_helpers.review.fingerprint import (
-    COUNTERPARTY_FIELDS,
-    DESCRIPTOR_FIELDS,
-    date_of,
-    first_present,
-    item_fingerprint,
-    relative_file,
-    row_fingerprints,
-    source_rows,
-)
+from recon_helpers.review.fingerprint import item_fingerprint, relative_file, row_facts
 
 ITEM_COLUMNS = ["fingerprint", "side", "category", "label", "key", "amount", "date", "age_days", "counterparty",
                 "descriptor", "detail", "rule", "group_id", "source_file", "source_row", "candidates", "opened_in"]
@@ -47,39 +38,45 @@ def exception_items(check: Any) -> pd.DataFrame:
     exc = check.result.exceptions
     exc = exc[(exc["category"].astype("string") != "out_of_scope").fillna(True).to_numpy(dtype=bool)]
     data_dir = check.data_dir
-    tables = {name: loaded.table for name, loaded in check.inputs.items()}
-    fps = pd.concat([row_fingerprints(t, data_dir) for t in tables.values()] or [pd.DataFrame()], ignore_index=True)
-    fp_of = {(str(f), int(r)): fp for f, r, fp in fps[["source_file", "source_row", "row_fp"]].itertuples(index=False)} \
-        if len(fps) else {}
-    rows = source_rows(tables)
-    labels = check.labels
+    tables = [loaded.table for loaded in check.inputs.values()]
+    facts = pd.concat([row_facts(t, data_dir) for t in tables] or [row_facts(pd.DataFrame(), data_dir)], ignore_index=True)
+    facts = facts.drop_duplicates(["source_file", "source_row"]).astype({"source_file": "object", "source_row": "int64"})
+    frame = pd.DataFrame({
+        "side": exc["side"].astype("object").to_numpy(), "source_file_abs": exc["source_file"].astype("object").to_numpy(),
+        "source_row": exc["source_row"].astype("int64").to_numpy(), "key": exc["key"].astype("object").to_numpy(),
+        "amount": [Decimal(str(a)) if pd.notna(a) else Decimal("0.00") for a in exc["amount"]],
+        "category": exc["category"].astype("object").to_numpy(), "detail": exc["detail"].astype("object").to_numpy(),
+        "rule": exc["rule"].astype("object").to_numpy(), "group_id": exc["group_id"].astype("object").to_numpy(),
+        "candidates": [parse_candidates(c) for c in exc["candidates"]]})
+    frame = frame.merge(facts.rename(columns={"source_file": "source_file_abs"}), on=["source_file_abs", "source_row"],
+                        how="left")
+    named = {f: relative_file(f, data_dir) for f in frame["source_file_abs"].unique()}
+    frame["source_file"] = frame["source_file_abs"].map(named)
+    frame["row_fp"] = _fallback_fingerprints(frame)
+    frame["fingerprint"] = [item_fingerprint(s, r, a) for s, r, a in zip(frame["side"], frame["row_fp"], frame["amount"])]
+    frame["descriptor"] = [d if isinstance(d, str) and d else (str(k) if k is not None and pd.notna(k) else "")
+                           for d, k in zip(frame["descriptor"], frame["key"])]
+    frame["counterparty"] = frame["counterparty"].fillna("")
+    frame["date"] = frame["date"].astype("object").where(frame["date"].notna(), None)
     last_day = check.period.last_day
-    records = []
-    fallback_seen: dict[tuple, int] = {}
-    for e in exc.itertuples(index=False):
-        where = (str(e.source_file), int(e.source_row))
-        row_fp = fp_of.get(where)
-        if row_fp is None:  # a row the inputs do not hold (a prepared or summed row): its own content
-            own = (relative_file(e.source_file, data_dir), str(e.key), str(e.amount))
-            fallback_seen[own] = fallback_seen.get(own, -1) + 1
-            row_fp = "|".join(own) + f"#{fallback_seen[own]}"
-        source = rows.loc[where] if len(rows) and where in rows.index else pd.Series(dtype=object)
-        day = date_of(source)
-        records.append({
-            "fingerprint": item_fingerprint(e.side, row_fp, e.amount), "side": e.side, "category": e.category,
-            "label": labels.get(e.category, e.category), "key": e.key,
-            "amount": Decimal(str(e.amount)) if pd.notna(e.amount) else Decimal("0.00"),
-            "date": day, "age_days": (last_day - day).days if day else None,
-            "counterparty": first_present(source, COUNTERPARTY_FIELDS),
-            "descriptor": first_present(source, DESCRIPTOR_FIELDS) or (str(e.key) if pd.notna(e.key) else ""),
-            "detail": e.detail, "rule": e.rule, "group_id": e.group_id,
-            "source_file": relative_file(e.source_file, data_dir), "source_row": int(e.source_row),
-            "candidates": parse_candidates(e.candidates), "opened_in": str(check.period),
-            "_where": where,
-        })
-    items = pd.DataFrame.from_records(records, columns=[*ITEM_COLUMNS, "_where"])
-    by_place = {w: fp for w, fp in zip(items["_where"], items["fingerprint"])}
-    items["candidates"] = [[{**c, "fingerprint": by_place.get((c["source_file"], c["source_row"]))} for c in cands]
-                           for cands in items["candidates"]]
-    items["source_file_abs"] = [w[0] for w in items["_where"]]
-    return items.drop(columns="_where")
+    frame["age_days"] = [(last_day - d).days if d is not None else None for d in frame["date"]]
+    labels = check.labels
+    frame["label"] = [labels.get(c, c) for c in frame["category"]]
+    frame["opened_in"] = str(check.period)
+    by_place = dict(zip(zip(frame["source_file_abs"], frame["source_row"]), frame["fingerprint"]))
+    frame["candidates"] = [[{**c, "fingerprint": by_place.get((c["source_file"], c["source_row"]))} for c in cands]
+                           for cands in frame["candidates"]]
+    return frame[[*ITEM_COLUMNS, "source_file_abs"]]
+
+
+def _fallback_fingerprints(frame: pd.DataFrame) -> list[str]:
+    """Rows the inputs do not hold (a prepared or summed row) are known by their file, key and amount."""
+    out, seen = [], {}
+    for fp, f, k, a in zip(frame["row_fp"], frame["source_file"], frame["key"], frame["amount"]):
+        if isinstance(fp, str):
+            out.append(fp)
+            continue
+        own = (f, str(k), str(a))
+        seen[own] = seen.get(own, -1) + 1
+        out.append("|".join(own) + f"#{seen[own]}")
+    return out

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from recon_helpers.export import write_csv
 from recon_helpers.review.errors import PeriodClosedError
@@ -76,9 +77,9 @@ class Decision:
 
 
 def _closed(con: Any, period: str, scenario: str, run: str) -> bool:
-    row = con.execute("SELECT action FROM decisions WHERE period = ? AND scenario = ? AND run = ? AND action IN "
-                      "('close', 'reopen') ORDER BY seq DESC LIMIT 1", [period, scenario, run]).fetchone()
-    return bool(row) and row[0] == "close"
+    rows = con.execute("SELECT action FROM decisions WHERE period = ? AND scenario = ? AND run = ? AND action IN "
+                       "('close', 'reopen') ORDER BY seq DESC LIMIT 1", [period, scenario, run]).fetchall()
+    return bool(rows) and rows[0][0] == "close"
 
 
 def append(workspace: Workspace, decisions: list[Decision], *, before_commit: Any = None) -> list[Decision]:
@@ -89,23 +90,38 @@ def append(workspace: Workspace, decisions: list[Decision], *, before_commit: An
     if not decisions:
         return []
     with workspace.transaction() as con:
-        for d in decisions:
-            if d.action not in PERIOD_ACTIONS and _closed(con, d.period, d.scenario, d.run):
-                raise PeriodClosedError(f"{d.scenario} {d.run} {d.period} is closed, so its decisions cannot change; "
-                                        f"reopen it first (recon close --reopen --period {d.period} --scenario {d.scenario})")
-        seq = con.execute("SELECT coalesce(max(seq), 0) FROM decisions").fetchone()[0]
-        for d in decisions:
-            seq += 1
-            con.execute(f"INSERT INTO decisions ({', '.join(DECISION_COLUMNS)}) VALUES ({', '.join('?' * 13)})",
-                        [seq, d.decision_id, d.recorded_at, d.actor, d.period, d.scenario, d.run, d.action,
-                         d.reason_code, d.note, d.amount, d.target, json.dumps(d.detail, ensure_ascii=False, default=str)])
-            for r in d.rows:
-                con.execute(f"INSERT INTO decision_rows ({', '.join(ROW_COLUMNS)}) VALUES ({', '.join('?' * 10)})",
-                            [d.decision_id, r.fingerprint, r.side, r.source_file, r.source_row, r.key, r.amount,
-                             r.category, r.descriptor, r.opened_in])
+        for period, scenario, run in {(d.period, d.scenario, d.run) for d in decisions if d.action not in PERIOD_ACTIONS}:
+            if _closed(con, period, scenario, run):
+                raise PeriodClosedError(f"{scenario} {run} {period} is closed, so its decisions cannot change; reopen it "
+                                        f"first (recon close --reopen --period {period} --scenario {scenario} --run {run})")
+        seq = con.execute("SELECT coalesce(max(seq), 0) FROM decisions").fetchall()[0][0]
+        entries = [[seq + n, d.decision_id, d.recorded_at, d.actor, d.period, d.scenario, d.run, d.action, d.reason_code,
+                    d.note, d.amount, d.target, json.dumps(d.detail, ensure_ascii=False, default=str)]
+                   for n, d in enumerate(decisions, start=1)]
+        rows = [[d.decision_id, r.fingerprint, r.side, r.source_file, r.source_row, r.key, r.amount, r.category,
+                 r.descriptor, r.opened_in] for d in decisions for r in d.rows]
+        _insert(con, "decisions", DECISION_COLUMNS, entries, _DECISION_TYPES)
+        _insert(con, "decision_rows", ROW_COLUMNS, rows, _ROW_TYPES)
         if before_commit is not None:
             before_commit(con)
     return decisions
+
+
+_MONEY = pa.decimal128(18, 2)
+_DECISION_TYPES = [pa.int64(), pa.string(), pa.timestamp("us"), *[pa.string()] * 7, _MONEY, pa.string(), pa.string()]
+_ROW_TYPES = [pa.string()] * 4 + [pa.int64(), pa.string(), _MONEY, pa.string(), pa.string(), pa.string()]
+
+
+def _insert(con: Any, table: str, columns: list[str], rows: list[list[Any]], types: list[pa.DataType]) -> None:
+    """Insert many rows in one statement through an Arrow table (row-by-row INSERTs are slow in DuckDB)."""
+    if not rows:
+        return
+    batch = pa.table({c: pa.array([r[i] for r in rows], type=t) for i, (c, t) in enumerate(zip(columns, types))})
+    con.register("_new_rows", batch)
+    try:
+        con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM _new_rows")
+    finally:
+        con.unregister("_new_rows")
 
 
 def read(workspace: Workspace, *, scenario: str | None = None, run: str | None = None,

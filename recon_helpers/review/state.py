@@ -53,10 +53,10 @@ def split_parts(row: dict, detail: Any) -> list[dict]:
 def replay(items: pd.DataFrame, decisions: pd.DataFrame, rows: pd.DataFrame) -> ReviewState:
     """Apply the journal (``decisions`` + their ``rows``) to ``items`` (see the module docstring)."""
     base = items.drop(columns=[c for c in _STATE_COLUMNS if c in items.columns]).reset_index(drop=True)
-    records = base.to_dict("records")  # split parts are appended as they appear
-    position = {r["fingerprint"]: i for i, r in enumerate(records)}
+    extra: list[dict] = []  # parts of split rows, appended after the items as they appear
+    position = {fp: i for i, fp in enumerate(base["fingerprint"])}
     state = [{"status": "open", "resolution": "", "reason_code": "", "assignee": "", "notes": "", "decided_by": "",
-              "decision_ids": []} for _ in records]
+              "decision_ids": []} for _ in range(len(base))]
     undone = {t for a, t in zip(decisions["action"], decisions["target"]) if a == "undo" and isinstance(t, str)}
     rows_of: dict[str, list] = {}
     for d_id, fp in zip(rows["decision_id"], rows["fingerprint"]):
@@ -80,13 +80,15 @@ def replay(items: pd.DataFrame, decisions: pd.DataFrame, rows: pd.DataFrame) -> 
         for i in where:
             _apply(state[i], d, note)
         if d.action == "split":
-            for part in split_parts(records[where[0]], d.detail):
-                position[part["fingerprint"]] = len(records)
-                records.append(part)
+            i = where[0]
+            row = base.iloc[i].to_dict() if i < len(base) else extra[i - len(base)]
+            for part in split_parts(row, d.detail):
+                position[part["fingerprint"]] = len(base) + len(extra)
+                extra.append(part)
                 state.append({**state[where[0]], "status": "open", "resolution": "", "reason_code": "", "decided_by": "",
                               "decision_ids": []})
         applied.append(d._asdict())
-    out = pd.DataFrame(records, columns=list(base.columns))
+    out = pd.concat([base, pd.DataFrame(extra, columns=list(base.columns))], ignore_index=True) if extra else base
     for column in _STATE_COLUMNS:
         out[column] = [s[column] for s in state]
     stale_frame = pd.DataFrame(stale, columns=list(decisions.columns))
