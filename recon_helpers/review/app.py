@@ -22,6 +22,7 @@ from IPython.display import display
 from itables.widget import ITable
 
 from recon_helpers.errors import ReconError
+from recon_helpers.review import journal
 from recon_helpers.review.errors import DecisionRefused
 from recon_helpers.review.learning import suggest
 from recon_helpers.review.session import ReviewSession
@@ -82,6 +83,7 @@ class ReviewApp:
         self.candidates = w.HTML()
         self.suggestions = w.HTML()
         self.message = w.HTML()
+        self.stale = w.HTML()
 
         self.actor = w.Text(value=s.actor, description="我是 I am")
         self.actor.observe(self._on_actor, names="value")
@@ -100,6 +102,7 @@ class ReviewApp:
             ("comment", "备注 Comment", "", "add the note to the selected rows"),
             ("wait", "等待对方 Waiting", "info", "mark the selected rows as waiting for the counterparty"),
             ("undo", "撤销 Undo", "danger", "take back your latest decision (a whole bulk action)"),
+            ("export", "导出 Export journal", "", "write the journal as journal.xlsx into the workspace folder"),
         ):
             button = w.Button(description=label, button_style=style, tooltip=tip)
             button.on_click(self._action(name))
@@ -116,7 +119,7 @@ class ReviewApp:
             w.HBox([self.min_amount, self.max_amount, self.text]), w.HBox([self.date_from, self.date_to]),
             self.grid, self.difference,
             w.HBox([self.actor, self.reason_code, self.note]), w.HBox([self.person, self.parts]),
-            w.HBox(list(self.buttons.values())), self.message,
+            w.HBox(list(self.buttons.values())), self.message, self.stale,
             w.HBox([self.candidates, self.suggestions]), self.chart,
         ])
         self._refresh_reason_codes()
@@ -141,6 +144,7 @@ class ReviewApp:
             date=[d.isoformat() if isinstance(d, dt.date) else "" for d in self.queue_frame["date"]])
         self.selected = []
         self.grid.update(shown.reset_index(drop=True), selected_rows=[])
+        self._show_stale()
         self._show_selection()
         self._redraw_chart()
 
@@ -157,6 +161,14 @@ class ReviewApp:
             undated = self.chart.data[-1]
             undated.x = labels
             undated.y = [int((ages.isna() & (open_items["label"] == lab)).sum()) for lab in labels]
+
+    def _show_stale(self) -> None:
+        stale = self.session.stale
+        self.stale.value = "" if stale.empty else (
+            f"<b style='color:crimson'>{len(stale)} stale decisions, not applied 失效决定</b> (their rows changed or are "
+            "gone; decide again):<ul>" + "".join(
+                f"<li>{escape(str(r.actor))} {escape(str(r.action))} {escape(str(r.note or ''))}: {escape(r.why_stale)}</li>"
+                for r in stale.head(10).itertuples()) + "</ul>")
 
     def _refresh_reason_codes(self) -> None:
         codes = {}
@@ -225,6 +237,10 @@ class ReviewApp:
                     s.wait(rows, note=note)
                 elif name == "undo":
                     s.undo()
+                elif name == "export":
+                    path = journal.export(s.workspace, s.workspace.folder / "journal.xlsx")
+                    self._say(f"journal written to {path}")
+                    return
             except ReconError as exc:
                 self._say(str(exc), ok=False)
                 return

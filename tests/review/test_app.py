@@ -127,3 +127,14 @@ def test_split_through_the_app_makes_parts_in_the_queue(sf_check, workspace):
     app.select([0, 1])
     app.buttons["split"].click()
     assert "exactly one row" in app.message.value
+
+
+def test_stale_decisions_are_shown_and_the_journal_exports_from_the_app(sf_check, workspace):
+    from recon_helpers.review.journal import Decision, RowRef
+
+    journal.append(workspace, [Decision("write_off", "王会计", "2026-10", "courier_bill", "sf", reason_code="carrier_claim",
+                                        rows=(RowRef("a-row-that-is-gone", side="right", key="SF0"),), note="old bill")])
+    app = _app(sf_check, workspace)
+    assert "1 stale decisions" in app.stale.value and "old bill" in app.stale.value
+    app.buttons["export"].click()
+    assert (workspace.folder / "journal.xlsx").is_file() and "journal written" in app.message.value

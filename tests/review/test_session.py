@@ -176,3 +176,22 @@ def test_a_split_row_becomes_parts_that_can_be_matched_and_it_survives_a_rerun(s
     rerun = ReviewSession(sf_check, session.workspace, actor="王会计")
     assert rerun.item(base_part.fingerprint)["status"] == "resolved"
     assert rerun.item(f"{fee.fingerprint}/2")["status"] == "open"
+
+
+def test_a_companys_own_policy_in_the_workspace_is_validated_and_used(sf_check, workspace):
+    from recon_helpers.errors import TemplateError
+    from recon_helpers.review.policy import load_policy
+
+    workspace.folder.mkdir(parents=True)
+    own = workspace.folder / "review.yaml"
+    own.write_text("roles: {default: clerk, known: [clerk], people: {王会计: boss}}\n"
+                   "reason_codes: {rounding: {zh: 尾差, en: rounding, actions: [write_off], roles: [clerk]}}\n", encoding="utf-8")
+    with pytest.raises(TemplateError, match="unknown role 'boss'"):
+        load_policy(workspace_folder=workspace.folder)
+    own.write_text("roles: {default: clerk, known: [clerk]}\n"
+                   "reason_codes: {rounding: {zh: 尾差, en: rounding, actions: [write_off], roles: [clerk], max_amount: 0.05}}\n",
+                   encoding="utf-8")
+    session = ReviewSession(sf_check, workspace, actor="王会计")
+    assert list(session.policy.reason_codes) == ["rounding"]
+    with pytest.raises(DecisionRefused, match="unknown reason code 'carrier_claim'"):
+        session.write_off(session.queue()["fingerprint"][:1], reason_code="carrier_claim")
