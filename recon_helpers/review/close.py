@@ -149,7 +149,13 @@ def close_scenario(*, period: str, scenario: str, by: str, note: str = "", data_
         raise DecisionRefused("closing needs --data: the month's check is run again to snapshot it")
     entry, chosen = _runs(scenario, runs)
     ws = _workspace(workspace, data_dir)
-    module = importlib.import_module(f"recon_helpers.scenarios.{entry.name}")
+    try:
+        module = importlib.import_module(f"recon_helpers.scenarios.{entry.name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"recon_helpers.scenarios.{entry.name}":
+            raise
+        raise DecisionRefused(f"scenario {entry.name} has no check module yet (recon_helpers/scenarios/{entry.name}/), "
+                              "so it cannot be closed from the command line") from None
     sessions = [ReviewSession(module.check(period=period, data_dir=data_dir, **entry.run_parameters(run)), ws, actor=by)
                 for run in chosen]
     refusals = [s for s in sessions if len(unexplained(s))]

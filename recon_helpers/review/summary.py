@@ -5,6 +5,7 @@ app beside it stays inert.
 """
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from html import escape
 from typing import Any
@@ -22,6 +23,7 @@ class ReviewSummary:
         self.applied = session.state.applied
         self.stale = session.stale
         self.closed = session.closed
+        self.taken_at = dt.datetime.now(dt.UTC)
 
     def open_by_category(self) -> pd.DataFrame:
         """Open items (open + waiting) per category: rows and exact amount."""
@@ -36,7 +38,9 @@ class ReviewSummary:
         if not len(self.applied):
             return pd.DataFrame(columns=cols)
         decided = self.applied[cols].reset_index(drop=True)
-        return decided.assign(recorded_at=pd.to_datetime(decided["recorded_at"]).dt.strftime("%Y-%m-%d %H:%M UTC"))
+        texts = {c: decided[c].fillna("").astype(str) for c in ("reason_code", "target", "note")}
+        return decided.assign(recorded_at=pd.to_datetime(decided["recorded_at"]).dt.strftime("%Y-%m-%d %H:%M UTC"),
+                              amount=decided["amount"].map(lambda a: "" if a is None or pd.isna(a) else str(a)), **texts)
 
     def _repr_html_(self) -> str:
         s = self.session
@@ -44,7 +48,8 @@ class ReviewSummary:
         head = (f"<div class='recon-review'><h3>复核 Review · {escape(s.scenario)} {escape(s.run)} {escape(s.period)}{state}</h3>"
                 f"<p>open 待处理 <b>{self.counts['open']}</b> · waiting 等待对方 <b>{self.counts['waiting']}</b> · "
                 f"resolved 已处理 <b>{self.counts['resolved']}</b> · stale decisions 失效决定 "
-                f"<b>{self.counts['stale decisions']}</b> · workspace <code>{escape(str(s.workspace.path))}</code></p>")
+                f"<b>{self.counts['stale decisions']}</b> · workspace <code>{escape(str(s.workspace.path))}</code> · "
+                f"as of {self.taken_at:%Y-%m-%d %H:%M} UTC</p>")
         parts = [head, "<h4>Open items 未结项目</h4>", self.open_by_category().to_html(index=False, escape=True)]
         if len(self.applied):
             parts += ["<h4>Decisions 已作决定</h4>", self.decided().to_html(index=False, escape=True, na_rep="")]

@@ -31,3 +31,16 @@ def test_close_then_reopen_through_the_command(demo_dir, tmp_path, capsys, sf_ch
     assert main(["close", *args, "--reopen", "--note", "corrected bill"]) == 0
     assert journal.read(ws)["action"].tolist()[-2:] == ["close", "reopen"]
     assert main(["close", *args, "--run", "nowhere", "--data", str(demo_dir)]) == 2
+
+
+def test_close_of_a_scenario_without_a_check_module_says_so(demo_dir, tmp_path, capsys, monkeypatch, repo_root):
+    import shutil
+
+    catalog = tmp_path / "templates"
+    shutil.copytree(repo_root / "templates", catalog)
+    (catalog / "scenarios" / "ghost.yaml").write_text(
+        "name: ghost\ntitle: {zh: 幽灵, en: Ghost}\nrecipes: [courier_bill]\n", encoding="utf-8")
+    monkeypatch.setenv("RECON_TEMPLATES", str(catalog))
+    code = main(["close", "--period", "2026-10", "--scenario", "ghost", "--by", "王会计", "--data", str(demo_dir),
+                 "--workspace", str(tmp_path / "ws")])
+    assert code == 2 and "has no check module yet" in capsys.readouterr().err
