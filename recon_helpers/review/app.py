@@ -5,8 +5,9 @@ tens of thousands of exceptions page without lag) filtered by category, status, 
 counterparty and text; the selected rows' running difference; the first selected row's engine
 candidates side by side with differing fields highlighted, its engine reason and remembered
 suggestions; action buttons for every decision, on all selected rows at once; and a plotly chart of
-open items by category and age that follows the queue. Every widget is an attribute, so tests (and
-keyboard users, with Tab between widgets) drive it without a mouse.
+open items by category and age that follows the queue. Every widget is an attribute, so tests drive it
+without a mouse; people can too: Tab moves between the widgets, the arrow keys move through the grid
+(DataTables' KeyTable), shift-click selects a range of rows, and every button has a tooltip.
 """
 from __future__ import annotations
 
@@ -76,8 +77,8 @@ class ReviewApp:
         for f in filters:
             f.observe(lambda _change: self.refresh(), names="value")
 
-        self.grid = ITable(pd.DataFrame(columns=GRID_COLUMNS), select={"style": "multi+shift"}, maxBytes=0, pageLength=10,
-                           classes="display compact nowrap")
+        self.grid = ITable(pd.DataFrame(columns=GRID_COLUMNS), select={"style": "multi+shift"}, keys=True, maxBytes=0,
+                           pageLength=10, classes="display compact nowrap")
         self.grid.observe(self._on_select, names="selected_rows")
         self.difference = w.HTML()
         self.candidates = w.HTML()
