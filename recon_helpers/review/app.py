@@ -104,6 +104,7 @@ class ReviewApp:
             ("wait", "等待对方 Waiting", "info", "mark the selected rows as waiting for the counterparty"),
             ("undo", "撤销 Undo", "danger", "take back your latest decision (a whole bulk action)"),
             ("export", "导出 Export journal", "", "write the journal as journal.xlsx into the workspace folder"),
+            ("reload", "刷新 Reload", "", "read the journal again (another notebook may have decided since)"),
         ):
             button = w.Button(description=label, button_style=style, tooltip=tip)
             button.on_click(self._action(name))
@@ -238,6 +239,8 @@ class ReviewApp:
                     s.wait(rows, note=note)
                 elif name == "undo":
                     s.undo()
+                elif name == "reload":
+                    s.refresh()
                 elif name == "export":
                     path = journal.export(s.workspace, s.workspace.folder / "journal.xlsx")
                     self._say(f"journal written to {path}")

@@ -89,9 +89,11 @@ class ReviewSession:
         return found.iloc[0]
 
     def _items(self, fingerprints: Iterable[str]) -> list[pd.Series]:
+        """The rows an action is about, as the journal has them now (another kernel may have decided since)."""
         fps = list(dict.fromkeys(fingerprints))
         if not fps:
             raise DecisionRefused("select at least one row first")
+        self.refresh()
         return [self.item(fp) for fp in fps]
 
     # -- the queue ------------------------------------------------------------------------------

@@ -138,3 +138,12 @@ def test_stale_decisions_are_shown_and_the_journal_exports_from_the_app(sf_check
     assert "1 stale decisions" in app.stale.value and "old bill" in app.stale.value
     app.buttons["export"].click()
     assert (workspace.folder / "journal.xlsx").is_file() and "journal written" in app.message.value
+
+
+def test_reload_shows_what_another_kernel_decided(sf_check, workspace):
+    app = _app(sf_check, workspace)
+    other = ReviewSession(sf_check, workspace.folder, actor="小李")
+    other.wait(other.queue(category="missing_on_right")["fingerprint"], note="asked SF")
+    before = len(app.queue_frame)
+    app.buttons["reload"].click()
+    assert len(app.queue_frame) == before - len(sf_check.exceptions("missing_on_right"))

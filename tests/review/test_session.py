@@ -195,3 +195,13 @@ def test_a_companys_own_policy_in_the_workspace_is_validated_and_used(sf_check, 
     assert list(session.policy.reason_codes) == ["rounding"]
     with pytest.raises(DecisionRefused, match="unknown reason code 'carrier_claim'"):
         session.write_off(session.queue()["fingerprint"][:1], reason_code="carrier_claim")
+
+
+def test_a_second_kernel_sees_what_the_first_decided_before_acting(sf_check, workspace):
+    kernel_a = ReviewSession(sf_check, workspace, actor="王会计")
+    kernel_b = ReviewSession(sf_check, workspace.folder, actor="小李")  # opened before A decided anything
+    row = kernel_a.queue(category="missing_on_left")["fingerprint"].iloc[0]
+    kernel_a.write_off([row], reason_code="carrier_claim")
+    with pytest.raises(DecisionRefused, match="already settled"):
+        kernel_b.write_off([row], reason_code="carrier_claim")
+    assert len(journal.read(workspace)) == 1
