@@ -41,6 +41,12 @@ def test_close_of_a_scenario_without_a_check_module_says_so(demo_dir, tmp_path, 
     (catalog / "scenarios" / "ghost.yaml").write_text(
         "name: ghost\ntitle: {zh: 幽灵, en: Ghost}\nrecipes: [courier_bill]\n", encoding="utf-8")
     monkeypatch.setenv("RECON_TEMPLATES", str(catalog))
+    from recon_helpers import catalog as catalogs
+    from recon_helpers.scenarios import registry
+
+    # a shelf of its own, so the made-up entry does not stay registered for the tests after this one
+    monkeypatch.setattr(registry, "SCENARIOS", catalogs.Shelf("scenarios", read=registry.read_scenario,
+                                                              name_of=lambda s: s.name, noun="scenario"))
     code = main(["close", "--period", "2026-10", "--scenario", "ghost", "--by", "王会计", "--data", str(demo_dir),
                  "--workspace", str(tmp_path / "ws")])
     assert code == 2 and "has no check module yet" in capsys.readouterr().err
