@@ -9,7 +9,7 @@ What a notebook author needs, one import away::
 
 Everything is imported on first use (PEP 562), so ``import recon_helpers`` stays cheap: no pandas,
 DuckDB or pyarrow until a verb is called. The package is layered - core (errors, canonical, periods,
-catalog, export, testing) < sources < engine < scenarios < demo < report < cli - and a layer only
+catalog, export, testing) < sources < engine < scenarios < review < demo < report < cli - and a layer only
 imports from the layers below it (``tests/test_layers.py`` enforces it).
 """
 from __future__ import annotations
@@ -28,6 +28,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "ReconError": ("recon_helpers.errors", "ReconError"),
     "scenarios": ("recon_helpers.scenarios", None),
     "report": ("recon_helpers.report", None),
+    "review": ("recon_helpers.review", None),
 }
 
 __all__ = ["__version__", *_LAZY]

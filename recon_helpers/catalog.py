@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from recon_helpers.errors import TemplateError
 
 #: the kinds of entry the catalog holds, each in its own sub-folder
-KINDS = ("sources", "recipes", "rate_cards", "scenarios", "report", "fees", "statements", "ledger")
+KINDS = ("sources", "recipes", "rate_cards", "scenarios", "report", "fees", "statements", "ledger", "review")
 
 #: environment variable that points the workbench at another catalog folder (tests, deployments)
 CATALOG_ENV = "RECON_TEMPLATES"

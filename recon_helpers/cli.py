@@ -220,6 +220,44 @@ def _ensure_parent(path: Path) -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# close
+# --------------------------------------------------------------------------------------------
+@cli.command()
+@click.option("--period", required=True, help="The month to close (or reopen), YYYY-MM.")
+@click.option("--scenario", "scenario_name", required=True, help="The scenario, e.g. courier_bill.")
+@click.option("--by", "by", required=True, help="Who signs the period off (or reopens it); goes into the journal.")
+@click.option("--note", default="", help="A note for the journal (required with --reopen: why).")
+@click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
+              help="Folder with the month's downloads (needed to close: the check is run again).")
+@click.option("--run", "runs", multiple=True, help="Only this run of the scenario's grid (repeat for several) [default: all].")
+@click.option("--workspace", "workspace", type=click.Path(path_type=Path), default=None,
+              help="Review workspace folder [default: recon_workspace/ beside the data folder].")
+@click.option("--reopen", is_flag=True, help="Reopen a closed period instead of closing it.")
+@click.pass_context
+def close(ctx: click.Context, period: str, scenario_name: str, by: str, note: str, data_dir: Path | None,
+          runs: tuple[str, ...], workspace: Path | None, reopen: bool) -> None:
+    """Close a month for a scenario: refuses while exceptions above materiality are unexplained."""
+    from recon_helpers.review.close import close_scenario, reopen_scenario
+    from recon_helpers.review.errors import CloseRefused
+
+    if reopen:
+        for line in reopen_scenario(period=period, scenario=scenario_name, by=by, note=note, data_dir=data_dir,
+                                    workspace=workspace, runs=list(runs) or None):
+            click.echo(line)
+        return
+    try:
+        for line in close_scenario(period=period, scenario=scenario_name, by=by, note=note, data_dir=data_dir,
+                                   workspace=workspace, runs=list(runs) or None):
+            click.echo(line)
+    except CloseRefused as refused:
+        click.echo(f"error: {scenario_name} {period} cannot be closed: {len(refused.unexplained)} unexplained exceptions "
+                   "above materiality remain; settle them or mark them as waiting for the counterparty:", err=True)
+        for row in refused.unexplained.itertuples():
+            click.echo(f"  {row.label}  {row.side}  {row.key}  {row.amount}  {row.source_file}:{row.source_row}", err=True)
+        ctx.exit(EXIT_DIFFERENCES)
+
+
+# --------------------------------------------------------------------------------------------
 # the one place errors are handled
 # --------------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:

@@ -1,6 +1,8 @@
 """The package's shape: layers only import downwards, no import cycles, no module over ~600 lines.
 
-core (errors, canonical, periods, catalog, export, testing) < sources < engine < scenarios < demo < report < cli.
+core (errors, canonical, periods, catalog, export, testing) < sources < engine < scenarios < review < demo < report < cli.
+review (workspace, journal, the app, close) sits above the scenarios whose checks it reviews and below the
+report, which applies its decisions.
 Every import counts, also one inside a function: a lazy import that points upwards is still a cycle.
 """
 from __future__ import annotations
@@ -9,7 +11,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "recon_helpers"
-LAYERS = ["core", "sources", "engine", "scenarios", "demo", "report", "cli"]
+LAYERS = ["core", "sources", "engine", "scenarios", "review", "demo", "report", "cli"]
 MAX_LINES = 650
 
 
