@@ -1,14 +1,22 @@
 """A manual match is remembered and offered next run as a ranked suggestion with its reason, never applied."""
 from __future__ import annotations
 
+import dataclasses
+
+from recon_helpers.periods import Period
 from recon_helpers.review.learning import suggest
 from recon_helpers.review.session import ReviewSession
 from recon_helpers.scenarios import courier_bill
 
 
 def _month(demo_dir, period):
-    """The demo files reviewed as another month: the same rows come back, as recurring payers do."""
-    return courier_bill.check(period=period, data_dir=demo_dir, carrier="sf")
+    """The demo month's rows reviewed as another month: the same rows come back, as recurring payers do.
+
+    The check itself filters rows to its period, so the October files are checked as October and
+    the result is then filed under the later month.
+    """
+    october = courier_bill.check(period="2026-10", data_dir=demo_dir, carrier="sf")
+    return dataclasses.replace(october, period=Period.parse(period))
 
 
 def _pair(session):
