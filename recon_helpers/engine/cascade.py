@@ -230,15 +230,23 @@ def _same(rule: Any) -> list[tuple[str, str]]:
     return [(s.left, s.right) for s in rule.same_pairs()]
 
 
+def _normalised_steps(recipe: Recipe) -> tuple[list[list[Any]], list[list[Any]]]:
+    """Per side, one list of normalisation steps per key part (``normalise:`` per field)."""
+    parts = range(max(1, len(recipe.key_fields("left"))))
+    return ([recipe.key_steps("left", i) for i in parts], [recipe.key_steps("right", i) for i in parts])
+
+
 def _exact_key(ws: MatchStore, recipe: Recipe, rule: ExactKeyRule, compares: list[CompareSpec]) -> None:
-    ws.key_rule(rule.name, compares, left_steps=None, right_steps=None, score=1.0)
+    """Keys as written; keys that repeat under the recipe's normalisation wait for the normalised rule
+    (it sees every spelling, so a second charge spelled otherwise is a duplicate, never a stray)."""
+    family = _normalised_steps(recipe) if any(isinstance(r, NormalisedKeyRule) for r in recipe.rules) else None
+    ws.key_rule(rule.name, compares, left_steps=None, right_steps=None, score=1.0, family=family)
 
 
 def _normalised_key(ws: MatchStore, recipe: Recipe, rule: NormalisedKeyRule, compares: list[CompareSpec]) -> None:
     """Each part of a (composite) key normalised by its own steps (``normalise:`` per field)."""
-    parts = range(max(1, len(recipe.key_fields("left"))))
-    ws.key_rule(rule.name, compares, left_steps=[recipe.key_steps("left", i) for i in parts],
-                right_steps=[recipe.key_steps("right", i) for i in parts], score=1.0)
+    left_steps, right_steps = _normalised_steps(recipe)
+    ws.key_rule(rule.name, compares, left_steps=left_steps, right_steps=right_steps, score=1.0)
 
 
 def _amount_date(ws: MatchStore, recipe: Recipe, rule: AmountDateRule, compares: list[CompareSpec]) -> None:

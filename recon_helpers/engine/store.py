@@ -231,33 +231,44 @@ class MatchStore(ThreeWaySql):
     # -- key rules -------------------------------------------------------------------------------
     def key_rule(self, rule: str, compares: Sequence[CompareSpec], *,
                  left_steps: Sequence[Sequence[object]] | None, right_steps: Sequence[Sequence[object]] | None,
-                 score: float) -> None:
+                 score: float, family: tuple[Sequence[Sequence[object]], Sequence[Sequence[object]]] | None = None
+                 ) -> None:
         """Join undecided rows on the key (raw, or normalised when steps - one list per key part - are
         given).
 
         One row per side for a key: that pair is a candidate link. A key repeated: the pair whose
-        compares agree best links (ties: smallest rid, i.e. source_file, source_row); the other rows of
-        that key become duplicate_on_left/right with the linked counterpart as candidate.
+        compares agree best links (ties: the pair spelled alike, then smallest rid, i.e. source_file,
+        source_row); the other rows of that key become duplicate_on_left/right with the linked
+        counterpart as candidate.
+
+        ``family`` (left steps, right steps): the widest normalisation a later key rule of the recipe
+        applies. A key whose normalised family has more than one pair (a waybill billed twice, once
+        as ``SF1`` and once as ``sf-1``) is left to that rule, which sees every spelling at once -
+        otherwise this rule would link the plain pair and the other spelling would end as "billed but
+        never shipped" instead of a duplicate charge.
         """
         ul, ur = self.snapshot_unmatched("left"), self.snapshot_unmatched("right")
+        if family is not None:
+            ul, ur = self._without_repeated_families(ul, ur, family)
         lsrc = f"(SELECT *, {self.join_key('left', 'u', left_steps)} AS _jk FROM {ul} u)"
         rsrc = f"(SELECT *, {self.join_key('right', 'u', right_steps if left_steps is not None else None)} AS _jk FROM {ur} u)"
         shown = "l._key" if len(self.key_parts.get("left", ())) > 1 else "l._jk"  # composite: 'A|B', not the join form
         money = [c for c in compares if c.kind == "money"]
         adiff = f"COALESCE(abs({compare_exprs(money[0], 'l', 'r')[1]}), 0)" if money else "0"
+        spelled = "CASE WHEN l._key = r._key THEN 1 ELSE 0 END"  # the same spelling is the better pair
         self.run(f"""
             CREATE OR REPLACE TABLE kpairs AS
             SELECT l._rid AS lrid, r._rid AS rrid, l._jk AS k, {shown} AS kshow, {amount_diff_column(compares, 'l', 'r')}
-                   {adiff} AS adiff, {evaluation_columns(compares, 'l', 'r')}
+                   {adiff} AS adiff, {spelled} AS alike, {evaluation_columns(compares, 'l', 'r')}
             FROM {lsrc} l JOIN {rsrc} r ON l._jk = r._jk;
             CREATE OR REPLACE TABLE kmulti AS SELECT k FROM kpairs GROUP BY k HAVING count(*) > 1;""")
         if self.scalar("SELECT count(*) FROM kmulti"):
             # only keys that repeat need ranking; the rest are recorded straight from kpairs
             self.run("""
                 CREATE OR REPLACE TABLE kbest AS
-                  SELECT lrid, rrid, k, kshow, adiff, ok, category, detail, status, agree""" +
+                  SELECT lrid, rrid, k, kshow, adiff, alike, ok, category, detail, status, agree""" +
                      "".join(f", {ident(n)}" for n, _ in self.diff_columns) + """ FROM (
-                    SELECT p.*, row_number() OVER (PARTITION BY p.k ORDER BY p.agree DESC, p.adiff, p.lrid, p.rrid) AS rn
+                    SELECT p.*, row_number() OVER (PARTITION BY p.k ORDER BY p.agree DESC, p.adiff, p.alike DESC, p.lrid, p.rrid) AS rn
                     FROM kpairs p WHERE EXISTS (SELECT 1 FROM kmulti m WHERE m.k = p.k)) z
                   WHERE rn = 1""")
             self._record_pairs("(SELECT * FROM kpairs p WHERE NOT EXISTS (SELECT 1 FROM kmulti m WHERE m.k = p.k)) AS single",
@@ -267,7 +278,20 @@ class MatchStore(ThreeWaySql):
             self.drop("kbest", "kdup")
         else:
             self._record_pairs("kpairs", rule, str(score))
-        self.drop("kpairs", "kmulti")
+        self.drop("kpairs", "kmulti", "kfam")
+
+    def _without_repeated_families(self, ul: str, ur: str, family) -> tuple[str, str]:
+        """The undecided rows minus those whose normalised key (``family``) pairs more than once."""
+        lf, rf = self.join_key("left", "u", family[0]), self.join_key("right", "u", family[1])
+        self.run(f"""
+            CREATE OR REPLACE TABLE kfam AS
+            SELECT l._fk FROM (SELECT {lf} AS _fk FROM {ul} u) l JOIN (SELECT {rf} AS _fk FROM {ur} u) r
+              ON l._fk = r._fk GROUP BY l._fk HAVING count(*) > 1""")
+        if not self.scalar("SELECT count(*) FROM kfam"):
+            return ul, ur
+        keep = "NOT EXISTS (SELECT 1 FROM kfam f WHERE f._fk = {fk})"
+        return (f"(SELECT * FROM {ul} u WHERE {keep.format(fk=lf)})",
+                f"(SELECT * FROM {ur} u WHERE {keep.format(fk=rf)})")
 
     def _record_key_duplicates(self, rule: str) -> None:
         for side, other, own, their in (("left", "right", "lrid", "rrid"), ("right", "left", "rrid", "lrid")):
