@@ -10,7 +10,8 @@ Every input row ends in exactly one place: a link (a group of rows that correspo
 (with a category from one taxonomy and up to three ranked candidates). :meth:`MatchResult.check`
 proves it on every result, and raises :class:`~recon_helpers.errors.InvariantError` if not.
 
-Tolerance rule: |left - right| <= abs_tol + rel_tol * |right|. Dates: |right - left| <= days.
+Tolerance rule: |left - right| <= abs_tol + rel_tol * |right|. Dates: right - left inside the window
+(``days: 3`` = -3..3, ``days: {min: 0, max: 3}`` = 0..3 days after; :mod:`.windows`).
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from recon_helpers.engine import keyless, windows
 from recon_helpers.engine.fuzzy import rank_text
 from recon_helpers.engine.one_to_one import one_to_one
 from recon_helpers.engine.prepare import prepare_tables
@@ -76,7 +78,8 @@ def input_columns(recipe: "str | Path | Recipe", side: str, *, available: Iterab
     recipe = get_recipe(recipe)
     scope = getattr(recipe.filters, side, None) if side in ("left", "right", "third") else None
     optional = [c for r in recipe.rules if r.optional for c in recipe.rule_columns(r, side)]
-    words = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", scope) if scope else []
+    conditions = [scope] + [getattr(r.where, side, None) for r in recipe.rules if side in ("left", "right", "third")]
+    words = [w for c in conditions if c for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", c)]
     wanted = ["source_file", "source_row"] + list(recipe.required_columns(side)) + recipe.key_fields(side) \
         + optional + words
     if available is not None:
@@ -210,7 +213,9 @@ def _run(recipe: Recipe, tables: dict[str, pa.Table], ws: MatchStore) -> MatchRe
         if rule.optional and any(c not in tables[s].column_names
                                  for s in ("left", "right") for c in recipe.rule_columns(rule, s)):
             continue  # an optional rule whose columns these tables do not carry
+        ws.rule_where = {side: cond for side in ("left", "right") if (cond := getattr(rule.where, side))}
         _RULES[type(rule)](ws, recipe, rule, two_way)
+        ws.rule_where = {}
 
     _sweep(ws, recipe)
     if recipe.third is not None:
@@ -250,14 +255,16 @@ def _normalised_key(ws: MatchStore, recipe: Recipe, rule: NormalisedKeyRule, com
 
 
 def _amount_date(ws: MatchStore, recipe: Recipe, rule: AmountDateRule, compares: list[CompareSpec]) -> None:
+    """Keyless one-to-one under the recipe's ``prefer`` (see :mod:`.keyless`); ties are refused."""
     cand = ws.amount_date_candidates(days=rule.days, abs_tol=rule.abs_tol, rel_tol=rule.rel_tol, same=_same(rule))
     if cand.empty:
         return
-    decided = one_to_one(cand)
+    decided = keyless.decide(cand, rule.prefer)
     ws.record_assigned_pairs(_pairs_frame(decided.pairs), rule.name, compares)
-    ws.record_ambiguous(_ambiguous_frame(decided.ambiguous), rule=rule.name,
-                        detail=f"rule {rule.name}: several equally good counterparts with the same amount "
-                               f"within {rule.days} days; not linked - choose one")
+    if decided.ambiguous:
+        named = {s: [c[1] for cs in decided.ambiguous.values() for c in cs if c[0] == s] for s in ("left", "right")}
+        labels = {s: ws.row_labels(s, rids) for s, rids in named.items()}
+        ws.record_ambiguous(keyless.ambiguous_rows(decided.ambiguous, cand, rule=rule, labels=labels), rule=rule.name)
 
 
 def _group_sum(ws: MatchStore, recipe: Recipe, rule: GroupSumRule, compares: list[CompareSpec]) -> None:
@@ -396,9 +403,9 @@ def _ambiguous_frame(ambiguous: dict[tuple[str, int], list[tuple[str, int, float
 
 def _sweep(ws: MatchStore, recipe: Recipe) -> None:
     """Rows no rule decided: missing_on_right (left rows) and missing_on_left (right rows)."""
-    keyless = [r for r in recipe.rules if not isinstance(r, (ExactKeyRule, NormalisedKeyRule))]
-    day_windows = [r.days for r in keyless if getattr(r, "days", None) is not None]
-    if keyless and recipe.amount is not None:
+    keyless_rules = [r for r in recipe.rules if not isinstance(r, (ExactKeyRule, NormalisedKeyRule))]
+    day_windows = [windows.reach(r.days) for r in keyless_rules if getattr(r, "days", None) is not None]
+    if keyless_rules and recipe.amount is not None:
         ws.leftover_amount_candidates(days=max(day_windows) if day_windows else None)
     for side, other in (("left", "right"), ("right", "left")):
         label = recipe.side_label(other)

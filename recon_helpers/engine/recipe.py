@@ -44,7 +44,8 @@ Schema (every key is optional unless marked required; unknown keys are refused):
         - {concat: {column: order_line, from: [order_id, sku]}}                    # a one-column composite key
         - {sum_by: {by: [payer, payout_id], sum: [amount], latest: [txn_time]}}    # one row per group
 
-Tolerance rule: |left - right| <= abs_tol + rel_tol * |right|. Dates: |right - left| <= days.
+Tolerance rule: |left - right| <= abs_tol + rel_tol * |right|. Dates: |right - left| <= days, or
+``days: {min: 0, max: 3}``: right - left between 0 and 3 days (see :mod:`.windows`).
 """
 from __future__ import annotations
 
@@ -64,6 +65,7 @@ from recon_helpers.engine.steps import (
     RecipeModel,
 )
 from recon_helpers.engine.taxonomy import BUILTIN_CATEGORIES
+from recon_helpers.engine.windows import Days, check_days
 from recon_helpers.errors import RecipeError
 
 NORMALISE_STEPS = ("trim", "fullwidth", "zero_width", "upper", "lower", "strip_separators", "strip_leading_zeros")
@@ -163,10 +165,15 @@ class _ToleranceChecks(RecipeModel):
     def _as_decimal(cls, v):
         return catalog.written_decimal(v)
 
-    @field_validator("abs_tol", "rel_tol", "days", check_fields=False)
+    @field_validator("abs_tol", "rel_tol", check_fields=False)
     @classmethod
     def _not_negative(cls, v, info):
         return _non_negative(v, info.field_name)
+
+    @field_validator("days", check_fields=False)
+    @classmethod
+    def _window(cls, v):
+        return check_days(v)
 
 
 class Compare(_ToleranceChecks):
@@ -182,7 +189,7 @@ class Compare(_ToleranceChecks):
     third: str | None = None
     abs_tol: Decimal | None = None
     rel_tol: Decimal | None = None
-    days: int | None = None
+    days: Days | None = None
     mapping: dict[str, list[str]] | None = None
     category: str | None = None
 
@@ -235,10 +242,13 @@ class _RuleBase(RecipeModel):
     #: skip the rule (instead of refusing the tables) when they lack the columns it needs, e.g. a
     #: batch id that only some platforms' settlement files carry
     optional: bool = False
+    #: only the rows of each side this SQL condition keeps are this rule's business (the others wait
+    #: for later rules), e.g. ``where: {left: "store_id IN ('S07', 'S12')"}``: stores paid one by one
+    where: Filters = Filters()
 
 
 class _Tolerant(_RuleBase, _ToleranceChecks):
-    days: int | None = None
+    days: Days | None = None
     abs_tol: Decimal = Decimal("0")
     rel_tol: Decimal = Decimal("0")
     same: list[Union[str, SameField]] = []
@@ -260,10 +270,15 @@ class NormalisedKeyRule(_RuleBase):
 
 
 class AmountDateRule(_Tolerant):
-    """No shared key: equal amount (within tolerance) and date within ``days``; optimal one-to-one."""
+    """No shared key: equal amount (within tolerance) and date within ``days``; optimal one-to-one.
+
+    ``prefer``: ``nearest_date`` - a nearer date is evidence (the nearer of two candidates wins);
+    ``none`` - any date inside the window is as good, so every tie is refused (see :mod:`.keyless`).
+    """
 
     type: Literal["amount_date"]
-    days: int = 0
+    days: Days = 0
+    prefer: Literal["nearest_date", "none"] = "nearest_date"
 
 
 class GroupSumRule(_Tolerant):
@@ -294,7 +309,7 @@ class SubsetSumRule(_RuleBase):
     """A bounded subset of rows on ``many`` side sums exactly to one row of the other side."""
 
     type: Literal["subset_sum"]
-    days: int | None = None
+    days: Days | None = None
     max_items: int = Field(5, ge=2, le=8)
     max_candidates: int = Field(30, ge=2, le=200)
     many: Literal["left", "right"] = "left"
@@ -303,7 +318,7 @@ class SubsetSumRule(_RuleBase):
     @field_validator("days")
     @classmethod
     def _days(cls, v):
-        return _non_negative(v, "days")
+        return check_days(v)
 
     def same_pairs(self) -> list[SameField]:
         return [SameField(left=s, right=s) if isinstance(s, str) else s for s in self.same]

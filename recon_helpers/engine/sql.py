@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Sequence
+from typing import Any, Sequence
+
+from recon_helpers.engine import windows
 
 SIDES = ("left", "right", "third")
 OUTCOME_COLUMNS = "side, _rid, is_link, group_id, rule, score, status, category, detail"
@@ -136,7 +138,7 @@ def _blank_key(expr: str) -> str:
 class CompareSpec:
     """A recipe compare resolved against real columns: what SQL needs to check it on a pair.
 
-    kind: money (|l - r| <= abs_tol + rel_tol * |r|), date (|r - l| <= days), number (exact),
+    kind: money (|l - r| <= abs_tol + rel_tol * |r|), date (r - l inside the window ``days``), number (exact),
     text (exact) or mapping (equal, or listed in ``mapping`` left value -> right values).
     ``a``/``b`` are the two sides compared (left/right, left/third or right/third).
     """
@@ -152,7 +154,7 @@ class CompareSpec:
     b_label: str
     abs_tol: Decimal = Decimal("0")
     rel_tol: Decimal = Decimal("0")
-    days: int = 0
+    days: Any = 0  # an int (symmetric) or a windows.DayWindow
     mapping: dict[str, list[str]] = field(default_factory=dict)
     a_sign: int = 1
     b_sign: int = 1
@@ -188,11 +190,16 @@ def compare_exprs(c: CompareSpec, a: str, b: str) -> tuple[str, str, str]:
     elif c.kind == "date":
         da, db = dialect_day_number(ra), dialect_day_number(rb)
         diff = f"({db} - {da})"
-        ok = f"CASE WHEN {both_null} THEN TRUE WHEN {one_null} THEN FALSE ELSE abs({db} - {da}) <= {c.days} END"
+        inside = windows.between_sql(db, da, c.days)
+        ok = f"CASE WHEN {both_null} THEN TRUE WHEN {one_null} THEN FALSE ELSE {inside} END"
         sa = f"COALESCE(CAST(CAST({ra} AS DATE) AS VARCHAR), '(empty)')"
         sb = f"COALESCE(CAST(CAST({rb} AS DATE) AS VARCHAR), '(empty)')"
-        detail = (head.format(sa=sa, sb=sb)
-                  + f" || ', ' || COALESCE(CAST(abs({diff}) AS VARCHAR), '?') || ' days apart (window {c.days})'")
+        if isinstance(c.days, int):
+            tail = f" || ', ' || COALESCE(CAST(abs({diff}) AS VARCHAR), '?') || ' days apart (window {c.days})'"
+        else:
+            tail = (f" || ', ' || CASE WHEN {diff} > 0 THEN '+' ELSE '' END || COALESCE(CAST({diff} AS VARCHAR), '?')"
+                    f" || {literal(' days (window: ' + windows.describe(c.days) + ')')}")
+        detail = head.format(sa=sa, sb=sb) + tail
     elif c.kind == "number":
         diff = f"CAST({rb} - {ra} AS DECIMAL(38,6))"
         ok = f"({ra} IS NOT DISTINCT FROM {rb})"

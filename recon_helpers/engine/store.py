@@ -52,6 +52,7 @@ from recon_helpers.engine.sql import (
 )
 from recon_helpers.engine.store_threeway import ThreeWaySql
 from recon_helpers.engine.taxonomy import AMBIGUOUS, OUT_OF_SCOPE, duplicate_on
+from recon_helpers.engine.windows import Days, between_sql, bounds
 
 
 def content_rank(table: pa.Table) -> pa.Array:
@@ -93,6 +94,8 @@ class MatchStore(ThreeWaySql):
         self._step = 0  # numbers the inserts into outcome
         self._snapshots: dict[str, int] = {}  # side -> the step its un_<side> table is up to date with
         self.diff_columns: list[tuple[str, str]] = []
+        #: side -> SQL condition of the rule now running (``where:``); rows outside are not its business
+        self.rule_where: dict[str, str] = {}
 
     # -- plumbing ------------------------------------------------------------------------------
     def register(self, name: str, data: "pd.DataFrame | pa.Table") -> None:
@@ -213,7 +216,7 @@ class MatchStore(ThreeWaySql):
         taken = self._snapshots.get(side)
         if taken is None:
             if not self.scalar(f"SELECT count(*) FROM outcome WHERE side = '{side}'"):
-                return f"(SELECT * FROM rows_{side} WHERE _scope)"
+                return self._rule_scoped(side, f"(SELECT * FROM rows_{side} WHERE _scope)")
             self.run(f"CREATE OR REPLACE TABLE {name} AS {self.unmatched_sql(side)}")
         elif self.scalar(f"SELECT count(*) FROM outcome WHERE side = '{side}' AND _step > {taken}"):
             self.run(f"""
@@ -222,7 +225,12 @@ class MatchStore(ThreeWaySql):
                 DROP TABLE {name};
                 ALTER TABLE {name}_next RENAME TO {name};""")
         self._snapshots[side] = self._step
-        return name
+        return self._rule_scoped(side, name)
+
+    def _rule_scoped(self, side: str, source: str) -> str:
+        """The undecided rows a rule may see: all of them, or those its ``where`` condition keeps."""
+        cond = self.rule_where.get(side)
+        return source if not cond else f"(SELECT * FROM {source} w WHERE COALESCE(({cond}), FALSE))"
 
     def out_of_scope(self, side: str, scope_text: str) -> None:
         self._insert(f"""SELECT '{side}', _rid, FALSE, NULL, NULL, NULL, NULL, {literal(OUT_OF_SCOPE)},
@@ -343,19 +351,21 @@ class MatchStore(ThreeWaySql):
     def _same_join(same: Iterable[tuple[str, str]], a: str, b: str) -> str:
         return "".join(f" AND {a}.{ident(x)} = {b}.{ident(y)}" for x, y in same)
 
-    def amount_date_candidates(self, *, days: int, abs_tol: Decimal, rel_tol: Decimal,
+    def amount_date_candidates(self, *, days: Days, abs_tol: Decimal, rel_tol: Decimal,
                                same: Sequence[tuple[str, str]]) -> pd.DataFrame:
-        """Pairs of undecided rows with amounts within tolerance and dates within ``days``.
-        Columns left_rid, right_rid, cost (= |days apart| + |amount diff| in yuan)."""
+        """Pairs of undecided rows with amounts within tolerance and the right date inside the window
+        ``days`` of the left date. Columns left_rid, right_rid, ddays (right - left), damount (right -
+        left, yuan, exact text) and cost (= |days apart| + |amount diff| in yuan)."""
         ul, ur = self.snapshot_unmatched("left"), self.snapshot_unmatched("right")
         return self.numpy_frame(f"""
-            SELECT l._rid AS left_rid, r._rid AS right_rid,
+            SELECT l._rid AS left_rid, r._rid AS right_rid, CAST(r._day - l._day AS BIGINT) AS ddays,
+                   CAST(CAST(r._amt - l._amt AS DECIMAL(38,2)) AS VARCHAR) AS damount,
                    CAST(abs(r._day - l._day) AS DOUBLE) + CAST(abs(r._amt - l._amt) AS DOUBLE) AS cost
             FROM {ul} l JOIN {ur} r ON {self._tolerance_join('l._amt', 'r._amt', abs_tol, rel_tol)}
-                 AND l._day BETWEEN r._day - {int(days)} AND r._day + {int(days)}{self._same_join(same, 'l', 'r')}
+                 AND {between_sql('r._day', 'l._day', days)}{self._same_join(same, 'l', 'r')}
             WHERE l._amt IS NOT NULL AND r._amt IS NOT NULL""")
 
-    def group_candidates(self, *, many: str, groups: Sequence[tuple[str, bool]], days: int | None,
+    def group_candidates(self, *, many: str, groups: Sequence[tuple[str, bool]], days: Days | None,
                          abs_tol: Decimal, rel_tol: Decimal, same: Sequence[tuple[str, str]]) -> pd.DataFrame:
         """Sum undecided rows of side ``many`` per group (fields, or the day of a timestamp field) and
         pair each group with undecided rows of the other side whose amount equals the sum (within
@@ -374,7 +384,11 @@ class MatchStore(ThreeWaySql):
         notnull = " AND ".join(f"{c} IS NOT NULL" for c in gcols)
         first_same = len(gcols) - len(same_m)
         same_cond = "".join(f" AND g.{gcols[first_same + i]} = CAST(o.{ident(f)} AS VARCHAR)" for i, f in enumerate(same_o))
-        window = f" AND o._day BETWEEN g.d0 - {int(days)} AND g.d1 + {int(days)}" if days is not None else ""
+        window = ""
+        if days is not None:  # right minus left inside the window for some member of the group
+            lo, hi = bounds(days)
+            window = (f" AND o._day BETWEEN g.d0 + ({lo}) AND g.d1 + ({hi})" if many == "left"
+                      else f" AND o._day BETWEEN g.d0 - ({hi}) AND g.d1 - ({lo})")
         join = (self._tolerance_join("g.s", "o._amt", abs_tol, rel_tol) if many == "left"
                 else self._tolerance_join("o._amt", "g.s", abs_tol, rel_tol))
         self.run(f"""
@@ -417,7 +431,7 @@ class MatchStore(ThreeWaySql):
         self.unregister("_glinks")
         self.drop("glinked")
 
-    def subset_candidates(self, *, many: str, days: int | None, same: Sequence[tuple[str, str]],
+    def subset_candidates(self, *, many: str, days: Days | None, same: Sequence[tuple[str, str]],
                           max_candidates: int) -> pd.DataFrame:
         """For each undecided row of the 'one' side, the nearest (by date, then rid) undecided rows of
         side ``many`` inside the window: columns orid, target_fen, mrid, fen.
@@ -435,7 +449,11 @@ class MatchStore(ThreeWaySql):
         dnotnull = "".join(f" AND o.{ident(f_one)} IS NOT NULL" for _, f_one in pairs)
         if days is not None:
             dnotnull += " AND o._day IS NOT NULL"
-        window = f" AND m._day BETWEEN d._day - {int(days)} AND d._day + {int(days)}" if days is not None else ""
+        window = ""
+        if days is not None:  # right minus left inside the window; d is the one side's day
+            lo, hi = bounds(days)
+            window = (f" AND m._day BETWEEN d._day - ({hi}) AND d._day - ({lo})" if many == "left"
+                      else f" AND m._day BETWEEN d._day + ({lo}) AND d._day + ({hi})")
         same_cond = "".join(f" AND m.{ident(f_many)} = d._s{i}" for i, (f_many, _) in enumerate(pairs))
         dist = "abs(m._day - d._day)" if days is not None else "0"
         dkeys = (["_day"] if days is not None else []) + [f"_s{i}" for i in range(len(pairs))]
@@ -472,12 +490,12 @@ class MatchStore(ThreeWaySql):
         self.unregister("_slinks")
         self.drop("slinked")
 
-    def fuzzy_candidates(self, *, left_col: str, right_col: str, days: int | None, abs_tol: Decimal,
+    def fuzzy_candidates(self, *, left_col: str, right_col: str, days: Days | None, abs_tol: Decimal,
                          rel_tol: Decimal, same: Sequence[tuple[str, str]]) -> pd.DataFrame:
         """Pairs with amounts within tolerance (and dates in the window) whose texts are both present:
         columns left_rid, right_rid, ltext, rtext."""
         ul, ur = self.snapshot_unmatched("left"), self.snapshot_unmatched("right")
-        window = f" AND l._day BETWEEN r._day - {int(days)} AND r._day + {int(days)}" if days is not None else ""
+        window = f" AND {between_sql('r._day', 'l._day', days)}" if days is not None else ""
         lt, rt = f"CAST(l.{ident(left_col)} AS VARCHAR)", f"CAST(r.{ident(right_col)} AS VARCHAR)"
         return self.pandas(f"""
             SELECT l._rid AS left_rid, r._rid AS right_rid, {lt} AS ltext, {rt} AS rtext
@@ -493,18 +511,32 @@ class MatchStore(ThreeWaySql):
         self.run("INSERT INTO suggest SELECT side, rid, cside, crid, score FROM _sugg")
         self.unregister("_sugg")
 
-    def record_ambiguous(self, rows: pd.DataFrame, *, rule: str, detail: str) -> None:
-        """Rows the data cannot decide (columns side, rid, cside, crid, score, rank): exceptions
-        'ambiguous' with their ranked candidates; never linked."""
+    def record_ambiguous(self, rows: pd.DataFrame, *, rule: str, detail: str | None = None) -> None:
+        """Rows the data cannot decide (columns side, rid, cside, crid, score, rank, optionally a
+        per-row ``detail`` that wins over ``detail``): exceptions 'ambiguous' with their ranked
+        candidates; never linked."""
         if rows.empty:
             return
-        self.register("_amb", rows[["side", "rid", "cside", "crid", "score", "rank"]].reset_index(drop=True))
+        own = "detail" in rows.columns
+        cols = ["side", "rid", "cside", "crid", "score", "rank"] + (["detail"] if own else [])
+        self.register("_amb", rows[cols].reset_index(drop=True))
+        text = "a.detail" if own else literal(detail)
+        pick = "side, rid, max(detail) AS detail" if own else "side, rid"
         self._insert(f"""
-            SELECT side, rid, FALSE, NULL, {literal(rule)}, NULL, NULL, {literal(AMBIGUOUS)}, {literal(detail)}
-            FROM (SELECT DISTINCT side, rid FROM _amb) a
+            SELECT side, rid, FALSE, NULL, {literal(rule)}, NULL, NULL, {literal(AMBIGUOUS)}, {text}
+            FROM (SELECT {pick} FROM _amb GROUP BY side, rid) a
             WHERE NOT EXISTS (SELECT 1 FROM outcome o WHERE o.side = a.side AND o._rid = a.rid)""")
         self.run("INSERT INTO cands SELECT side, rid, cside, crid, score, rank FROM _amb WHERE crid IS NOT NULL")
         self.unregister("_amb")
+
+    def row_labels(self, side: str, rids: Iterable[int]) -> dict[int, str]:
+        """``file:row`` of some rows of a side, to name candidates in an explanation."""
+        ids = sorted({int(r) for r in rids})
+        if not ids:
+            return {}
+        got = self.numpy_frame(f"SELECT _rid, source_file, source_row FROM rows_{side} "
+                               f"WHERE _rid IN ({', '.join(map(str, ids))})")
+        return {int(r): f"{f}:{int(n)}" for r, f, n in got.itertuples(index=False)}
 
     def group_members(self, gids: Iterable[int]) -> pd.DataFrame:
         ids = sorted({int(g) for g in gids})
