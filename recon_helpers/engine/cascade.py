@@ -25,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 
 from recon_helpers.engine import keyless, windows
+from recon_helpers.engine import units as unit_table
 from recon_helpers.engine.fuzzy import rank_text
 from recon_helpers.engine.one_to_one import one_to_one
 from recon_helpers.engine.prepare import prepare_tables
@@ -99,33 +100,65 @@ def _validate_columns(recipe: Recipe, tables: dict[str, pa.Table]) -> None:
             users = sorted({u for c in missing for u in need[c]})
             problems.append(f"{side} table ({recipe.side_label(side)}) lacks columns {', '.join(missing)} "
                             f"needed by {', '.join(users)}")
-        for col in [recipe.amount_field(side)] + [getattr(c, side) for c in recipe.compare
-                                                  if side in c.sides and c.kind == "money"]:
-            if col and col in have and pa.types.is_floating(table.schema.field(col).type):
+        money_cols = [recipe.amount_field(side)] + [getattr(c, side) for c in recipe.compare if side in c.sides
+                                                    and c.kind == "money" and recipe.column_kind(side, getattr(c, side))
+                                                    in ("money", None)]
+        for col in dict.fromkeys(money_cols):
+            kind = recipe.column_kind(side, col)
+            if not col or col not in have or (kind not in ("money", None)):
+                continue
+            typ = table.schema.field(col).type
+            if pa.types.is_floating(typ):
                 problems.append(f"{side} table column {col} holds floats; money must be exact: "
                                 "load it with recon_helpers.load or build it with canonical.money()")
+            elif pa.types.is_integer(typ) and col not in getattr(recipe.units, side):
+                problems.append(f"{side} table column {col} holds whole numbers, but money is decimal yuan: "
+                                f"if they are fen (分) or cents, declare it in the recipe as "
+                                f"units: {{{side}: {{{col}: fen}}}} (whole yuan: {col}: yuan) and the engine "
+                                "converts them exactly")
     if problems:
         raise MatchInputError(f"recipe {recipe.name!r} does not fit the tables: " + "; ".join(problems)
                               + ". Use tables with these canonical columns or a recipe made for them")
+
+
+def _measure_kind(recipe: Recipe, c: Compare, types: dict[str, pa.DataType]) -> str | None:
+    """The measure kind (weight, length, ...) a numeric compare is about, None for money: by the
+    columns' declared units or names, else by an exact decimal finer than fen (weights are 0.001 kg)."""
+    kinds = {recipe.column_kind(s, getattr(c, s)) for s in c.sides} - {None}
+    if c.unit:
+        kinds.add(unit_table.kind_of_unit(c.unit))
+    if kinds:
+        kind = sorted(kinds)[0]
+        return None if kind == "money" else kind
+    if all(pa.types.is_decimal(t) and t.scale > 2 for t in types.values()):
+        return "measure"  # a measure of unnamed kind: compared at its columns' scale
+    return None
 
 
 def _resolve_compare(c: Compare, recipe: Recipe, tables: dict[str, pa.Table]) -> CompareSpec:
     a_side, b_side = c.sides
     a_col, b_col = getattr(c, a_side), getattr(c, b_side)
     a_type, b_type = tables[a_side].schema.field(a_col).type, tables[b_side].schema.field(b_col).type
-    kind = c.kind
-    if kind == "exact":
+    kind, scale, unit = c.kind, 2, ""
+    measure = _measure_kind(recipe, c, {a_side: a_type, b_side: b_type}) if kind in ("money", "exact") else None
+    if kind == "exact" and not measure:
         numeric = all(pa.types.is_integer(t) or pa.types.is_decimal(t) for t in (a_type, b_type))
         if all(pa.types.is_decimal(t) for t in (a_type, b_type)):
             kind = "money"
         else:
             kind = "number" if numeric else "text"
+    elif measure and (kind == "money" or all(pa.types.is_decimal(t) for t in (a_type, b_type))):
+        spec = unit_table.KINDS.get(measure)
+        kind, unit = "measure", (spec.unit if spec else "")
+        scale = max([spec.scale if spec else 0] + [t.scale for t in (a_type, b_type) if pa.types.is_decimal(t)])
+    elif measure:
+        kind = "number"
     signs = {"left": recipe.sign.left, "right": recipe.sign.right, "third": recipe.sign.third}
     return CompareSpec(
         name=c.name, kind=kind, a_side=a_side, b_side=b_side, a_col=a_col, b_col=b_col,
         category=c.effective_category, a_label=recipe.side_label(a_side), b_label=recipe.side_label(b_side),
-        abs_tol=c.abs_tol or Decimal("0"), rel_tol=c.rel_tol or Decimal("0"), days=c.days or 0,
-        mapping=dict(c.mapping or {}), a_sign=signs[a_side], b_sign=signs[b_side])
+        abs_tol=c.tolerance, rel_tol=c.rel_tol or Decimal("0"), days=c.days or 0,
+        mapping=dict(c.mapping or {}), a_sign=signs[a_side], b_sign=signs[b_side], scale=scale, unit=unit)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -169,7 +202,7 @@ def match(left: Any, right: Any, recipe: "str | Path | Recipe", *, third: Any = 
             f"recipe {recipe.name!r} " + ("matches three tables: pass third=<the "
                                           f"{recipe.third.label} table>" if recipe.third else
                                           "matches two tables: do not pass third=") )
-    if recipe.prepare:  # the recipe's own data-only steps (sums, derived keys); harmless if already applied
+    if recipe.prepare or recipe.units:  # units, then the recipe's own data-only steps; harmless if already applied
         left, right, third = prepare_tables(recipe, _as_pandas(left), _as_pandas(right),
                                             None if third is None else _as_pandas(third))
     tables = {"left": _as_arrow(left, "left"), "right": _as_arrow(right, "right")}

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from recon_helpers.engine import units
 from recon_helpers.engine.recipe import DateGroup, Recipe, get_recipe
 from recon_helpers.engine.steps import (
     CoalesceSpec,
@@ -39,10 +40,11 @@ def prepare(table: pd.DataFrame, recipe: "str | Path | Recipe", side: str) -> pd
     if side not in ("left", "right", "third"):
         raise MatchInputError(f"side must be left, right or third, not {side!r}")
     steps = recipe.prepare.steps(side)
-    if not steps or table.attrs.get(PREPARED_ATTR) == (recipe.name, side):
+    declared = getattr(recipe.units, side)
+    if not (steps or declared) or table.attrs.get(PREPARED_ATTR) == (recipe.name, side):
         return table
     _check_step_columns(recipe, side, steps, table)
-    out = table.copy()
+    out = _convert_units(recipe, side, table.copy(), declared)
     for spec in steps:
         out = _STEP_FUNCS[type(spec)](out, spec)
     out.attrs[PREPARED_ATTR] = (recipe.name, side)
@@ -79,6 +81,34 @@ def _check_step_columns(recipe: Recipe, side: str, steps: list[Any], table: pd.D
         listed = "; ".join(f"{c} (needed by {', '.join(w)})" for c, w in missing.items())
         raise MatchInputError(f"recipe {recipe.name!r}: the {side} table lacks columns {listed}. "
                               "Load the file the recipe expects, or adjust the recipe's prepare steps")
+
+
+def _convert_units(recipe: Recipe, side: str, table: pd.DataFrame, declared: dict[str, str]) -> pd.DataFrame:
+    """Columns in declared units (fen, g, mm, ...) as exact canonical values (yuan, kg, cm, ...)."""
+    missing = [c for c in declared if c not in table.columns]
+    if missing:
+        raise MatchInputError(f"recipe {recipe.name!r} declares units for {side} column(s) {', '.join(missing)}, "
+                              f"which the {side} table lacks; have: {', '.join(map(str, table.columns))}")
+    for column, unit in declared.items():
+        try:
+            converted = units.convert_array(pa.array(table[column]), unit)
+        except (ValueError, pa.ArrowInvalid) as exc:
+            raise MatchInputError(_unit_problem(recipe, side, table, column, unit, str(exc))) from None
+        table[column] = pd.Series(pd.arrays.ArrowExtensionArray(converted), index=table.index)
+    return table
+
+
+def _unit_problem(recipe: Recipe, side: str, table: pd.DataFrame, column: str, unit: str, why: str) -> str:
+    """Name the file and row (source_row) of a value that cannot be converted."""
+    where = f"the {side} table"
+    found = re.match(r"row (\d+): (.*)", why)
+    if found:
+        i = int(found.group(1)) - 1
+        file = table["source_file"].iloc[i] if "source_file" in table.columns else f"<{side}>"
+        row = table["source_row"].iloc[i] if "source_row" in table.columns else i + 1
+        where, why = f"{file}, row {row}", found.group(2)
+    return (f"{where}, column {column}: declared in {unit} by recipe {recipe.name!r}, but {why}. "
+            "Fix the value or declare the unit the file really uses")
 
 
 def _text(series: pd.Series) -> pd.Series:

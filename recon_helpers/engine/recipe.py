@@ -50,14 +50,31 @@ Tolerance rule: |left - right| <= abs_tol + rel_tol * |right|. Dates: |right - l
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Any, Union
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from recon_helpers import catalog
-from recon_helpers.canonical import TABLE_KINDS
+from recon_helpers.engine import units as unit_table
+from recon_helpers.engine.rules import (
+    KEY_RULES,
+    AmountDateRule,
+    Compare,
+    Filters,
+    FuzzyRule,
+    GroupSumRule,
+    KeyPair,
+    PairField,
+    Rule,
+    SideSpec,
+    Signs,
+    SubsetSumRule,
+    ThirdSpec,
+)
+from recon_helpers.engine.rules import ExactKeyRule as ExactKeyRule  # re-exported: callers import rules from here
+from recon_helpers.engine.rules import NormalisedKeyRule as NormalisedKeyRule
+from recon_helpers.engine.rules import SameField as SameField
 from recon_helpers.engine.steps import (
     PREPARE_STEPS,
     DateGroup,
@@ -65,7 +82,6 @@ from recon_helpers.engine.steps import (
     RecipeModel,
 )
 from recon_helpers.engine.taxonomy import BUILTIN_CATEGORIES
-from recon_helpers.engine.windows import Days, check_days
 from recon_helpers.errors import RecipeError
 
 NORMALISE_STEPS = ("trim", "fullwidth", "zero_width", "upper", "lower", "strip_separators", "strip_leading_zeros")
@@ -73,279 +89,32 @@ DEFAULT_KEY_STEPS: tuple[Any, ...] = ("trim", "fullwidth", "zero_width", "upper"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def _non_negative(value: Decimal | int | None, name: str) -> Decimal | int | None:
-    if value is not None and value < 0:
-        raise ValueError(f"{name} cannot be negative")
-    return value
 
 
-class SideSpec(RecipeModel):
-    """One side of a match: the kind of table expected and the label people see."""
 
-    kind: str
-    label: str
+class Units(RecipeModel):
+    """Per side, the unit of columns that are not in canonical units: ``{right: {amount: fen}}``.
+    Converted exactly before the prepare steps (see :mod:`.units`)."""
 
-    @field_validator("kind")
+    left: dict[str, str] = {}
+    right: dict[str, str] = {}
+    third: dict[str, str] = {}
+
+    @field_validator("left", "right", "third")
     @classmethod
-    def _known_kind(cls, v: str) -> str:
-        if v not in TABLE_KINDS:
-            raise ValueError(f"unknown table kind {v!r}; use one of {', '.join(sorted(TABLE_KINDS))}")
+    def _known(cls, v: dict[str, str]) -> dict[str, str]:
+        for column, unit in v.items():
+            if unit not in unit_table.UNITS:
+                raise ValueError(f"column {column}: unknown unit {unit!r}; use one of {unit_table.unit_names()}, "
+                                 "e.g. units: {right: {amount: fen, billed_weight: g}}")
+            implied = unit_table.column_kind(column)
+            if implied and implied != unit_table.kind_of_unit(unit):
+                raise ValueError(f"column {column} holds {implied} but unit {unit!r} is a "
+                                 f"{unit_table.kind_of_unit(unit)} unit; a unit converts within its kind only")
         return v
 
-
-class ThirdKey(RecipeModel):
-    third: str
-    partner: str
-
-
-class ThirdSpec(SideSpec):
-    """The third side of a three-way match: joined by its own key to the partner side after the cascade."""
-
-    key: Union[str, ThirdKey]
-    joins: Literal["left", "right"] = "right"
-    required: bool = True
-
-    @property
-    def third_field(self) -> str:
-        return self.key if isinstance(self.key, str) else self.key.third
-
-    @property
-    def partner_field(self) -> str:
-        return self.key if isinstance(self.key, str) else self.key.partner
-
-
-class PairField(RecipeModel):
-    """A field named per side, e.g. ``{left: order_id, right: merchant_order_id}``."""
-
-    left: str
-    right: str
-    third: str | None = None
-
-
-class KeyPair(RecipeModel):
-    """A key named per side, one field or several (composite): ``{left: [order_id, sku], right: [...]}``."""
-
-    left: Union[str, list[str]]
-    right: Union[str, list[str]]
-
-    @model_validator(mode="after")
-    def _same_length(self) -> "KeyPair":
-        n_left = 1 if isinstance(self.left, str) else len(self.left)
-        n_right = 1 if isinstance(self.right, str) else len(self.right)
-        if n_left != n_right:
-            raise ValueError(f"key names {n_left} left field(s) but {n_right} right field(s); a composite key "
-                             "pairs the fields in order, so both sides need the same number")
-        if n_left == 0:
-            raise ValueError("key lists no field")
-        return self
-
-
-class SameField(RecipeModel):
-    left: str
-    right: str
-
-
-class Signs(RecipeModel):
-    left: Literal[1, -1] = 1
-    right: Literal[1, -1] = 1
-    third: Literal[1, -1] = 1
-
-
-class Filters(RecipeModel):
-    left: str | None = None
-    right: str | None = None
-    third: str | None = None
-
-
-class _ToleranceChecks(RecipeModel):
-    """Checks shared by every model with money tolerances and a date window: exact, never negative."""
-
-    @field_validator("abs_tol", "rel_tol", mode="before", check_fields=False)
-    @classmethod
-    def _as_decimal(cls, v):
-        return catalog.written_decimal(v)
-
-    @field_validator("abs_tol", "rel_tol", check_fields=False)
-    @classmethod
-    def _not_negative(cls, v, info):
-        return _non_negative(v, info.field_name)
-
-    @field_validator("days", check_fields=False)
-    @classmethod
-    def _window(cls, v):
-        return check_days(v)
-
-
-class Compare(_ToleranceChecks):
-    """A field compared on every 1:1 candidate link; outside tolerance the link becomes exceptions.
-
-    Kind: ``days`` given -> date window; ``mapping`` given -> status mapping; ``abs_tol``/``rel_tol``
-    given or a money column -> |left - right| <= abs_tol + rel_tol * |right|; otherwise exact equality.
-    """
-
-    name: str
-    left: str | None = None
-    right: str | None = None
-    third: str | None = None
-    abs_tol: Decimal | None = None
-    rel_tol: Decimal | None = None
-    days: Days | None = None
-    mapping: dict[str, list[str]] | None = None
-    category: str | None = None
-
-    @field_validator("mapping", mode="before")
-    @classmethod
-    def _mapping_lists(cls, v):
-        if isinstance(v, dict):
-            return {str(k): ([str(x) for x in val] if isinstance(val, list) else [str(val)]) for k, val in v.items()}
-        return v
-
-    @model_validator(mode="after")
-    def _two_sides(self) -> "Compare":
-        given = [s for s in ("left", "right", "third") if getattr(self, s)]
-        if len(given) != 2:
-            raise ValueError(f"compare {self.name!r} must name exactly two of left/right/third, got {given or 'none'}")
-        kinds = [k for k, on in (("days", self.days is not None), ("mapping", self.mapping is not None),
-                                 ("tolerance", self.abs_tol is not None or self.rel_tol is not None)) if on]
-        if len(kinds) > 1:
-            raise ValueError(f"compare {self.name!r} mixes {' and '.join(kinds)}: a compare is one kind")
-        return self
-
-    @property
-    def sides(self) -> tuple[str, str]:
-        given = [s for s in ("left", "right", "third") if getattr(self, s)]
-        return given[0], given[1]
-
-    @property
-    def kind(self) -> str:
-        """date, mapping, money or exact (money is also chosen later for decimal columns)."""
-        if self.days is not None:
-            return "date"
-        if self.mapping is not None:
-            return "mapping"
-        if self.abs_tol is not None or self.rel_tol is not None:
-            return "money"
-        return "exact"
-
-    @property
-    def default_category(self) -> str:
-        return {"date": "date_out_of_window", "mapping": "status_mismatch", "money": "amount_mismatch"}.get(
-            self.kind, "qty_mismatch")
-
-    @property
-    def effective_category(self) -> str:
-        return self.category or self.default_category
-
-
-class _RuleBase(RecipeModel):
-    name: str
-    #: skip the rule (instead of refusing the tables) when they lack the columns it needs, e.g. a
-    #: batch id that only some platforms' settlement files carry
-    optional: bool = False
-    #: only the rows of each side this SQL condition keeps are this rule's business (the others wait
-    #: for later rules), e.g. ``where: {left: "store_id IN ('S07', 'S12')"}``: stores paid one by one
-    where: Filters = Filters()
-
-
-class _Tolerant(_RuleBase, _ToleranceChecks):
-    days: Days | None = None
-    abs_tol: Decimal = Decimal("0")
-    rel_tol: Decimal = Decimal("0")
-    same: list[Union[str, SameField]] = []
-
-    def same_pairs(self) -> list[SameField]:
-        return [SameField(left=s, right=s) if isinstance(s, str) else s for s in self.same]
-
-
-class ExactKeyRule(_RuleBase):
-    """Join on the key as written; blank keys never match."""
-
-    type: Literal["exact_key"]
-
-
-class NormalisedKeyRule(_RuleBase):
-    """Join on the key after the recipe's normalisation steps."""
-
-    type: Literal["normalised_key"]
-
-
-class AmountDateRule(_Tolerant):
-    """No shared key: equal amount (within tolerance) and date within ``days``; optimal one-to-one.
-
-    ``prefer``: ``nearest_date`` - a nearer date is evidence (the nearer of two candidates wins);
-    ``none`` - any date inside the window is as good, so every tie is refused (see :mod:`.keyless`).
-    """
-
-    type: Literal["amount_date"]
-    days: Days = 0
-    prefer: Literal["nearest_date", "none"] = "nearest_date"
-
-
-class GroupSumRule(_Tolerant):
-    """Several rows sharing group fields on one side sum to one row on the other side."""
-
-    type: Literal["group_sum"]
-    group_left: list[Union[str, DateGroup]] | None = None
-    group_right: list[Union[str, DateGroup]] | None = None
-
-    @model_validator(mode="after")
-    def _one_side(self) -> "GroupSumRule":
-        if (self.group_left is None) == (self.group_right is None):
-            raise ValueError(f"group_sum rule {self.name!r} needs exactly one of group_left or group_right")
-        if not (self.group_left or self.group_right):
-            raise ValueError(f"group_sum rule {self.name!r} has an empty group list")
-        return self
-
-    @property
-    def many_side(self) -> str:
-        return "left" if self.group_left is not None else "right"
-
-    @property
-    def groups(self) -> list[Union[str, DateGroup]]:
-        return list(self.group_left if self.group_left is not None else self.group_right)
-
-
-class SubsetSumRule(_RuleBase):
-    """A bounded subset of rows on ``many`` side sums exactly to one row of the other side."""
-
-    type: Literal["subset_sum"]
-    days: Days | None = None
-    max_items: int = Field(5, ge=2, le=8)
-    max_candidates: int = Field(30, ge=2, le=200)
-    many: Literal["left", "right"] = "left"
-    same: list[Union[str, SameField]] = []
-
-    @field_validator("days")
-    @classmethod
-    def _days(cls, v):
-        return check_days(v)
-
-    def same_pairs(self) -> list[SameField]:
-        return [SameField(left=s, right=s) if isinstance(s, str) else s for s in self.same]
-
-
-class FuzzyRule(_Tolerant):
-    """Similar text (counterparty, memo) among rows with equal amount; links only at ``accept`` or above."""
-
-    type: Literal["fuzzy"]
-    left: str
-    right: str
-    accept: float = Field(95, ge=0, le=100)
-    suggest: float = Field(70, ge=0, le=100)
-
-    @model_validator(mode="after")
-    def _thresholds(self) -> "FuzzyRule":
-        if self.suggest > self.accept:
-            raise ValueError(f"fuzzy rule {self.name!r}: suggest ({self.suggest}) cannot exceed accept ({self.accept})")
-        return self
-
-
-Rule = Annotated[
-    Union[ExactKeyRule, NormalisedKeyRule, AmountDateRule, GroupSumRule, SubsetSumRule, FuzzyRule],
-    Field(discriminator="type"),
-]
-KEY_RULES = ("exact_key", "normalised_key")
-
+    def __bool__(self) -> bool:
+        return bool(self.left or self.right or self.third)
 
 
 class Preparation(RecipeModel):
@@ -392,6 +161,7 @@ class Recipe(RecipeModel):
     categories: dict[str, str] = {}
     category_names: dict[str, str] = {}
     prepare: Preparation = Preparation()
+    units: Units = Units()
     source: str | None = None
 
     @field_validator("key", mode="before")
@@ -436,6 +206,8 @@ class Recipe(RecipeModel):
                 problems.append(f"compare {c.name!r}: category {c.effective_category!r} is neither built in nor declared under categories")
             if "third" in c.sides and self.third is None:
                 problems.append(f"compare {c.name!r} names a third field but the recipe has no third side")
+        for c in self.compare:
+            problems += self._unit_problems(c)
         for old in self.category_names:
             if old not in BUILTIN_CATEGORIES:
                 problems.append(f"category_names: {old!r} is not a built-in category")
@@ -449,6 +221,30 @@ class Recipe(RecipeModel):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def column_kind(self, side: str, column: str | None) -> str | None:
+        """money, weight, length, volume, quantity - by declared unit, else by the column's name."""
+        if not column:
+            return None
+        declared = getattr(self.units, side, {}).get(column)
+        return unit_table.kind_of_unit(declared) if declared else unit_table.column_kind(column)
+
+    def _unit_problems(self, c: "Compare") -> list[str]:
+        """A compare between two kinds, or a tolerance in a unit of another kind, cannot be meant."""
+        if c.kind != "money":
+            return []
+        kinds = {side: self.column_kind(side, getattr(c, side)) for side in c.sides}
+        known = {k for k in kinds.values() if k}
+        out = []
+        if len(known) > 1:
+            named = " with ".join(f"{s} {getattr(c, s)} ({k or '?'})" for s, k in kinds.items())
+            out.append(f"compare {c.name!r} compares {named}: "
+                       "a compare needs two columns of the same kind (money with money, weight with weight)")
+        if c.unit and known and unit_table.kind_of_unit(c.unit) not in known:
+            out.append(f"compare {c.name!r}: abs_tol is in {c.unit} ({unit_table.kind_of_unit(c.unit)}) but the "
+                       f"columns hold {', '.join(sorted(known))}; write it in a unit of that kind, e.g. "
+                       f"abs_tol: \"0.00\" for money or \"10 g\" for weight")
+        return out
 
     # --- per-side accessors -------------------------------------------------------------------
     def field_for(self, spec: Union[str, PairField, None], side: str) -> str | None:

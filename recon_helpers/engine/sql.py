@@ -158,9 +158,14 @@ class CompareSpec:
     mapping: dict[str, list[str]] = field(default_factory=dict)
     a_sign: int = 1
     b_sign: int = 1
+    #: measures only: the exact scale they are compared at and their unit (weight: 3, "kg")
+    scale: int = 2
+    unit: str = ""
 
     @property
     def diff_type(self) -> str:
+        if self.kind == "measure":
+            return f"DECIMAL(18,{self.scale})"
         return {"money": "DECIMAL(18,2)", "date": "INTEGER", "number": "DECIMAL(38,6)"}.get(self.kind, "VARCHAR")
 
 
@@ -180,13 +185,18 @@ def compare_exprs(c: CompareSpec, a: str, b: str) -> tuple[str, str, str]:
     la, lb = literal(c.a_label), literal(c.b_label)
     show_a, show_b = f"COALESCE(CAST({ra} AS VARCHAR), '(empty)')", f"COALESCE(CAST({rb} AS VARCHAR), '(empty)')"
     head = f"{literal(c.name + ': ')} || {la} || ' ' || {{sa}} || ', ' || {lb} || ' ' || {{sb}}"
-    if c.kind == "money":
+    if c.kind in ("money", "measure"):
         va, vb = _signed(a, c.a_col, c.a_sign), _signed(b, c.b_col, c.b_sign)
-        diff = f"CAST({vb} - {va} AS DECIMAL(18,2))"
+        diff = f"CAST({vb} - {va} AS {c.diff_type})"
         tol = f"({literal(c.abs_tol)} + {literal(c.rel_tol)} * abs({vb}))"
         ok = f"CASE WHEN {both_null} THEN TRUE WHEN {one_null} THEN FALSE ELSE abs({vb} - {va}) <= {tol} END"
+        unit = f" || {literal(' ' + c.unit)}" if c.kind == "measure" and c.unit else ""
+        if c.kind == "measure":  # shown at the measure's own scale (1.000 kg), never as money
+            show_a = f"COALESCE(CAST(CAST({ra} AS {c.diff_type}) AS VARCHAR), '(empty)')"
+            show_b = f"COALESCE(CAST(CAST({rb} AS {c.diff_type}) AS VARCHAR), '(empty)')"
         detail = (head.format(sa=show_a, sb=show_b)
-                  + f" || ', diff ' || CASE WHEN {diff} > 0 THEN '+' ELSE '' END || COALESCE(CAST({diff} AS VARCHAR), '?')")
+                  + f" || ', diff ' || CASE WHEN {diff} > 0 THEN '+' ELSE '' END || COALESCE(CAST({diff} AS VARCHAR), '?')"
+                  + unit)
     elif c.kind == "date":
         da, db = dialect_day_number(ra), dialect_day_number(rb)
         diff = f"({db} - {da})"
@@ -235,7 +245,7 @@ def evaluation_columns(compares: Sequence[CompareSpec], a: str, b: str) -> str:
                                   for c, (ok, _, _) in zip(compares, parts)) + " END"
     detail = "concat_ws('; ', " + ", ".join(f"CASE WHEN NOT ({ok}) THEN {det} END"
                                               for ok, _, det in parts) + ")"
-    nonzero = [f"({d}) <> 0" for c, (_, d, _) in zip(compares, parts) if c.kind == "money"]
+    nonzero = [f"({d}) <> 0" for c, (_, d, _) in zip(compares, parts) if c.kind in ("money", "measure")]
     status = (f"CASE WHEN {' OR '.join(nonzero)} THEN 'within_tolerance' ELSE 'matched' END"
               if nonzero else "'matched'")
     agree = " + ".join(f"CASE WHEN {ok} THEN 1 ELSE 0 END" for ok, _, _ in parts)
