@@ -87,6 +87,42 @@ from recon_helpers.errors import RecipeError
 NORMALISE_STEPS = ("trim", "fullwidth", "zero_width", "upper", "lower", "strip_separators", "strip_leading_zeros")
 DEFAULT_KEY_STEPS: tuple[Any, ...] = ("trim", "fullwidth", "zero_width", "upper", "strip_separators")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_RULE_STEPS_HELP = ("{strip_prefix: [T200P]}, {keep: 'A-Z0-9'} (keep only these characters), "
+                    "{remove: '-_ '} (drop these characters), {replace: {pattern: '^0+', with: ''}}")
+#: regex features DuckDB's engine (RE2) lacks: refused up front rather than failing mid-match
+_UNPORTABLE = re.compile(r"\(\?<?[=!]|\\[1-9]")
+_CHAR_CLASS = re.compile(r"^(?:\\.|[^\[\]\\])+$")
+
+
+def _check_rule_step(where: str, step: dict[str, Any]) -> None:
+    """A normalisation step written as data: strip_prefix, keep, remove or replace - validated here."""
+    if len(step) != 1 or next(iter(step)) not in ("strip_prefix", "keep", "remove", "replace"):
+        raise ValueError(f"{where}: a step written as a mapping must be one of {_RULE_STEPS_HELP}; got {step!r}")
+    name, arg = next(iter(step.items()))
+    if name == "strip_prefix":
+        if not (isinstance(arg, list) and arg and all(isinstance(p, str) for p in arg)):
+            raise ValueError(f"{where}: strip_prefix takes a list of prefixes, e.g. {{strip_prefix: [T200P, JD]}}")
+    elif name in ("keep", "remove"):
+        if not isinstance(arg, str) or not _CHAR_CLASS.match(arg):
+            raise ValueError(f"{where}: {name} takes the characters of a class as text, without brackets, e.g. "
+                             f"{{{name}: 'A-Z0-9'}} ({'keep only' if name == 'keep' else 'drop'} A to Z and 0 to 9); "
+                             f"got {arg!r}")
+        _compiles(where, f"[{arg}]")
+    else:
+        if not (isinstance(arg, dict) and set(arg) == {"pattern", "with"} and all(isinstance(x, str) for x in arg.values())):
+            raise ValueError(f"{where}: replace takes {{pattern: REGEX, with: TEXT}}, e.g. "
+                             "{replace: {pattern: '^0+', with: ''}} to drop leading zeros")
+        if _UNPORTABLE.search(arg["pattern"]):
+            raise ValueError(f"{where}: pattern {arg['pattern']!r} uses a look-around or a back-reference, which "
+                             "the matcher's SQL engine does not support; rewrite it without them")
+        _compiles(where, arg["pattern"])
+
+
+def _compiles(where: str, pattern: str) -> None:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"{where}: {pattern!r} is not a valid regular expression: {exc}") from None
 
 
 
@@ -151,7 +187,7 @@ class Recipe(RecipeModel):
     right: SideSpec
     third: ThirdSpec | None = None
     key: Union[str, list[str], KeyPair, PairField, None] = None
-    normalise: dict[str, list[Union[str, dict[str, list[str]]]]] = {}
+    normalise: dict[str, list[Union[str, dict[str, Any]]]] = {}
     amount: Union[str, PairField, None] = None
     date: Union[str, PairField, None] = None
     sign: Signs = Signs()
@@ -180,12 +216,13 @@ class Recipe(RecipeModel):
     @classmethod
     def _steps(cls, v):
         for fname, steps in v.items():
-            for step in steps:
+            for i, step in enumerate(steps):
+                where = f"normalise.{fname}[{i}]"
                 if isinstance(step, dict):
-                    if set(step) != {"strip_prefix"} or not all(isinstance(p, str) for p in step["strip_prefix"]):
-                        raise ValueError(f"normalise.{fname}: a dict step must be {{strip_prefix: [PREFIX, ...]}}")
+                    _check_rule_step(where, step)
                 elif step not in NORMALISE_STEPS:
-                    raise ValueError(f"normalise.{fname}: unknown step {step!r}; use {', '.join(NORMALISE_STEPS)} or strip_prefix")
+                    raise ValueError(f"{where}: unknown step {step!r}; use {', '.join(NORMALISE_STEPS)}, "
+                                     f"or one of {_RULE_STEPS_HELP}")
         return v
 
     @model_validator(mode="after")
