@@ -258,7 +258,7 @@ def _run(recipe: Recipe, tables: dict[str, pa.Table], ws: MatchStore) -> MatchRe
                      compares=three_way, third_label=recipe.side_label("third"),
                      partner_label=recipe.side_label(partner))
     diff_names = [name for name, _ in ws.diff_columns]
-    ws.finish(sides, recipe.category_names)
+    ws.finish(sides, recipe.category_names, ids={s: getattr(recipe.ids, s) for s in sides})
     result = MatchResult(recipe, ws, sides, diff_names)
     result.check()
     return result

@@ -153,6 +153,23 @@ class Units(RecipeModel):
         return bool(self.left or self.right or self.third)
 
 
+class Ids(RecipeModel):
+    """Per side, up to three of the rows' own id columns to carry into links and exceptions
+    (``ids: {left: [order_id], right: [txn_id, doc_no]}``), so joining back to a table is one merge."""
+
+    left: list[str] = Field([], max_length=3)
+    right: list[str] = Field([], max_length=3)
+    third: list[str] = Field([], max_length=3)
+
+    def names(self) -> list[str]:
+        return list(dict.fromkeys([*self.left, *self.right, *self.third]))
+
+
+#: result columns an id column may not be named after (it would hide them)
+RESULT_COLUMNS = frozenset({"group_id", "side", "source_file", "source_row", "key", "amount", "rule", "status",
+                            "score", "category", "detail", "candidates"})
+
+
 class Preparation(RecipeModel):
     """Per side, the ordered steps :func:`prepare` applies before matching."""
 
@@ -198,6 +215,7 @@ class Recipe(RecipeModel):
     category_names: dict[str, str] = {}
     prepare: Preparation = Preparation()
     units: Units = Units()
+    ids: Ids = Ids()
     source: str | None = None
 
     @field_validator("key", mode="before")
@@ -245,6 +263,10 @@ class Recipe(RecipeModel):
                 problems.append(f"compare {c.name!r} names a third field but the recipe has no third side")
         for c in self.compare:
             problems += self._unit_problems(c)
+        for name in self.ids.names():
+            if name in RESULT_COLUMNS or name.startswith("diff_"):
+                problems.append(f"ids: {name!r} is also a column of the results; rename it in prepare, e.g. "
+                                f"{{coalesce: {{column: {name}_id, from: [{name}]}}}}")
         for old in self.category_names:
             if old not in BUILTIN_CATEGORIES:
                 problems.append(f"category_names: {old!r} is not a built-in category")
@@ -402,6 +424,8 @@ class Recipe(RecipeModel):
         for c in self.compare:
             if side in c.sides:
                 add(getattr(c, side), f"compare {c.name!r}")
+        for col in getattr(self.ids, side, []):
+            add(col, "ids")
         return need
 
 

@@ -405,9 +405,17 @@ class MatchStore(ThreeWaySql, KeylessSql):
             FROM {self.snapshot_unmatched(side)} x""")
 
     # -- three-way -------------------------------------------------------------------------------
-    def finish(self, sides: Sequence[str], category_names: dict[str, str]) -> None:
+    def finish(self, sides: Sequence[str], category_names: dict[str, str],
+               ids: dict[str, Sequence[str]] | None = None) -> None:
         """Create the ``links`` and ``exceptions`` views over the outcome and the rows (computed when
-        read or written, never held twice) and the small ``cand_text`` table of candidate texts."""
+        read or written, never held twice) and the small ``cand_text`` table of candidate texts.
+        ``ids``: per side, the rows' own id columns to carry (as text; empty on the other sides)."""
+        ids = ids or {}
+        names = list(dict.fromkeys(n for s in sides for n in ids.get(s, ())))
+
+        def id_cols(side: str) -> str:
+            return "".join(f", CAST(a.{ident(n)} AS VARCHAR) AS {ident(n)}" if n in ids.get(side, ())
+                           else f", CAST(NULL AS VARCHAR) AS {ident(n)}" for n in names)
         rows = " UNION ALL ".join(
             f"SELECT '{s}' AS side, _rid, source_file, source_row FROM rows_{s}" for s in sides)
         cand_text = dialect_ordered_concat(
@@ -430,13 +438,13 @@ class MatchStore(ThreeWaySql, KeylessSql):
                                       for k, v in sorted(category_names.items())) + " ELSE o.category END")
         links = " UNION ALL ".join(f"""
             SELECT o.group_id, o.side, a.source_file, a.source_row, a._key AS key, a._amount AS amount,
-                   o.rule, o.score, o.status{diffs}, {SIDE_NO[s]} AS _side_no, a._rid AS _rid
+                   o.rule, o.score, o.status{diffs}{id_cols(s)}, {SIDE_NO[s]} AS _side_no, a._rid AS _rid
             FROM outcome o JOIN rows_{s} a ON a._rid = o._rid WHERE o.side = '{s}' AND o.is_link""" for s in sides)
         # exceptions are few: keep them apart (exact statistics, so each join is built on the few rows)
         self.run("CREATE OR REPLACE TABLE outcome_exc AS SELECT * FROM outcome WHERE NOT is_link")
         excs = " UNION ALL ".join(f"""
             SELECT o.side, a.source_file, a.source_row, a._key AS key, a._amount AS amount, {cat} AS category,
-                   o.detail, COALESCE(t.candidates, '') AS candidates, o.group_id, o.rule,
+                   o.detail, COALESCE(t.candidates, '') AS candidates, o.group_id, o.rule{id_cols(s)},
                    {SIDE_NO[s]} AS _side_no, a._rid AS _rid
             FROM outcome_exc o JOIN rows_{s} a ON a._rid = o._rid
             LEFT JOIN cand_text t ON t.side = o.side AND t._rid = o._rid
