@@ -16,19 +16,25 @@ Schema (every key is optional unless marked required; unknown keys are refused):
                                                 # or [order_id, sku] (composite: same names on both sides)
                                                 # or {left: [order_id, sku], right: [order_no, sku_code]}
     normalise: {waybill_no: [trim, fullwidth, zero_width, upper, strip_separators, {strip_prefix: [T200P]}]}
+                                                # also {keep: 'A-Z0-9'}, {remove: '-_ '},
+                                                # {replace: {pattern: '^NO\\.?', with: ''}} (validated regexes)
+    units: {right: {amount: fen, billed_weight: g}}   # converted exactly to yuan / kg / cm / l (engine.units)
+    ids: {left: [order_id], right: [txn_id]}    # the rows' own ids carried into links and exceptions (<= 3)
     amount: {left: expected_fee, right: amount} # money shown and used by keyless rules
     date:   {left: txn_time, right: txn_time}   # date used by day windows
     sign:   {left: 1, right: -1}                # multiply amounts before comparing
     filters: {left: "amount > 0"}               # rows outside are reported as out_of_scope
     compare:                                    # checked on every 1:1 candidate link
       - {name: fee, left: expected_fee, right: amount, abs_tol: "0.00", rel_tol: "0", category: rate_card_violation}
-      - {name: date, left: txn_time, right: txn_time, days: 3}
+      - {name: date, left: txn_time, right: txn_time, days: 3}          # or days: {min: 0, max: 3}
+      - {name: weight, left: chargeable_weight, right: billed_weight, abs_tol: "10 g"}   # a measure: 0.001 kg
       - {name: qty, left: qty, third: qty}                  # exact; compares left with third
       - {name: status, left: status, right: status, mapping: {已发货: [已出库], "*": [已出库]}}   # "*": any other left value
     rules:                                      # required, ordered, first match wins
       - {name: exact_key, type: exact_key}
       - {name: normalised_key, type: normalised_key}
-      - {name: amount_and_date, type: amount_date, days: 3, abs_tol: "0.00"}
+      - {name: amount_and_date, type: amount_date, days: {min: 0, max: 3}, abs_tol: "0.00", prefer: none,
+         where: {left: "batch_id IS NULL"}}     # prefer: none | nearest_date; where: rows this rule may see
       - {name: payout_batch, type: group_sum, group_left: [batch_id], days: 2}
       - {name: daily_payout, type: group_sum, group_left: [{date: txn_time}, channel], days: 3}
       - {name: instalments, type: group_sum, group_right: [invoice_no]}
@@ -43,6 +49,10 @@ Schema (every key is optional unless marked required; unknown keys are refused):
         - {coalesce: {column: payout_id, from: [batch_id, {date: txn_time}]}}      # first present + filled
         - {concat: {column: order_line, from: [order_id, sku]}}                    # a one-column composite key
         - {sum_by: {by: [payer, payout_id], sum: [amount], latest: [txn_time]}}    # one row per group
+        - {extract: {column: order_id, from: memo, pattern: '订单号(\\d{18})'}}      # keeps the capture group
+        - {compute: {column: net, plus: [amount], minus: [fee], empty: zero}}    # exact money / measure sums
+        - {map: {column: payer, from: channel, values: {支付宝: alipay}, default: other}}
+        - {constant: {column: currency, value: CNY}}
 
 Tolerance rule: |left - right| <= abs_tol + rel_tol * |right|. Dates: |right - left| <= days, or
 ``days: {min: 0, max: 3}``: right - left between 0 and 3 days (see :mod:`.windows`).
