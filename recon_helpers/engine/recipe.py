@@ -90,6 +90,7 @@ from recon_helpers.engine.steps import (
     DateGroup,
     PrepareStep,
     RecipeModel,
+    step_help,
 )
 from recon_helpers.engine.taxonomy import BUILTIN_CATEGORIES
 from recon_helpers.errors import RecipeError
@@ -450,7 +451,15 @@ def recipe_from_dict(data: dict[str, Any], *, source: str = "<recipe>") -> Recip
     try:
         return Recipe.model_validate({**data, "source": source})
     except ValidationError as exc:
-        raise catalog.schema_error(exc, origin=source, error=RecipeError, what="recipe file") from None
+        err = catalog.schema_error(exc, origin=source, error=RecipeError, what="recipe file")
+        steps = sorted({str(e["loc"][-2]) for e in exc.errors() if e["type"] == "extra_forbidden"
+                        and len(e["loc"]) > 1 and e["loc"][-2] in PREPARE_STEPS and e["loc"][0] == "prepare"})
+        if not steps:
+            raise err from None
+        hint = "; ".join(step_help(s) for s in steps)
+        prefix = f"{err.template_file}" + (f", field {err.field!r}" if err.field else "") + ": "
+        raise RecipeError(f"{err.message.removeprefix(prefix)}. {hint}", template_file=err.template_file,
+                          field=err.field) from None
 
 
 def load_recipe(path: str | Path) -> Recipe:

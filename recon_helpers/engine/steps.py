@@ -178,5 +178,16 @@ class SumByStep(_Step):
 
 PrepareStep = Union[DeriveStep, ExtractStep, CoalesceStep, ConcatStep, SumByStep, ComputeStep, ConstantStep, MapStep]
 PREPARE_STEPS = ("derive", "extract", "coalesce", "concat", "sum_by", "compute", "constant", "map")
+STEP_SPECS: dict[str, type[_Step]] = {
+    "derive": DeriveSpec, "extract": ExtractSpec, "coalesce": CoalesceSpec, "concat": ConcatSpec, "sum_by": SumBySpec,
+    "compute": ComputeSpec, "constant": ConstantSpec, "map": MapSpec}
+
+
+def step_help(name: str) -> str:
+    """What a prepare step takes, with the example of its docstring: for errors a person can act on."""
+    spec = STEP_SPECS[name]
+    keys = [f.alias or key for key, f in spec.model_fields.items()]
+    example = re.search(r"``(\{.*?\})``", " ".join((spec.__doc__ or "").split()))
+    return f"{name} takes {', '.join(keys)}" + (f", e.g. {example.group(1)}" if example else "")
 
 

@@ -83,6 +83,8 @@ def test_a_constant_and_a_small_mapping_table():
     ({"extract": {"column": "x", "from": "memo", "pattern": "(a)", "group": 2}}, "group 2 does not exist"),
     ({"compute": {"column": "x"}}, "name the columns to add (plus) and/or subtract (minus), e.g."),
     ({"subtract": {"column": "x"}}, "must be one of derive, extract, coalesce, concat, sum_by, compute, constant, map"),
+    ({"compute": {"column": "x", "plus": ["a"], "times": ["b"]}},
+     "compute.times: Extra inputs are not permitted; fix the recipe file. compute takes column, plus, minus, empty, e.g. {compute: {column: net"),
 ])
 def test_a_broken_step_names_itself_and_says_what_is_allowed(step, phrase):
     with pytest.raises(RecipeError) as err:
