@@ -20,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -247,7 +248,14 @@ def _run(recipe: Recipe, tables: dict[str, pa.Table], ws: MatchStore) -> MatchRe
                                  for s in ("left", "right") for c in recipe.rule_columns(rule, s)):
             continue  # an optional rule whose columns these tables do not carry
         ws.rule_where = {side: cond for side in ("left", "right") if (cond := getattr(rule.where, side))}
-        _RULES[type(rule)](ws, recipe, rule, two_way)
+        try:
+            _RULES[type(rule)](ws, recipe, rule, two_way)
+        except duckdb.Error as exc:
+            if not ws.rule_where:
+                raise
+            raise MatchInputError(f"recipe {recipe.name!r}, rule {rule.name!r}: its where condition "
+                                  f"{ws.rule_where} cannot be evaluated on these tables ({exc}). Write it in SQL "
+                                  "over columns the tables have, e.g. where: {left: \"batch_id IS NULL\"}") from None
         ws.rule_where = {}
 
     _sweep(ws, recipe)

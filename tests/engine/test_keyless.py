@@ -159,3 +159,13 @@ def test_every_built_in_keyless_one_to_one_rule_states_its_preference():
     rules = [(r.name, rule) for r in list_recipes() for rule in r.rules if isinstance(rule, AmountDateRule)]
     assert rules, "the built-in recipes have keyless one-to-one rules"
     assert [name for name, rule in rules if "prefer" not in rule.model_fields_set] == []
+
+
+def test_a_where_condition_on_a_column_the_table_lacks_names_the_rule():
+    from recon_helpers.errors import MatchInputError
+
+    left = table("s.csv", amount=["99.00"], txn_time=["10-05"])
+    right = table("b.csv", amount=["99.00"], txn_time=["10-06"])
+    rule = {"name": "single", "type": "amount_date", "days": 1, "prefer": "none", "where": {"left": "store_kind = 'x'"}}
+    with pytest.raises(MatchInputError, match=r"rule 'single': its where condition .*store_kind"):
+        match(left, right, recipe(rule))
