@@ -13,8 +13,9 @@ amount 0..3 days before it.
 
 Contestants:
 
-* ``ours[none+where]`` - recipe with group_sum by batch, then amount_date ``days: {min: 0, max: 3},
-  prefer: none, where: {left: "batch_id IS NULL"}`` (lines meant for the batch rule never enter the pool);
+* ``ours[none+where]`` - the built-in recipe ``store_settlement_bank``: group_sum by batch, then
+  amount_date ``days: {min: 0, max: 3}, prefer: none, where: {left: "batch_id IS NULL OR ..."}``
+  (lines meant for the batch rule never enter the keyless pool);
 * ``ours[none]`` - the same without ``where`` (unpaid batch lines fall into the keyless pool);
 * ``ours[nearest]`` - ``prefer: nearest_date``, no ``where`` (the engine's rule before #9);
 * ``pandas`` / ``duckdb`` - what a competent analyst writes: batches summed and joined to credits on
@@ -48,7 +49,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from recon_helpers.canonical import MONEY_DTYPE, TEXT_DTYPE  # noqa: E402
 from recon_helpers.engine import match  # noqa: E402
-from recon_helpers.engine.recipe import recipe_from_dict  # noqa: E402
+from recon_helpers.engine.recipe import get_recipe, recipe_from_dict  # noqa: E402
 
 PRICE_POINTS = ("59.90", "99.00", "129.00", "199.00", "299.00")
 WINDOW = (0, 3)
@@ -118,15 +119,13 @@ def frames(lines, credits) -> tuple[pd.DataFrame, pd.DataFrame]:
 # contestants: each returns a list of (kind, frozenset(order_ids), txn_id)
 # =================================================================================================
 def recipe(prefer: str, where: bool):
-    single = {"name": "single", "type": "amount_date", "days": {"min": WINDOW[0], "max": WINDOW[1]}, "prefer": prefer}
-    if where:
-        single["where"] = {"left": "batch_id IS NULL"}
-    return recipe_from_dict({
-        "name": f"bench_keyless_{prefer}", "left": {"kind": "settlement", "label": "结算"},
-        "right": {"kind": "bank_txn", "label": "银行"}, "amount": "amount", "date": "txn_time",
-        "ids": {"left": ["order_id"], "right": ["txn_id"]},
-        "rules": [{"name": "batch", "type": "group_sum", "group_left": ["batch_id"],
-                   "days": {"min": WINDOW[0], "max": WINDOW[1]}}, single]})
+    """The built-in ``store_settlement_bank`` recipe, or a variant of it (``prefer``, without ``where``)."""
+    data = get_recipe("store_settlement_bank").model_dump(by_alias=True, exclude={"source"}, exclude_defaults=True)
+    single = next(r for r in data["rules"] if r["type"] == "amount_date")
+    single["prefer"] = prefer
+    if not where:
+        single.pop("where", None)
+    return recipe_from_dict(data, source=f"store_settlement_bank[{prefer}{'+where' if where else ''}]")
 
 
 def ours(left, right, *, prefer: str, where: bool):
@@ -135,7 +134,7 @@ def ours(left, right, *, prefer: str, where: bool):
     for _, g in res.links.groupby("group_id"):
         lefts = frozenset(g.loc[g["side"] == "left", "order_id"])
         txn = g.loc[g["side"] == "right", "txn_id"].iloc[0]
-        out.append(("batch" if g["rule"].iloc[0] == "batch" else "single", lefts, txn))
+        out.append(("batch" if g["rule"].iloc[0] == "batch_payout" else "single", lefts, txn))
     return out
 
 

@@ -52,7 +52,9 @@ class KeylessSql:
         um, uo = self.snapshot_unmatched(many), self.snapshot_unmatched(one)
         same_m = [x if many == "left" else y for x, y in same]
         same_o = [y if many == "left" else x for x, y in same]
-        gexprs = [dialect_day_number(ident(f)) if is_date else f"CAST({ident(f)} AS VARCHAR)" for f, is_date in groups]
+        # a blank group field (no batch id) groups nothing: such rows are left to later rules
+        gexprs = [dialect_day_number(ident(f)) if is_date else f"NULLIF(trim(CAST({ident(f)} AS VARCHAR)), '')"
+                  for f, is_date in groups]
         gexprs += [f"CAST({ident(f)} AS VARCHAR)" for f in same_m]
         gcols = [f"_g{i}" for i in range(len(gexprs))]
         sel = ", ".join(f"{e} AS {c}" for e, c in zip(gexprs, gcols))
