@@ -332,16 +332,30 @@ def _group_sum(ws: MatchStore, recipe: Recipe, rule: GroupSumRule, compares: lis
         first = members.groupby("gid")["_rid"].min().to_dict()
         rows = []
         for (side, rid), cands in decided.ambiguous.items():
+            why = _group_refusal(rule, side == many, cands)
             if side == many:
                 for member in members.loc[members["gid"] == rid, "_rid"]:
-                    rows += [(many, int(member), one, int(c[1]), 1 / (1 + c[2]), i) for i, c in enumerate(cands)]
+                    rows += [(many, int(member), one, int(c[1]), 1 / (1 + c[2]), i, why) for i, c in enumerate(cands)]
             else:
-                rows += [(one, int(rid), many, int(first[c[1]]), 1 / (1 + c[2]), i)
+                rows += [(one, int(rid), many, int(first[c[1]]), 1 / (1 + c[2]), i, why)
                          for i, c in enumerate(cands) if c[1] in first]
                 if not cands:
-                    rows.append((one, int(rid), many, None, None, 0))
-        ws.record_ambiguous(_rows_frame(rows), rule=rule.name,
-                            detail=f"rule {rule.name}: the group sum fits more than one counterpart; not linked")
+                    rows.append((one, int(rid), many, None, None, 0, why))
+        frame = pd.DataFrame(rows, columns=["side", "rid", "cside", "crid", "score", "rank", "detail"])
+        ws.record_ambiguous(frame.astype({"rid": "int64", "crid": "Int64", "score": "float64", "rank": "int64"}),
+                            rule=rule.name)
+
+
+def _group_refusal(rule: GroupSumRule, is_group: bool, cands: list) -> str:
+    """Why a group rule refused, with the candidates' scores (1 / (1 + amount diff + days outside))."""
+    scores = [1 / (1 + c[2]) for c in cands]
+    what = "this group's sum fits" if is_group else "this row fits the sums of"
+    equal = len(scores) > 1 and max(scores) - min(scores) < 1e-9
+    how = ("equally well" if equal else "and another complete pairing of these groups is as good in total"
+           if scores else "no candidate left of its own, but its neighbours' pairing is open")
+    listed = ", ".join(f"{s:.2f}" for s in scores)
+    return (f"rule {rule.name} (group_sum, window {windows.describe(rule.days)}) refused to link: {what} "
+            f"{len(cands)} counterpart(s) {how} (scores {listed or '-'}); not linked - choose one")
 
 
 def _subset_sum(ws: MatchStore, recipe: Recipe, rule: SubsetSumRule, compares: list[CompareSpec]) -> None:

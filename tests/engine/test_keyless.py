@@ -169,3 +169,15 @@ def test_a_where_condition_on_a_column_the_table_lacks_names_the_rule():
     rule = {"name": "single", "type": "amount_date", "days": 1, "prefer": "none", "where": {"left": "store_kind = 'x'"}}
     with pytest.raises(MatchInputError, match=r"rule 'single': its where condition .*store_kind"):
         match(left, right, recipe(rule))
+
+
+def test_a_group_rule_that_refuses_says_which_rule_and_the_candidates_scores():
+    left = table("s.csv", amount=["10.00", "20.00", "30.00"], txn_time=["10-01", "10-01", "10-01"],
+                 batch_id=["B1", "B1", "B2"])
+    right = table("b.csv", amount=["30.00", "30.00"], txn_time=["10-02", "10-02"])
+    rule = {"name": "batch", "type": "group_sum", "group_left": ["batch_id"], "days": {"min": 0, "max": 2}}
+    res = match(left, right, recipe(rule))
+    assert res.links.empty
+    line = res.exceptions[res.exceptions["side"] == "left"].iloc[0]["detail"]
+    assert "rule batch (group_sum, window 0 to 2 days after) refused to link" in line
+    assert "2 counterpart(s) equally well (scores 0.50, 0.50)" in line
