@@ -117,9 +117,25 @@ def _validate_columns(recipe: Recipe, tables: dict[str, pa.Table]) -> None:
                                 f"if they are fen (分) or cents, declare it in the recipe as "
                                 f"units: {{{side}: {{{col}: fen}}}} (whole yuan: {col}: yuan) and the engine "
                                 "converts them exactly")
+        problems += _whole_number_measures(recipe, side, table)
     if problems:
         raise MatchInputError(f"recipe {recipe.name!r} does not fit the tables: " + "; ".join(problems)
                               + ". Use tables with these canonical columns or a recipe made for them")
+
+
+def _whole_number_measures(recipe: Recipe, side: str, table: pa.Table) -> list[str]:
+    """Weights, lengths and volumes given as whole numbers without a declared unit: grams or kg? Refused."""
+    out = []
+    for c in recipe.compare:
+        col = getattr(c, side) if side in c.sides else None
+        kind = recipe.column_kind(side, col)
+        if (col and col in table.column_names and kind in ("weight", "length", "volume")
+                and col not in getattr(recipe.units, side) and pa.types.is_integer(table.schema.field(col).type)):
+            spec = unit_table.KINDS[kind]
+            out.append(f"{side} table column {col} holds whole numbers, but a {kind} is compared in {spec.unit} "
+                       f"at {spec.scale} decimals: declare its unit, e.g. units: {{{side}: {{{col}: "
+                       f"{'g' if kind == 'weight' else 'mm' if kind == 'length' else 'ml'}}}}}")
+    return out
 
 
 def _measure_kind(recipe: Recipe, c: Compare, types: dict[str, pa.DataType]) -> str | None:

@@ -94,3 +94,11 @@ def test_a_unit_mismatch_is_a_recipe_error(parts, phrase):
     with pytest.raises(RecipeError) as err:
         recipe(**parts)
     assert phrase in str(err.value)
+
+
+def test_a_weight_in_whole_numbers_without_a_unit_is_refused():
+    left = table("ship.csv", waybill_no=["SF1"], expected_fee=["10.00"], chargeable_weight=["1.000"])
+    right = with_int_column(table("bill.csv", waybill_no=["SF1"], amount=["10.00"]), "billed_weight", [1004])
+    with pytest.raises(MatchInputError, match=r"billed_weight holds whole numbers.*units: \{right: \{billed_weight: g\}\}"):
+        match(left, right, recipe(compare=[{"name": "weight", "left": "chargeable_weight", "right": "billed_weight",
+                                            "abs_tol": "10 g"}]))
