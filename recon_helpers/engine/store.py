@@ -285,20 +285,39 @@ class MatchStore(ThreeWaySql, KeylessSql):
             self.drop("kbest", "kdup")
         else:
             self._record_pairs("kpairs", rule, str(score))
-        self.drop("kpairs", "kmulti", "kfam")
+        self.drop("kpairs", "kmulti", "kskip")
 
     def _without_repeated_families(self, ul: str, ur: str, family) -> tuple[str, str]:
-        """The undecided rows minus those whose normalised key (``family``) pairs more than once."""
-        lf, rf = self.join_key("left", "u", family[0]), self.join_key("right", "u", family[1])
-        self.run(f"""
-            CREATE OR REPLACE TABLE kfam AS
-            SELECT l._fk FROM (SELECT {lf} AS _fk FROM {ul} u) l JOIN (SELECT {rf} AS _fk FROM {ur} u) r
-              ON l._fk = r._fk GROUP BY l._fk HAVING count(*) > 1""")
-        if not self.scalar("SELECT count(*) FROM kfam"):
+        """The undecided rows minus those whose normalised key (``family``) pairs more than once.
+
+        Why this shape: only a key written in a form its normalisation changes ("noisy", e.g. sf-1)
+        can join a family that the raw key does not, and such keys are few; plain keys are their own
+        normal form. So the normal forms are computed once per row (cheap for plain keys, see
+        ``normalised_key_expr``), and only the families of the noisy rows are counted.
+        """
+        noisy, plain = [], []
+        for side, src, steps in (("left", ul, family[0]), ("right", ur, family[1])):
+            raw, fam = self.join_key(side, "u", None), self.join_key(side, "u", steps)
+            noisy.append(f"SELECT '{side}' AS s, _rid, fam FROM (SELECT u._rid, {raw} AS raw, {fam} AS fam "
+                         f"FROM {src} u) x WHERE fam IS NOT NULL AND raw IS DISTINCT FROM fam")
+            plain.append(f"SELECT '{side}' AS s, u._rid, {raw} AS fam FROM {src} u "
+                         f"WHERE {raw} IN (SELECT fam FROM knoisy)")
+        self.run(f"CREATE OR REPLACE TABLE knoisy AS {' UNION ALL '.join(noisy)}")
+        if not self.scalar("SELECT count(*) FROM knoisy"):
+            self.drop("knoisy")
             return ul, ur
-        keep = "NOT EXISTS (SELECT 1 FROM kfam f WHERE f._fk = {fk})"
-        return (f"(SELECT * FROM {ul} u WHERE {keep.format(fk=lf)})",
-                f"(SELECT * FROM {ur} u WHERE {keep.format(fk=rf)})")
+        self.run(f"""
+            CREATE OR REPLACE TABLE kskip AS
+            WITH members AS (SELECT s, _rid, fam FROM knoisy
+                             UNION SELECT p.* FROM ({' UNION ALL '.join(plain)}) p
+                             WHERE NOT EXISTS (SELECT 1 FROM knoisy n WHERE n.s = p.s AND n._rid = p._rid)),
+                 repeated AS (SELECT fam FROM members GROUP BY fam
+                              HAVING count(*) FILTER (WHERE s = 'left') * count(*) FILTER (WHERE s = 'right') > 1)
+            SELECT m.s, m._rid FROM members m JOIN repeated r ON r.fam = m.fam;
+            DROP TABLE knoisy;""")
+        keep = "NOT EXISTS (SELECT 1 FROM kskip k WHERE k.s = '{side}' AND k._rid = u._rid)"
+        return (f"(SELECT * FROM {ul} u WHERE {keep.format(side='left')})",
+                f"(SELECT * FROM {ur} u WHERE {keep.format(side='right')})")
 
     def _record_key_duplicates(self, rule: str) -> None:
         for side, other, own, their in (("left", "right", "lrid", "rrid"), ("right", "left", "rrid", "lrid")):
