@@ -10,7 +10,8 @@ Every input row ends in exactly one place: a link (a group of rows that correspo
 (with a category from one taxonomy and up to three ranked candidates). :meth:`MatchResult.check`
 proves it on every result, and raises :class:`~recon_helpers.errors.InvariantError` if not.
 
-Tolerance rule: |left - right| <= abs_tol + rel_tol * |right|. Dates: |right - left| <= days.
+Tolerance rule: |left - right| <= abs_tol + rel_tol * |right|. Dates: right - left inside the window
+(``days: 3`` = -3..3, ``days: {min: 0, max: 3}`` = 0..3 days after; :mod:`.windows`).
 """
 from __future__ import annotations
 
@@ -19,10 +20,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from recon_helpers.engine import keyless, windows
+from recon_helpers.engine import units as unit_table
 from recon_helpers.engine.fuzzy import rank_text
 from recon_helpers.engine.one_to_one import one_to_one
 from recon_helpers.engine.prepare import prepare_tables
@@ -76,7 +80,8 @@ def input_columns(recipe: "str | Path | Recipe", side: str, *, available: Iterab
     recipe = get_recipe(recipe)
     scope = getattr(recipe.filters, side, None) if side in ("left", "right", "third") else None
     optional = [c for r in recipe.rules if r.optional for c in recipe.rule_columns(r, side)]
-    words = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", scope) if scope else []
+    conditions = [scope] + [getattr(r.where, side, None) for r in recipe.rules if side in ("left", "right", "third")]
+    words = [w for c in conditions if c for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", c)]
     wanted = ["source_file", "source_row"] + list(recipe.required_columns(side)) + recipe.key_fields(side) \
         + optional + words
     if available is not None:
@@ -96,33 +101,81 @@ def _validate_columns(recipe: Recipe, tables: dict[str, pa.Table]) -> None:
             users = sorted({u for c in missing for u in need[c]})
             problems.append(f"{side} table ({recipe.side_label(side)}) lacks columns {', '.join(missing)} "
                             f"needed by {', '.join(users)}")
-        for col in [recipe.amount_field(side)] + [getattr(c, side) for c in recipe.compare
-                                                  if side in c.sides and c.kind == "money"]:
-            if col and col in have and pa.types.is_floating(table.schema.field(col).type):
+        money_cols = [recipe.amount_field(side)] + [getattr(c, side) for c in recipe.compare if side in c.sides
+                                                    and c.kind == "money" and recipe.column_kind(side, getattr(c, side))
+                                                    in ("money", None)]
+        for col in dict.fromkeys(money_cols):
+            kind = recipe.column_kind(side, col)
+            if not col or col not in have or (kind not in ("money", None)):
+                continue
+            typ = table.schema.field(col).type
+            if pa.types.is_floating(typ):
                 problems.append(f"{side} table column {col} holds floats; money must be exact: "
                                 "load it with recon_helpers.load or build it with canonical.money()")
+            elif pa.types.is_integer(typ) and col not in getattr(recipe.units, side):
+                problems.append(f"{side} table column {col} holds whole numbers, but money is decimal yuan: "
+                                f"if they are fen (分) or cents, declare it in the recipe as "
+                                f"units: {{{side}: {{{col}: fen}}}} (whole yuan: {col}: yuan) and the engine "
+                                "converts them exactly")
+        problems += _whole_number_measures(recipe, side, table)
     if problems:
         raise MatchInputError(f"recipe {recipe.name!r} does not fit the tables: " + "; ".join(problems)
                               + ". Use tables with these canonical columns or a recipe made for them")
+
+
+def _whole_number_measures(recipe: Recipe, side: str, table: pa.Table) -> list[str]:
+    """Weights, lengths and volumes given as whole numbers without a declared unit: grams or kg? Refused."""
+    out = []
+    for c in recipe.compare:
+        col = getattr(c, side) if side in c.sides else None
+        kind = recipe.column_kind(side, col)
+        if (col and col in table.column_names and kind in ("weight", "length", "volume")
+                and col not in getattr(recipe.units, side) and pa.types.is_integer(table.schema.field(col).type)):
+            spec = unit_table.KINDS[kind]
+            out.append(f"{side} table column {col} holds whole numbers, but a {kind} is compared in {spec.unit} "
+                       f"at {spec.scale} decimals: declare its unit, e.g. units: {{{side}: {{{col}: "
+                       f"{'g' if kind == 'weight' else 'mm' if kind == 'length' else 'ml'}}}}}")
+    return out
+
+
+def _measure_kind(recipe: Recipe, c: Compare, types: dict[str, pa.DataType]) -> str | None:
+    """The measure kind (weight, length, ...) a numeric compare is about, None for money: by the
+    columns' declared units or names, else by an exact decimal finer than fen (weights are 0.001 kg)."""
+    kinds = {recipe.column_kind(s, getattr(c, s)) for s in c.sides} - {None}
+    if c.unit:
+        kinds.add(unit_table.kind_of_unit(c.unit))
+    if kinds:
+        kind = sorted(kinds)[0]
+        return None if kind == "money" else kind
+    if all(pa.types.is_decimal(t) and t.scale > 2 for t in types.values()):
+        return "measure"  # a measure of unnamed kind: compared at its columns' scale
+    return None
 
 
 def _resolve_compare(c: Compare, recipe: Recipe, tables: dict[str, pa.Table]) -> CompareSpec:
     a_side, b_side = c.sides
     a_col, b_col = getattr(c, a_side), getattr(c, b_side)
     a_type, b_type = tables[a_side].schema.field(a_col).type, tables[b_side].schema.field(b_col).type
-    kind = c.kind
-    if kind == "exact":
+    kind, scale, unit = c.kind, 2, ""
+    measure = _measure_kind(recipe, c, {a_side: a_type, b_side: b_type}) if kind in ("money", "exact") else None
+    if kind == "exact" and not measure:
         numeric = all(pa.types.is_integer(t) or pa.types.is_decimal(t) for t in (a_type, b_type))
         if all(pa.types.is_decimal(t) for t in (a_type, b_type)):
             kind = "money"
         else:
             kind = "number" if numeric else "text"
+    elif measure and (kind == "money" or all(pa.types.is_decimal(t) for t in (a_type, b_type))):
+        spec = unit_table.KINDS.get(measure)
+        kind, unit = "measure", (spec.unit if spec else "")
+        scale = max([spec.scale if spec else 0] + [t.scale for t in (a_type, b_type) if pa.types.is_decimal(t)])
+    elif measure:
+        kind = "number"
     signs = {"left": recipe.sign.left, "right": recipe.sign.right, "third": recipe.sign.third}
     return CompareSpec(
         name=c.name, kind=kind, a_side=a_side, b_side=b_side, a_col=a_col, b_col=b_col,
         category=c.effective_category, a_label=recipe.side_label(a_side), b_label=recipe.side_label(b_side),
-        abs_tol=c.abs_tol or Decimal("0"), rel_tol=c.rel_tol or Decimal("0"), days=c.days or 0,
-        mapping=dict(c.mapping or {}), a_sign=signs[a_side], b_sign=signs[b_side])
+        abs_tol=c.tolerance, rel_tol=c.rel_tol or Decimal("0"), days=c.days or 0,
+        mapping=dict(c.mapping or {}), a_sign=signs[a_side], b_sign=signs[b_side], scale=scale, unit=unit)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -166,7 +219,7 @@ def match(left: Any, right: Any, recipe: "str | Path | Recipe", *, third: Any = 
             f"recipe {recipe.name!r} " + ("matches three tables: pass third=<the "
                                           f"{recipe.third.label} table>" if recipe.third else
                                           "matches two tables: do not pass third=") )
-    if recipe.prepare:  # the recipe's own data-only steps (sums, derived keys); harmless if already applied
+    if recipe.prepare or recipe.units:  # units, then the recipe's own data-only steps; harmless if already applied
         left, right, third = prepare_tables(recipe, _as_pandas(left), _as_pandas(right),
                                             None if third is None else _as_pandas(third))
     tables = {"left": _as_arrow(left, "left"), "right": _as_arrow(right, "right")}
@@ -210,7 +263,16 @@ def _run(recipe: Recipe, tables: dict[str, pa.Table], ws: MatchStore) -> MatchRe
         if rule.optional and any(c not in tables[s].column_names
                                  for s in ("left", "right") for c in recipe.rule_columns(rule, s)):
             continue  # an optional rule whose columns these tables do not carry
-        _RULES[type(rule)](ws, recipe, rule, two_way)
+        ws.rule_where = {side: cond for side in ("left", "right") if (cond := getattr(rule.where, side))}
+        try:
+            _RULES[type(rule)](ws, recipe, rule, two_way)
+        except duckdb.Error as exc:
+            if not ws.rule_where:
+                raise
+            raise MatchInputError(f"recipe {recipe.name!r}, rule {rule.name!r}: its where condition "
+                                  f"{ws.rule_where} cannot be evaluated on these tables ({exc}). Write it in SQL "
+                                  "over columns the tables have, e.g. where: {left: \"batch_id IS NULL\"}") from None
+        ws.rule_where = {}
 
     _sweep(ws, recipe)
     if recipe.third is not None:
@@ -220,7 +282,7 @@ def _run(recipe: Recipe, tables: dict[str, pa.Table], ws: MatchStore) -> MatchRe
                      compares=three_way, third_label=recipe.side_label("third"),
                      partner_label=recipe.side_label(partner))
     diff_names = [name for name, _ in ws.diff_columns]
-    ws.finish(sides, recipe.category_names)
+    ws.finish(sides, recipe.category_names, ids={s: getattr(recipe.ids, s) for s in sides})
     result = MatchResult(recipe, ws, sides, diff_names)
     result.check()
     return result
@@ -230,26 +292,36 @@ def _same(rule: Any) -> list[tuple[str, str]]:
     return [(s.left, s.right) for s in rule.same_pairs()]
 
 
+def _normalised_steps(recipe: Recipe) -> tuple[list[list[Any]], list[list[Any]]]:
+    """Per side, one list of normalisation steps per key part (``normalise:`` per field)."""
+    parts = range(max(1, len(recipe.key_fields("left"))))
+    return ([recipe.key_steps("left", i) for i in parts], [recipe.key_steps("right", i) for i in parts])
+
+
 def _exact_key(ws: MatchStore, recipe: Recipe, rule: ExactKeyRule, compares: list[CompareSpec]) -> None:
-    ws.key_rule(rule.name, compares, left_steps=None, right_steps=None, score=1.0)
+    """Keys as written; keys that repeat under the recipe's normalisation wait for the normalised rule
+    (it sees every spelling, so a second charge spelled otherwise is a duplicate, never a stray)."""
+    family = _normalised_steps(recipe) if any(isinstance(r, NormalisedKeyRule) for r in recipe.rules) else None
+    ws.key_rule(rule.name, compares, left_steps=None, right_steps=None, score=1.0, family=family)
 
 
 def _normalised_key(ws: MatchStore, recipe: Recipe, rule: NormalisedKeyRule, compares: list[CompareSpec]) -> None:
     """Each part of a (composite) key normalised by its own steps (``normalise:`` per field)."""
-    parts = range(max(1, len(recipe.key_fields("left"))))
-    ws.key_rule(rule.name, compares, left_steps=[recipe.key_steps("left", i) for i in parts],
-                right_steps=[recipe.key_steps("right", i) for i in parts], score=1.0)
+    left_steps, right_steps = _normalised_steps(recipe)
+    ws.key_rule(rule.name, compares, left_steps=left_steps, right_steps=right_steps, score=1.0)
 
 
 def _amount_date(ws: MatchStore, recipe: Recipe, rule: AmountDateRule, compares: list[CompareSpec]) -> None:
+    """Keyless one-to-one under the recipe's ``prefer`` (see :mod:`.keyless`); ties are refused."""
     cand = ws.amount_date_candidates(days=rule.days, abs_tol=rule.abs_tol, rel_tol=rule.rel_tol, same=_same(rule))
     if cand.empty:
         return
-    decided = one_to_one(cand)
+    decided = keyless.decide(cand, rule.prefer)
     ws.record_assigned_pairs(_pairs_frame(decided.pairs), rule.name, compares)
-    ws.record_ambiguous(_ambiguous_frame(decided.ambiguous), rule=rule.name,
-                        detail=f"rule {rule.name}: several equally good counterparts with the same amount "
-                               f"within {rule.days} days; not linked - choose one")
+    if decided.ambiguous:
+        named = {s: [c[1] for cs in decided.ambiguous.values() for c in cs if c[0] == s] for s in ("left", "right")}
+        labels = {s: ws.row_labels(s, rids) for s, rids in named.items()}
+        ws.record_ambiguous(keyless.ambiguous_rows(decided.ambiguous, cand, rule=rule, labels=labels), rule=rule.name)
 
 
 def _group_sum(ws: MatchStore, recipe: Recipe, rule: GroupSumRule, compares: list[CompareSpec]) -> None:
@@ -276,16 +348,30 @@ def _group_sum(ws: MatchStore, recipe: Recipe, rule: GroupSumRule, compares: lis
         first = members.groupby("gid")["_rid"].min().to_dict()
         rows = []
         for (side, rid), cands in decided.ambiguous.items():
+            why = _group_refusal(rule, side == many, cands)
             if side == many:
                 for member in members.loc[members["gid"] == rid, "_rid"]:
-                    rows += [(many, int(member), one, int(c[1]), 1 / (1 + c[2]), i) for i, c in enumerate(cands)]
+                    rows += [(many, int(member), one, int(c[1]), 1 / (1 + c[2]), i, why) for i, c in enumerate(cands)]
             else:
-                rows += [(one, int(rid), many, int(first[c[1]]), 1 / (1 + c[2]), i)
+                rows += [(one, int(rid), many, int(first[c[1]]), 1 / (1 + c[2]), i, why)
                          for i, c in enumerate(cands) if c[1] in first]
                 if not cands:
-                    rows.append((one, int(rid), many, None, None, 0))
-        ws.record_ambiguous(_rows_frame(rows), rule=rule.name,
-                            detail=f"rule {rule.name}: the group sum fits more than one counterpart; not linked")
+                    rows.append((one, int(rid), many, None, None, 0, why))
+        frame = pd.DataFrame(rows, columns=["side", "rid", "cside", "crid", "score", "rank", "detail"])
+        ws.record_ambiguous(frame.astype({"rid": "int64", "crid": "Int64", "score": "float64", "rank": "int64"}),
+                            rule=rule.name)
+
+
+def _group_refusal(rule: GroupSumRule, is_group: bool, cands: list) -> str:
+    """Why a group rule refused, with the candidates' scores (1 / (1 + amount diff + days outside))."""
+    scores = [1 / (1 + c[2]) for c in cands]
+    what = "this group's sum fits" if is_group else "this row fits the sums of"
+    equal = len(scores) > 1 and max(scores) - min(scores) < 1e-9
+    how = ("equally well" if equal else "and another complete pairing of these groups is as good in total"
+           if scores else "no candidate left of its own, but its neighbours' pairing is open")
+    listed = ", ".join(f"{s:.2f}" for s in scores)
+    return (f"rule {rule.name} (group_sum, window {windows.describe(rule.days)}) refused to link: {what} "
+            f"{len(cands)} counterpart(s) {how} (scores {listed or '-'}); not linked - choose one")
 
 
 def _subset_sum(ws: MatchStore, recipe: Recipe, rule: SubsetSumRule, compares: list[CompareSpec]) -> None:
@@ -388,9 +474,9 @@ def _ambiguous_frame(ambiguous: dict[tuple[str, int], list[tuple[str, int, float
 
 def _sweep(ws: MatchStore, recipe: Recipe) -> None:
     """Rows no rule decided: missing_on_right (left rows) and missing_on_left (right rows)."""
-    keyless = [r for r in recipe.rules if not isinstance(r, (ExactKeyRule, NormalisedKeyRule))]
-    day_windows = [r.days for r in keyless if getattr(r, "days", None) is not None]
-    if keyless and recipe.amount is not None:
+    keyless_rules = [r for r in recipe.rules if not isinstance(r, (ExactKeyRule, NormalisedKeyRule))]
+    day_windows = [windows.reach(r.days) for r in keyless_rules if getattr(r, "days", None) is not None]
+    if keyless_rules and recipe.amount is not None:
         ws.leftover_amount_candidates(days=max(day_windows) if day_windows else None)
     for side, other in (("left", "right"), ("right", "left")):
         label = recipe.side_label(other)

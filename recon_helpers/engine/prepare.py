@@ -8,13 +8,18 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401 - pa.compute
 
+from recon_helpers.engine import units
 from recon_helpers.engine.recipe import DateGroup, Recipe, get_recipe
 from recon_helpers.engine.steps import (
     CoalesceSpec,
+    ComputeSpec,
     ConcatSpec,
+    ConstantSpec,
     DeriveSpec,
     ExtractSpec,
+    MapSpec,
     SumBySpec,
 )
 from recon_helpers.errors import MatchInputError
@@ -39,12 +44,16 @@ def prepare(table: pd.DataFrame, recipe: "str | Path | Recipe", side: str) -> pd
     if side not in ("left", "right", "third"):
         raise MatchInputError(f"side must be left, right or third, not {side!r}")
     steps = recipe.prepare.steps(side)
-    if not steps or table.attrs.get(PREPARED_ATTR) == (recipe.name, side):
+    declared = getattr(recipe.units, side)
+    if not (steps or declared) or table.attrs.get(PREPARED_ATTR) == (recipe.name, side):
         return table
     _check_step_columns(recipe, side, steps, table)
-    out = table.copy()
-    for spec in steps:
-        out = _STEP_FUNCS[type(spec)](out, spec)
+    out = _convert_units(recipe, side, table.copy(), declared)
+    for i, spec in enumerate(steps):
+        try:
+            out = _STEP_FUNCS[type(spec)](out, spec)
+        except MatchInputError as exc:
+            raise MatchInputError(f"recipe {recipe.name!r}, prepare.{side}[{i}]: {exc}") from None
     out.attrs[PREPARED_ATTR] = (recipe.name, side)
     return out
 
@@ -58,8 +67,10 @@ def prepare_tables(recipe: "str | Path | Recipe", left: pd.DataFrame, right: pd.
 
 
 def _step_inputs(spec: Any) -> list[str]:
-    if isinstance(spec, (DeriveSpec, ExtractSpec)):
+    if isinstance(spec, (DeriveSpec, ExtractSpec, MapSpec)):
         return [spec.source]
+    if isinstance(spec, ComputeSpec):
+        return [*spec.plus, *spec.minus]
     if isinstance(spec, ConcatSpec):
         return list(spec.source)
     if isinstance(spec, SumBySpec):
@@ -81,6 +92,34 @@ def _check_step_columns(recipe: Recipe, side: str, steps: list[Any], table: pd.D
                               "Load the file the recipe expects, or adjust the recipe's prepare steps")
 
 
+def _convert_units(recipe: Recipe, side: str, table: pd.DataFrame, declared: dict[str, str]) -> pd.DataFrame:
+    """Columns in declared units (fen, g, mm, ...) as exact canonical values (yuan, kg, cm, ...)."""
+    missing = [c for c in declared if c not in table.columns]
+    if missing:
+        raise MatchInputError(f"recipe {recipe.name!r} declares units for {side} column(s) {', '.join(missing)}, "
+                              f"which the {side} table lacks; have: {', '.join(map(str, table.columns))}")
+    for column, unit in declared.items():
+        try:
+            converted = units.convert_array(pa.array(table[column]), unit)
+        except (ValueError, pa.ArrowInvalid) as exc:
+            raise MatchInputError(_unit_problem(recipe, side, table, column, unit, str(exc))) from None
+        table[column] = pd.Series(pd.arrays.ArrowExtensionArray(converted), index=table.index)
+    return table
+
+
+def _unit_problem(recipe: Recipe, side: str, table: pd.DataFrame, column: str, unit: str, why: str) -> str:
+    """Name the file and row (source_row) of a value that cannot be converted."""
+    where = f"the {side} table"
+    found = re.match(r"row (\d+): (.*)", why)
+    if found:
+        i = int(found.group(1)) - 1
+        file = table["source_file"].iloc[i] if "source_file" in table.columns else f"<{side}>"
+        row = table["source_row"].iloc[i] if "source_row" in table.columns else i + 1
+        where, why = f"{file}, row {row}", found.group(2)
+    return (f"{where}, column {column}: declared in {unit} by recipe {recipe.name!r}, but {why}. "
+            "Fix the value or declare the unit the file really uses")
+
+
 def _text(series: pd.Series) -> pd.Series:
     return series.astype("string[pyarrow]").str.strip()
 
@@ -96,15 +135,57 @@ def _derive(table: pd.DataFrame, spec: DeriveSpec) -> pd.DataFrame:
 
 
 def _extract(table: pd.DataFrame, spec: ExtractSpec) -> pd.DataFrame:
-    rx = re.compile(spec.pattern)
+    rx, group = re.compile(spec.pattern), spec.group_used
 
     def one(value: Any) -> Any:
         if value is None or value is pd.NA or (isinstance(value, float) and value != value):
             return pd.NA
-        found = {m.group(0) for m in rx.finditer(str(value))}
+        found = {m.group(group) for m in rx.finditer(str(value))} - {None}
         return found.pop() if len(found) == 1 else pd.NA
 
     table[spec.column] = pd.Series([one(v) for v in table[spec.source]], index=table.index, dtype="string[pyarrow]")
+    return table
+
+
+def _compute(table: pd.DataFrame, spec: ComputeSpec) -> pd.DataFrame:
+    """plus - minus, exact: every input a decimal of one scale (money 0.01, measures 0.001) or an integer."""
+    parts = [(col, pa.array(table[col])) for col in [*spec.plus, *spec.minus]]
+    types = {col: arr.type for col, arr in parts}
+    bad = {c: t for c, t in types.items() if not (pa.types.is_decimal(t) or pa.types.is_integer(t))}
+    scales = {t.scale for t in types.values() if pa.types.is_decimal(t)}
+    if bad or len(scales) > 1 or (scales and any(pa.types.is_integer(t) for t in types.values())):
+        shown = ", ".join(f"{c} ({t})" for c, t in types.items())
+        raise MatchInputError(
+            f"compute {spec.column}: {shown} cannot be added exactly. compute takes money (decimal yuan) or "
+            "one kind of measure, never floats or text, and never money with weights; declare integer fen with "
+            "units: {side: {column: fen}}, e.g. {compute: {column: net, plus: [amount], minus: [fee]}}")
+    scale = scales.pop() if scales else 0
+    target = pa.decimal128(18, scale) if types and any(pa.types.is_decimal(t) for t in types.values()) else pa.int64()
+    total = None
+    for i, (col, arr) in enumerate(parts):
+        value = pa.compute.cast(arr, target)
+        if spec.empty == "zero":
+            value = pa.compute.fill_null(value, pa.scalar(0, target) if target == pa.int64() else
+                                         pa.scalar(Decimal(0), target))
+        if i >= len(spec.plus):
+            value = pa.compute.negate_checked(value)
+        total = value if total is None else pa.compute.add_checked(total, value)
+    table[spec.column] = pd.Series(pd.arrays.ArrowExtensionArray(pa.compute.cast(total, target)), index=table.index)
+    return table
+
+
+def _constant(table: pd.DataFrame, spec: ConstantSpec) -> pd.DataFrame:
+    table[spec.column] = pd.Series([spec.value] * len(table), index=table.index, dtype="string[pyarrow]")
+    return table
+
+
+def _map(table: pd.DataFrame, spec: MapSpec) -> pd.DataFrame:
+    """Each value looked up in the recipe's small table; unlisted -> default (or empty)."""
+    text = _text(table[spec.source])
+    out = text.map(spec.values)
+    if spec.default is not None:
+        out = out.where(out.notna(), spec.default)
+    table[spec.column] = out.astype("string[pyarrow]")
     return table
 
 
@@ -192,4 +273,4 @@ def _is_decimal(series: pd.Series) -> bool:
 
 
 _STEP_FUNCS = {DeriveSpec: _derive, ExtractSpec: _extract, CoalesceSpec: _coalesce, ConcatSpec: _concat,
-               SumBySpec: _sum_by}
+               SumBySpec: _sum_by, ComputeSpec: _compute, ConstantSpec: _constant, MapSpec: _map}

@@ -16,19 +16,25 @@ Schema (every key is optional unless marked required; unknown keys are refused):
                                                 # or [order_id, sku] (composite: same names on both sides)
                                                 # or {left: [order_id, sku], right: [order_no, sku_code]}
     normalise: {waybill_no: [trim, fullwidth, zero_width, upper, strip_separators, {strip_prefix: [T200P]}]}
+                                                # also {keep: 'A-Z0-9'}, {remove: '-_ '},
+                                                # {replace: {pattern: '^NO\\.?', with: ''}} (validated regexes)
+    units: {right: {amount: fen, billed_weight: g}}   # converted exactly to yuan / kg / cm / l (engine.units)
+    ids: {left: [order_id], right: [txn_id]}    # the rows' own ids carried into links and exceptions (<= 3)
     amount: {left: expected_fee, right: amount} # money shown and used by keyless rules
     date:   {left: txn_time, right: txn_time}   # date used by day windows
     sign:   {left: 1, right: -1}                # multiply amounts before comparing
     filters: {left: "amount > 0"}               # rows outside are reported as out_of_scope
     compare:                                    # checked on every 1:1 candidate link
       - {name: fee, left: expected_fee, right: amount, abs_tol: "0.00", rel_tol: "0", category: rate_card_violation}
-      - {name: date, left: txn_time, right: txn_time, days: 3}
+      - {name: date, left: txn_time, right: txn_time, days: 3}          # or days: {min: 0, max: 3}
+      - {name: weight, left: chargeable_weight, right: billed_weight, abs_tol: "10 g"}   # a measure: 0.001 kg
       - {name: qty, left: qty, third: qty}                  # exact; compares left with third
       - {name: status, left: status, right: status, mapping: {已发货: [已出库], "*": [已出库]}}   # "*": any other left value
     rules:                                      # required, ordered, first match wins
       - {name: exact_key, type: exact_key}
       - {name: normalised_key, type: normalised_key}
-      - {name: amount_and_date, type: amount_date, days: 3, abs_tol: "0.00"}
+      - {name: amount_and_date, type: amount_date, days: {min: 0, max: 3}, abs_tol: "0.00", prefer: none,
+         where: {left: "batch_id IS NULL"}}     # prefer: none | nearest_date; where: rows this rule may see
       - {name: payout_batch, type: group_sum, group_left: [batch_id], days: 2}
       - {name: daily_payout, type: group_sum, group_left: [{date: txn_time}, channel], days: 3}
       - {name: instalments, type: group_sum, group_right: [invoice_no]}
@@ -43,25 +49,48 @@ Schema (every key is optional unless marked required; unknown keys are refused):
         - {coalesce: {column: payout_id, from: [batch_id, {date: txn_time}]}}      # first present + filled
         - {concat: {column: order_line, from: [order_id, sku]}}                    # a one-column composite key
         - {sum_by: {by: [payer, payout_id], sum: [amount], latest: [txn_time]}}    # one row per group
+        - {extract: {column: order_id, from: memo, pattern: '订单号(\\d{18})'}}      # keeps the capture group
+        - {compute: {column: net, plus: [amount], minus: [fee], empty: zero}}    # exact money / measure sums
+        - {map: {column: payer, from: channel, values: {支付宝: alipay}, default: other}}
+        - {constant: {column: currency, value: CNY}}
 
-Tolerance rule: |left - right| <= abs_tol + rel_tol * |right|. Dates: |right - left| <= days.
+Tolerance rule: |left - right| <= abs_tol + rel_tol * |right|. Dates: |right - left| <= days, or
+``days: {min: 0, max: 3}``: right - left between 0 and 3 days (see :mod:`.windows`).
 """
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Any, Union
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from recon_helpers import catalog
-from recon_helpers.canonical import TABLE_KINDS
+from recon_helpers.engine import units as unit_table
+from recon_helpers.engine.rules import (
+    KEY_RULES,
+    AmountDateRule,
+    Compare,
+    Filters,
+    FuzzyRule,
+    GroupSumRule,
+    KeyPair,
+    PairField,
+    Rule,
+    SideSpec,
+    Signs,
+    SubsetSumRule,
+    ThirdSpec,
+)
+from recon_helpers.engine.rules import ExactKeyRule as ExactKeyRule  # re-exported: callers import rules from here
+from recon_helpers.engine.rules import NormalisedKeyRule as NormalisedKeyRule
+from recon_helpers.engine.rules import SameField as SameField
 from recon_helpers.engine.steps import (
     PREPARE_STEPS,
     DateGroup,
     PrepareStep,
     RecipeModel,
+    step_help,
 )
 from recon_helpers.engine.taxonomy import BUILTIN_CATEGORIES
 from recon_helpers.errors import RecipeError
@@ -69,268 +98,87 @@ from recon_helpers.errors import RecipeError
 NORMALISE_STEPS = ("trim", "fullwidth", "zero_width", "upper", "lower", "strip_separators", "strip_leading_zeros")
 DEFAULT_KEY_STEPS: tuple[Any, ...] = ("trim", "fullwidth", "zero_width", "upper", "strip_separators")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_RULE_STEPS_HELP = ("{strip_prefix: [T200P]}, {keep: 'A-Z0-9'} (keep only these characters), "
+                    "{remove: '-_ '} (drop these characters), {replace: {pattern: '^0+', with: ''}}")
+#: regex features DuckDB's engine (RE2) lacks: refused up front rather than failing mid-match
+_UNPORTABLE = re.compile(r"\(\?<?[=!]|\\[1-9]")
+_CHAR_CLASS = re.compile(r"^(?:\\.|[^\[\]\\])+$")
 
 
-def _non_negative(value: Decimal | int | None, name: str) -> Decimal | int | None:
-    if value is not None and value < 0:
-        raise ValueError(f"{name} cannot be negative")
-    return value
+def _check_rule_step(where: str, step: dict[str, Any]) -> None:
+    """A normalisation step written as data: strip_prefix, keep, remove or replace - validated here."""
+    if len(step) != 1 or next(iter(step)) not in ("strip_prefix", "keep", "remove", "replace"):
+        raise ValueError(f"{where}: a step written as a mapping must be one of {_RULE_STEPS_HELP}; got {step!r}")
+    name, arg = next(iter(step.items()))
+    if name == "strip_prefix":
+        if not (isinstance(arg, list) and arg and all(isinstance(p, str) for p in arg)):
+            raise ValueError(f"{where}: strip_prefix takes a list of prefixes, e.g. {{strip_prefix: [T200P, JD]}}")
+    elif name in ("keep", "remove"):
+        if not isinstance(arg, str) or not _CHAR_CLASS.match(arg):
+            raise ValueError(f"{where}: {name} takes the characters of a class as text, without brackets, e.g. "
+                             f"{{{name}: 'A-Z0-9'}} ({'keep only' if name == 'keep' else 'drop'} A to Z and 0 to 9); "
+                             f"got {arg!r}")
+        _compiles(where, f"[{arg}]")
+    else:
+        if not (isinstance(arg, dict) and set(arg) == {"pattern", "with"} and all(isinstance(x, str) for x in arg.values())):
+            raise ValueError(f"{where}: replace takes {{pattern: REGEX, with: TEXT}}, e.g. "
+                             "{replace: {pattern: '^0+', with: ''}} to drop leading zeros")
+        if _UNPORTABLE.search(arg["pattern"]):
+            raise ValueError(f"{where}: pattern {arg['pattern']!r} uses a look-around or a back-reference, which "
+                             "the matcher's SQL engine does not support; rewrite it without them")
+        _compiles(where, arg["pattern"])
 
 
-class SideSpec(RecipeModel):
-    """One side of a match: the kind of table expected and the label people see."""
+def _compiles(where: str, pattern: str) -> None:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"{where}: {pattern!r} is not a valid regular expression: {exc}") from None
 
-    kind: str
-    label: str
 
-    @field_validator("kind")
+
+
+
+class Units(RecipeModel):
+    """Per side, the unit of columns that are not in canonical units: ``{right: {amount: fen}}``.
+    Converted exactly before the prepare steps (see :mod:`.units`)."""
+
+    left: dict[str, str] = {}
+    right: dict[str, str] = {}
+    third: dict[str, str] = {}
+
+    @field_validator("left", "right", "third")
     @classmethod
-    def _known_kind(cls, v: str) -> str:
-        if v not in TABLE_KINDS:
-            raise ValueError(f"unknown table kind {v!r}; use one of {', '.join(sorted(TABLE_KINDS))}")
+    def _known(cls, v: dict[str, str]) -> dict[str, str]:
+        for column, unit in v.items():
+            if unit not in unit_table.UNITS:
+                raise ValueError(f"column {column}: unknown unit {unit!r}; use one of {unit_table.unit_names()}, "
+                                 "e.g. units: {right: {amount: fen, billed_weight: g}}")
+            implied = unit_table.column_kind(column)
+            if implied and implied != unit_table.kind_of_unit(unit):
+                raise ValueError(f"column {column} holds {implied} but unit {unit!r} is a "
+                                 f"{unit_table.kind_of_unit(unit)} unit; a unit converts within its kind only")
         return v
 
+    def __bool__(self) -> bool:
+        return bool(self.left or self.right or self.third)
 
-class ThirdKey(RecipeModel):
-    third: str
-    partner: str
 
+class Ids(RecipeModel):
+    """Per side, up to three of the rows' own id columns to carry into links and exceptions
+    (``ids: {left: [order_id], right: [txn_id, doc_no]}``), so joining back to a table is one merge."""
 
-class ThirdSpec(SideSpec):
-    """The third side of a three-way match: joined by its own key to the partner side after the cascade."""
+    left: list[str] = Field([], max_length=3)
+    right: list[str] = Field([], max_length=3)
+    third: list[str] = Field([], max_length=3)
 
-    key: Union[str, ThirdKey]
-    joins: Literal["left", "right"] = "right"
-    required: bool = True
+    def names(self) -> list[str]:
+        return list(dict.fromkeys([*self.left, *self.right, *self.third]))
 
-    @property
-    def third_field(self) -> str:
-        return self.key if isinstance(self.key, str) else self.key.third
 
-    @property
-    def partner_field(self) -> str:
-        return self.key if isinstance(self.key, str) else self.key.partner
-
-
-class PairField(RecipeModel):
-    """A field named per side, e.g. ``{left: order_id, right: merchant_order_id}``."""
-
-    left: str
-    right: str
-    third: str | None = None
-
-
-class KeyPair(RecipeModel):
-    """A key named per side, one field or several (composite): ``{left: [order_id, sku], right: [...]}``."""
-
-    left: Union[str, list[str]]
-    right: Union[str, list[str]]
-
-    @model_validator(mode="after")
-    def _same_length(self) -> "KeyPair":
-        n_left = 1 if isinstance(self.left, str) else len(self.left)
-        n_right = 1 if isinstance(self.right, str) else len(self.right)
-        if n_left != n_right:
-            raise ValueError(f"key names {n_left} left field(s) but {n_right} right field(s); a composite key "
-                             "pairs the fields in order, so both sides need the same number")
-        if n_left == 0:
-            raise ValueError("key lists no field")
-        return self
-
-
-class SameField(RecipeModel):
-    left: str
-    right: str
-
-
-class Signs(RecipeModel):
-    left: Literal[1, -1] = 1
-    right: Literal[1, -1] = 1
-    third: Literal[1, -1] = 1
-
-
-class Filters(RecipeModel):
-    left: str | None = None
-    right: str | None = None
-    third: str | None = None
-
-
-class _ToleranceChecks(RecipeModel):
-    """Checks shared by every model with money tolerances and a date window: exact, never negative."""
-
-    @field_validator("abs_tol", "rel_tol", mode="before", check_fields=False)
-    @classmethod
-    def _as_decimal(cls, v):
-        return catalog.written_decimal(v)
-
-    @field_validator("abs_tol", "rel_tol", "days", check_fields=False)
-    @classmethod
-    def _not_negative(cls, v, info):
-        return _non_negative(v, info.field_name)
-
-
-class Compare(_ToleranceChecks):
-    """A field compared on every 1:1 candidate link; outside tolerance the link becomes exceptions.
-
-    Kind: ``days`` given -> date window; ``mapping`` given -> status mapping; ``abs_tol``/``rel_tol``
-    given or a money column -> |left - right| <= abs_tol + rel_tol * |right|; otherwise exact equality.
-    """
-
-    name: str
-    left: str | None = None
-    right: str | None = None
-    third: str | None = None
-    abs_tol: Decimal | None = None
-    rel_tol: Decimal | None = None
-    days: int | None = None
-    mapping: dict[str, list[str]] | None = None
-    category: str | None = None
-
-    @field_validator("mapping", mode="before")
-    @classmethod
-    def _mapping_lists(cls, v):
-        if isinstance(v, dict):
-            return {str(k): ([str(x) for x in val] if isinstance(val, list) else [str(val)]) for k, val in v.items()}
-        return v
-
-    @model_validator(mode="after")
-    def _two_sides(self) -> "Compare":
-        given = [s for s in ("left", "right", "third") if getattr(self, s)]
-        if len(given) != 2:
-            raise ValueError(f"compare {self.name!r} must name exactly two of left/right/third, got {given or 'none'}")
-        kinds = [k for k, on in (("days", self.days is not None), ("mapping", self.mapping is not None),
-                                 ("tolerance", self.abs_tol is not None or self.rel_tol is not None)) if on]
-        if len(kinds) > 1:
-            raise ValueError(f"compare {self.name!r} mixes {' and '.join(kinds)}: a compare is one kind")
-        return self
-
-    @property
-    def sides(self) -> tuple[str, str]:
-        given = [s for s in ("left", "right", "third") if getattr(self, s)]
-        return given[0], given[1]
-
-    @property
-    def kind(self) -> str:
-        """date, mapping, money or exact (money is also chosen later for decimal columns)."""
-        if self.days is not None:
-            return "date"
-        if self.mapping is not None:
-            return "mapping"
-        if self.abs_tol is not None or self.rel_tol is not None:
-            return "money"
-        return "exact"
-
-    @property
-    def default_category(self) -> str:
-        return {"date": "date_out_of_window", "mapping": "status_mismatch", "money": "amount_mismatch"}.get(
-            self.kind, "qty_mismatch")
-
-    @property
-    def effective_category(self) -> str:
-        return self.category or self.default_category
-
-
-class _RuleBase(RecipeModel):
-    name: str
-    #: skip the rule (instead of refusing the tables) when they lack the columns it needs, e.g. a
-    #: batch id that only some platforms' settlement files carry
-    optional: bool = False
-
-
-class _Tolerant(_RuleBase, _ToleranceChecks):
-    days: int | None = None
-    abs_tol: Decimal = Decimal("0")
-    rel_tol: Decimal = Decimal("0")
-    same: list[Union[str, SameField]] = []
-
-    def same_pairs(self) -> list[SameField]:
-        return [SameField(left=s, right=s) if isinstance(s, str) else s for s in self.same]
-
-
-class ExactKeyRule(_RuleBase):
-    """Join on the key as written; blank keys never match."""
-
-    type: Literal["exact_key"]
-
-
-class NormalisedKeyRule(_RuleBase):
-    """Join on the key after the recipe's normalisation steps."""
-
-    type: Literal["normalised_key"]
-
-
-class AmountDateRule(_Tolerant):
-    """No shared key: equal amount (within tolerance) and date within ``days``; optimal one-to-one."""
-
-    type: Literal["amount_date"]
-    days: int = 0
-
-
-class GroupSumRule(_Tolerant):
-    """Several rows sharing group fields on one side sum to one row on the other side."""
-
-    type: Literal["group_sum"]
-    group_left: list[Union[str, DateGroup]] | None = None
-    group_right: list[Union[str, DateGroup]] | None = None
-
-    @model_validator(mode="after")
-    def _one_side(self) -> "GroupSumRule":
-        if (self.group_left is None) == (self.group_right is None):
-            raise ValueError(f"group_sum rule {self.name!r} needs exactly one of group_left or group_right")
-        if not (self.group_left or self.group_right):
-            raise ValueError(f"group_sum rule {self.name!r} has an empty group list")
-        return self
-
-    @property
-    def many_side(self) -> str:
-        return "left" if self.group_left is not None else "right"
-
-    @property
-    def groups(self) -> list[Union[str, DateGroup]]:
-        return list(self.group_left if self.group_left is not None else self.group_right)
-
-
-class SubsetSumRule(_RuleBase):
-    """A bounded subset of rows on ``many`` side sums exactly to one row of the other side."""
-
-    type: Literal["subset_sum"]
-    days: int | None = None
-    max_items: int = Field(5, ge=2, le=8)
-    max_candidates: int = Field(30, ge=2, le=200)
-    many: Literal["left", "right"] = "left"
-    same: list[Union[str, SameField]] = []
-
-    @field_validator("days")
-    @classmethod
-    def _days(cls, v):
-        return _non_negative(v, "days")
-
-    def same_pairs(self) -> list[SameField]:
-        return [SameField(left=s, right=s) if isinstance(s, str) else s for s in self.same]
-
-
-class FuzzyRule(_Tolerant):
-    """Similar text (counterparty, memo) among rows with equal amount; links only at ``accept`` or above."""
-
-    type: Literal["fuzzy"]
-    left: str
-    right: str
-    accept: float = Field(95, ge=0, le=100)
-    suggest: float = Field(70, ge=0, le=100)
-
-    @model_validator(mode="after")
-    def _thresholds(self) -> "FuzzyRule":
-        if self.suggest > self.accept:
-            raise ValueError(f"fuzzy rule {self.name!r}: suggest ({self.suggest}) cannot exceed accept ({self.accept})")
-        return self
-
-
-Rule = Annotated[
-    Union[ExactKeyRule, NormalisedKeyRule, AmountDateRule, GroupSumRule, SubsetSumRule, FuzzyRule],
-    Field(discriminator="type"),
-]
-KEY_RULES = ("exact_key", "normalised_key")
-
+#: result columns an id column may not be named after (it would hide them)
+RESULT_COLUMNS = frozenset({"group_id", "side", "source_file", "source_row", "key", "amount", "rule", "status",
+                            "score", "category", "detail", "candidates"})
 
 
 class Preparation(RecipeModel):
@@ -367,7 +215,7 @@ class Recipe(RecipeModel):
     right: SideSpec
     third: ThirdSpec | None = None
     key: Union[str, list[str], KeyPair, PairField, None] = None
-    normalise: dict[str, list[Union[str, dict[str, list[str]]]]] = {}
+    normalise: dict[str, list[Union[str, dict[str, Any]]]] = {}
     amount: Union[str, PairField, None] = None
     date: Union[str, PairField, None] = None
     sign: Signs = Signs()
@@ -377,6 +225,8 @@ class Recipe(RecipeModel):
     categories: dict[str, str] = {}
     category_names: dict[str, str] = {}
     prepare: Preparation = Preparation()
+    units: Units = Units()
+    ids: Ids = Ids()
     source: str | None = None
 
     @field_validator("key", mode="before")
@@ -395,12 +245,13 @@ class Recipe(RecipeModel):
     @classmethod
     def _steps(cls, v):
         for fname, steps in v.items():
-            for step in steps:
+            for i, step in enumerate(steps):
+                where = f"normalise.{fname}[{i}]"
                 if isinstance(step, dict):
-                    if set(step) != {"strip_prefix"} or not all(isinstance(p, str) for p in step["strip_prefix"]):
-                        raise ValueError(f"normalise.{fname}: a dict step must be {{strip_prefix: [PREFIX, ...]}}")
+                    _check_rule_step(where, step)
                 elif step not in NORMALISE_STEPS:
-                    raise ValueError(f"normalise.{fname}: unknown step {step!r}; use {', '.join(NORMALISE_STEPS)} or strip_prefix")
+                    raise ValueError(f"{where}: unknown step {step!r}; use {', '.join(NORMALISE_STEPS)}, "
+                                     f"or one of {_RULE_STEPS_HELP}")
         return v
 
     @model_validator(mode="after")
@@ -421,6 +272,12 @@ class Recipe(RecipeModel):
                 problems.append(f"compare {c.name!r}: category {c.effective_category!r} is neither built in nor declared under categories")
             if "third" in c.sides and self.third is None:
                 problems.append(f"compare {c.name!r} names a third field but the recipe has no third side")
+        for c in self.compare:
+            problems += self._unit_problems(c)
+        for name in self.ids.names():
+            if name in RESULT_COLUMNS or name.startswith("diff_"):
+                problems.append(f"ids: {name!r} is also a column of the results; rename it in prepare, e.g. "
+                                f"{{coalesce: {{column: {name}_id, from: [{name}]}}}}")
         for old in self.category_names:
             if old not in BUILTIN_CATEGORIES:
                 problems.append(f"category_names: {old!r} is not a built-in category")
@@ -434,6 +291,30 @@ class Recipe(RecipeModel):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def column_kind(self, side: str, column: str | None) -> str | None:
+        """money, weight, length, volume, quantity - by declared unit, else by the column's name."""
+        if not column:
+            return None
+        declared = getattr(self.units, side, {}).get(column)
+        return unit_table.kind_of_unit(declared) if declared else unit_table.column_kind(column)
+
+    def _unit_problems(self, c: "Compare") -> list[str]:
+        """A compare between two kinds, or a tolerance in a unit of another kind, cannot be meant."""
+        if c.kind != "money":
+            return []
+        kinds = {side: self.column_kind(side, getattr(c, side)) for side in c.sides}
+        known = {k for k in kinds.values() if k}
+        out = []
+        if len(known) > 1:
+            named = " with ".join(f"{s} {getattr(c, s)} ({k or '?'})" for s, k in kinds.items())
+            out.append(f"compare {c.name!r} compares {named}: "
+                       "a compare needs two columns of the same kind (money with money, weight with weight)")
+        if c.unit and known and unit_table.kind_of_unit(c.unit) not in known:
+            out.append(f"compare {c.name!r}: abs_tol is in {c.unit} ({unit_table.kind_of_unit(c.unit)}) but the "
+                       f"columns hold {', '.join(sorted(known))}; write it in a unit of that kind, e.g. "
+                       f"abs_tol: \"0.00\" for money or \"10 g\" for weight")
+        return out
 
     # --- per-side accessors -------------------------------------------------------------------
     def field_for(self, spec: Union[str, PairField, None], side: str) -> str | None:
@@ -554,6 +435,8 @@ class Recipe(RecipeModel):
         for c in self.compare:
             if side in c.sides:
                 add(getattr(c, side), f"compare {c.name!r}")
+        for col in getattr(self.ids, side, []):
+            add(col, "ids")
         return need
 
 
@@ -568,7 +451,15 @@ def recipe_from_dict(data: dict[str, Any], *, source: str = "<recipe>") -> Recip
     try:
         return Recipe.model_validate({**data, "source": source})
     except ValidationError as exc:
-        raise catalog.schema_error(exc, origin=source, error=RecipeError, what="recipe file") from None
+        err = catalog.schema_error(exc, origin=source, error=RecipeError, what="recipe file")
+        steps = sorted({str(e["loc"][-2]) for e in exc.errors() if e["type"] == "extra_forbidden"
+                        and len(e["loc"]) > 1 and e["loc"][-2] in PREPARE_STEPS and e["loc"][0] == "prepare"})
+        if not steps:
+            raise err from None
+        hint = "; ".join(step_help(s) for s in steps)
+        prefix = f"{err.template_file}" + (f", field {err.field!r}" if err.field else "") + ": "
+        raise RecipeError(f"{err.message.removeprefix(prefix)}. {hint}", template_file=err.template_file,
+                          field=err.field) from None
 
 
 def load_recipe(path: str | Path) -> Recipe:

@@ -104,29 +104,40 @@ class MatchResult:
         return f"SELECT {', '.join(ident(c) for c in columns)} FROM {view} ORDER BY {order}"
 
     @property
+    def id_names(self) -> list[str]:
+        """The rows' own id columns the recipe carries (``ids:``), after the fixed columns."""
+        return [n for n in self.recipe.ids.names() if any(n in getattr(self.recipe.ids, s) for s in self.sides)]
+
+    @property
     def link_columns(self) -> list[str]:
-        return list(LINK_COLUMNS) + list(self.diff_names)
+        return list(LINK_COLUMNS) + list(self.diff_names) + self.id_names
+
+    @property
+    def exception_columns(self) -> list[str]:
+        return list(EXCEPTION_COLUMNS) + self.id_names
 
     @property
     def links(self) -> pd.DataFrame:
-        """group_id, side, source_file, source_row, key, amount, rule, status, score, diff_* (one row per
-        linked input row; a group's rows share its group_id and differences)."""
+        """group_id, side, source_file, source_row, key, amount, rule, status, score, diff_*, then the
+        recipe's ``ids`` columns (one row per linked input row; a group's rows share its group_id and
+        differences)."""
         if self._links is None:
             self._links = self._ws.pandas(self._select("links", self.link_columns, _LINK_ORDER))
         return self._links
 
     @property
     def exceptions(self) -> pd.DataFrame:
-        """side, source_file, source_row, key, amount, category, detail, candidates, group_id, rule."""
+        """side, source_file, source_row, key, amount, category, detail, candidates, group_id, rule, then
+        the recipe's ``ids`` columns."""
         if self._exceptions is None:
-            self._exceptions = self._ws.pandas(self._select("exceptions", EXCEPTION_COLUMNS, _EXC_ORDER))
+            self._exceptions = self._ws.pandas(self._select("exceptions", self.exception_columns, _EXC_ORDER))
         return self._exceptions
 
     def links_arrow(self) -> pa.Table:
         return self._ws.arrow(self._select("links", self.link_columns, _LINK_ORDER))
 
     def exceptions_arrow(self) -> pa.Table:
-        return self._ws.arrow(self._select("exceptions", EXCEPTION_COLUMNS, _EXC_ORDER))
+        return self._ws.arrow(self._select("exceptions", self.exception_columns, _EXC_ORDER))
 
     @property
     def summary(self) -> MatchSummary:
@@ -190,7 +201,7 @@ class MatchResult:
         paths = {"links": out / f"links.{format}", "exceptions": out / f"exceptions.{format}",
                  "summary": out / "summary.json"}
         for name, view, columns, order in (("links", "links", self.link_columns, _LINK_ORDER),
-                                           ("exceptions", "exceptions", EXCEPTION_COLUMNS, _EXC_ORDER)):
+                                           ("exceptions", "exceptions", self.exception_columns, _EXC_ORDER)):
             select = self._select(view, columns, order)
             if format == "csv":
                 write_csv(self._ws.relation(select), paths[name])

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Sequence
+from typing import Any, Sequence
+
+from recon_helpers.engine import windows
 
 SIDES = ("left", "right", "third")
 OUTCOME_COLUMNS = "side, _rid, is_link, group_id, rule, score, status, category, detail"
@@ -33,6 +35,11 @@ def literal(value: object) -> str:
 def dialect_remove_all(expr: str, char_class: str) -> str:
     """DIALECT: remove every character of a regex class (DuckDB regexp_replace with the 'g' flag)."""
     return f"regexp_replace({expr}, {literal(char_class)}, '', 'g')"
+
+
+def dialect_replace_all(expr: str, pattern: str, replacement: str) -> str:
+    """DIALECT: replace every match of a regex (DuckDB regexp_replace with the 'g' flag; \\1 = group 1)."""
+    return f"regexp_replace({expr}, {literal(pattern)}, {literal(replacement)}, 'g')"
 
 
 def dialect_day_number(expr: str) -> str:
@@ -73,6 +80,12 @@ def _normalise_step(out: str, step: object) -> str:
             n = len(prefix)
             out = (f"CASE WHEN substr({out}, 1, {n}) = {literal(prefix)} "
                    f"THEN substr({out}, {n + 1}) ELSE {out} END")
+        if "keep" in step:  # keep only the characters of the class: remove its complement
+            return dialect_remove_all(out, f"[^{step['keep']}]")
+        if "remove" in step:
+            return dialect_remove_all(out, f"[{step['remove']}]")
+        if "replace" in step:
+            return dialect_replace_all(out, step["replace"]["pattern"], step["replace"]["with"])
         return out
     if step == "trim":
         return f"trim({out})"
@@ -95,7 +108,8 @@ def _normalise_step(out: str, step: object) -> str:
 
 def normalised_key_expr(expr: str, steps: Sequence[object]) -> str:
     """SQL for a key after normalisation steps (trim, fullwidth, zero_width, upper, lower,
-    strip_separators, strip_leading_zeros, {strip_prefix: [...]}), applied in the order given.
+    strip_separators, strip_leading_zeros, {strip_prefix: [...]}, {keep: 'A-Z0-9'}, {remove: '-_'},
+    {replace: {pattern: ..., with: ...}}), applied in the order given.
 
     Why the guard: almost every real key is already plain (ASCII letters and digits), and the steps
     leave such a key unchanged, so it skips the per-character work (at 1M keys: ~0.2 s instead of ~5 s).
@@ -136,7 +150,7 @@ def _blank_key(expr: str) -> str:
 class CompareSpec:
     """A recipe compare resolved against real columns: what SQL needs to check it on a pair.
 
-    kind: money (|l - r| <= abs_tol + rel_tol * |r|), date (|r - l| <= days), number (exact),
+    kind: money (|l - r| <= abs_tol + rel_tol * |r|), date (r - l inside the window ``days``), number (exact),
     text (exact) or mapping (equal, or listed in ``mapping`` left value -> right values).
     ``a``/``b`` are the two sides compared (left/right, left/third or right/third).
     """
@@ -152,13 +166,18 @@ class CompareSpec:
     b_label: str
     abs_tol: Decimal = Decimal("0")
     rel_tol: Decimal = Decimal("0")
-    days: int = 0
+    days: Any = 0  # an int (symmetric) or a windows.DayWindow
     mapping: dict[str, list[str]] = field(default_factory=dict)
     a_sign: int = 1
     b_sign: int = 1
+    #: measures only: the exact scale they are compared at and their unit (weight: 3, "kg")
+    scale: int = 2
+    unit: str = ""
 
     @property
     def diff_type(self) -> str:
+        if self.kind == "measure":
+            return f"DECIMAL(18,{self.scale})"
         return {"money": "DECIMAL(18,2)", "date": "INTEGER", "number": "DECIMAL(38,6)"}.get(self.kind, "VARCHAR")
 
 
@@ -178,21 +197,31 @@ def compare_exprs(c: CompareSpec, a: str, b: str) -> tuple[str, str, str]:
     la, lb = literal(c.a_label), literal(c.b_label)
     show_a, show_b = f"COALESCE(CAST({ra} AS VARCHAR), '(empty)')", f"COALESCE(CAST({rb} AS VARCHAR), '(empty)')"
     head = f"{literal(c.name + ': ')} || {la} || ' ' || {{sa}} || ', ' || {lb} || ' ' || {{sb}}"
-    if c.kind == "money":
+    if c.kind in ("money", "measure"):
         va, vb = _signed(a, c.a_col, c.a_sign), _signed(b, c.b_col, c.b_sign)
-        diff = f"CAST({vb} - {va} AS DECIMAL(18,2))"
+        diff = f"CAST({vb} - {va} AS {c.diff_type})"
         tol = f"({literal(c.abs_tol)} + {literal(c.rel_tol)} * abs({vb}))"
         ok = f"CASE WHEN {both_null} THEN TRUE WHEN {one_null} THEN FALSE ELSE abs({vb} - {va}) <= {tol} END"
+        unit = f" || {literal(' ' + c.unit)}" if c.kind == "measure" and c.unit else ""
+        if c.kind == "measure":  # shown at the measure's own scale (1.000 kg), never as money
+            show_a = f"COALESCE(CAST(CAST({ra} AS {c.diff_type}) AS VARCHAR), '(empty)')"
+            show_b = f"COALESCE(CAST(CAST({rb} AS {c.diff_type}) AS VARCHAR), '(empty)')"
         detail = (head.format(sa=show_a, sb=show_b)
-                  + f" || ', diff ' || CASE WHEN {diff} > 0 THEN '+' ELSE '' END || COALESCE(CAST({diff} AS VARCHAR), '?')")
+                  + f" || ', diff ' || CASE WHEN {diff} > 0 THEN '+' ELSE '' END || COALESCE(CAST({diff} AS VARCHAR), '?')"
+                  + unit)
     elif c.kind == "date":
         da, db = dialect_day_number(ra), dialect_day_number(rb)
         diff = f"({db} - {da})"
-        ok = f"CASE WHEN {both_null} THEN TRUE WHEN {one_null} THEN FALSE ELSE abs({db} - {da}) <= {c.days} END"
+        inside = windows.between_sql(db, da, c.days)
+        ok = f"CASE WHEN {both_null} THEN TRUE WHEN {one_null} THEN FALSE ELSE {inside} END"
         sa = f"COALESCE(CAST(CAST({ra} AS DATE) AS VARCHAR), '(empty)')"
         sb = f"COALESCE(CAST(CAST({rb} AS DATE) AS VARCHAR), '(empty)')"
-        detail = (head.format(sa=sa, sb=sb)
-                  + f" || ', ' || COALESCE(CAST(abs({diff}) AS VARCHAR), '?') || ' days apart (window {c.days})'")
+        if isinstance(c.days, int):
+            tail = f" || ', ' || COALESCE(CAST(abs({diff}) AS VARCHAR), '?') || ' days apart (window {c.days})'"
+        else:
+            tail = (f" || ', ' || CASE WHEN {diff} > 0 THEN '+' ELSE '' END || COALESCE(CAST({diff} AS VARCHAR), '?')"
+                    f" || {literal(' days (window: ' + windows.describe(c.days) + ')')}")
+        detail = head.format(sa=sa, sb=sb) + tail
     elif c.kind == "number":
         diff = f"CAST({rb} - {ra} AS DECIMAL(38,6))"
         ok = f"({ra} IS NOT DISTINCT FROM {rb})"
@@ -228,7 +257,7 @@ def evaluation_columns(compares: Sequence[CompareSpec], a: str, b: str) -> str:
                                   for c, (ok, _, _) in zip(compares, parts)) + " END"
     detail = "concat_ws('; ', " + ", ".join(f"CASE WHEN NOT ({ok}) THEN {det} END"
                                               for ok, _, det in parts) + ")"
-    nonzero = [f"({d}) <> 0" for c, (_, d, _) in zip(compares, parts) if c.kind == "money"]
+    nonzero = [f"({d}) <> 0" for c, (_, d, _) in zip(compares, parts) if c.kind in ("money", "measure")]
     status = (f"CASE WHEN {' OR '.join(nonzero)} THEN 'within_tolerance' ELSE 'matched' END"
               if nonzero else "'matched'")
     agree = " + ".join(f"CASE WHEN {ok} THEN 1 ELSE 0 END" for ok, _, _ in parts)

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import re
-from typing import Union
+from typing import Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 # --- preparation (applied by prepare() before match(); pure pandas) ---------------------------------
 
@@ -35,11 +35,15 @@ class DeriveSpec(_Step):
 
 class ExtractSpec(_Step):
     """``column`` = the text in ``from`` that ``pattern`` finds, only when it finds exactly one distinct
-    value (a memo naming two invoices names neither for sure)."""
+    value (a memo naming two invoices names neither for sure). With a capture group the value is
+    that group (``pattern: '订单号[:：]?(\\d{18})'`` keeps the 18 digits): ``group`` names which (a
+    number or a ``(?P<name>...)`` name), default the first group when the pattern has one, else the
+    whole match."""
 
     column: str
     source: str = Field(alias="from")
     pattern: str
+    group: Union[int, str, None] = None
 
     @field_validator("pattern")
     @classmethod
@@ -47,8 +51,68 @@ class ExtractSpec(_Step):
         try:
             re.compile(v)
         except re.error as exc:
-            raise ValueError(f"pattern {v!r} is not a valid regular expression: {exc}") from None
+            raise ValueError(f"pattern {v!r} is not a valid regular expression: {exc}; e.g. "
+                             "pattern: '(\\d{20})' keeps 20 digits") from None
         return v
+
+    @model_validator(mode="after")
+    def _group_exists(self) -> "ExtractSpec":
+        rx = re.compile(self.pattern)
+        if isinstance(self.group, int) and not 0 <= self.group <= rx.groups:
+            raise ValueError(f"extract {self.column}: group {self.group} does not exist; the pattern has "
+                             f"{rx.groups} capture group(s) (0 = the whole match)")
+        if isinstance(self.group, str) and self.group not in rx.groupindex:
+            raise ValueError(f"extract {self.column}: the pattern has no group named {self.group!r}; "
+                             f"name one with (?P<{self.group}>...)")
+        return self
+
+    @property
+    def group_used(self) -> "int | str":
+        if self.group is not None:
+            return self.group
+        return 1 if re.compile(self.pattern).groups else 0
+
+
+class ComputeSpec(_Step):
+    """``column`` = the sum of the ``plus`` columns minus the ``minus`` columns, exact (money stays
+    decimal yuan, measures keep their precision): ``{compute: {column: net, plus: [amount], minus:
+    [fee]}}``; a sign flip is ``{compute: {column: amount, minus: [amount]}}``. An empty input makes
+    the result empty (cannot be confirmed) unless ``empty: zero`` says an empty value counts as 0."""
+
+    column: str
+    plus: list[str] = []
+    minus: list[str] = []
+    empty: Literal["empty", "zero"] = "empty"
+
+    @model_validator(mode="after")
+    def _some_input(self) -> "ComputeSpec":
+        if not (self.plus or self.minus):
+            raise ValueError(f"compute {self.column}: name the columns to add (plus) and/or subtract (minus), "
+                             "e.g. {compute: {column: net, plus: [amount], minus: [fee]}}")
+        return self
+
+
+class ConstantSpec(_Step):
+    """``column`` = the same text for every row, e.g. ``{constant: {column: currency, value: CNY}}``."""
+
+    column: str
+    value: str
+
+
+class MapSpec(_Step):
+    """``column`` = ``from`` looked up in a small table (``values``); a value not listed becomes
+    ``default`` (empty when no default is given): ``{map: {column: payer, from: channel, values:
+    {支付宝: alipay, 微信: wechat}}}``."""
+
+    column: str
+    source: str = Field(alias="from")
+    values: dict[str, str] = Field(min_length=1)
+    default: str | None = None
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _as_text(cls, v):
+        return {str(k): str(x) for k, x in v.items()} if isinstance(v, dict) else v
 
 
 class CoalesceSpec(_Step):
@@ -80,6 +144,18 @@ class SumBySpec(_Step):
     latest: list[str] = []
 
 
+class ComputeStep(_Step):
+    compute: ComputeSpec
+
+
+class ConstantStep(_Step):
+    constant: ConstantSpec
+
+
+class MapStep(_Step):
+    map: MapSpec
+
+
 class DeriveStep(_Step):
     derive: DeriveSpec
 
@@ -100,7 +176,18 @@ class SumByStep(_Step):
     sum_by: SumBySpec
 
 
-PrepareStep = Union[DeriveStep, ExtractStep, CoalesceStep, ConcatStep, SumByStep]
-PREPARE_STEPS = ("derive", "extract", "coalesce", "concat", "sum_by")
+PrepareStep = Union[DeriveStep, ExtractStep, CoalesceStep, ConcatStep, SumByStep, ComputeStep, ConstantStep, MapStep]
+PREPARE_STEPS = ("derive", "extract", "coalesce", "concat", "sum_by", "compute", "constant", "map")
+STEP_SPECS: dict[str, type[_Step]] = {
+    "derive": DeriveSpec, "extract": ExtractSpec, "coalesce": CoalesceSpec, "concat": ConcatSpec, "sum_by": SumBySpec,
+    "compute": ComputeSpec, "constant": ConstantSpec, "map": MapSpec}
+
+
+def step_help(name: str) -> str:
+    """What a prepare step takes, with the example of its docstring: for errors a person can act on."""
+    spec = STEP_SPECS[name]
+    keys = [f.alias or key for key, f in spec.model_fields.items()]
+    example = re.search(r"``(\{.*?\})``", " ".join((spec.__doc__ or "").split()))
+    return f"{name} takes {', '.join(keys)}" + (f", e.g. {example.group(1)}" if example else "")
 
 

@@ -38,7 +38,6 @@ from recon_helpers.engine.sql import (
     SIDES,
     CompareSpec,
     SidePrep,
-    _blank_key,
     amount_diff_column,
     compare_exprs,
     composite_key_expr,
@@ -50,6 +49,7 @@ from recon_helpers.engine.sql import (
     literal,
     normalised_key_expr,
 )
+from recon_helpers.engine.store_keyless import KeylessSql
 from recon_helpers.engine.store_threeway import ThreeWaySql
 from recon_helpers.engine.taxonomy import AMBIGUOUS, OUT_OF_SCOPE, duplicate_on
 
@@ -71,7 +71,7 @@ def content_rank(table: pa.Table) -> pa.Array:
     return pa.array(rank)
 
 
-class MatchStore(ThreeWaySql):
+class MatchStore(ThreeWaySql, KeylessSql):
     """Owns one embedded DuckDB connection and runs the matcher's SQL.
 
     Inputs are registered as Arrow tables (zero-copy scans); results are fetched as Arrow and
@@ -93,6 +93,8 @@ class MatchStore(ThreeWaySql):
         self._step = 0  # numbers the inserts into outcome
         self._snapshots: dict[str, int] = {}  # side -> the step its un_<side> table is up to date with
         self.diff_columns: list[tuple[str, str]] = []
+        #: side -> SQL condition of the rule now running (``where:``); rows outside are not its business
+        self.rule_where: dict[str, str] = {}
 
     # -- plumbing ------------------------------------------------------------------------------
     def register(self, name: str, data: "pd.DataFrame | pa.Table") -> None:
@@ -213,7 +215,7 @@ class MatchStore(ThreeWaySql):
         taken = self._snapshots.get(side)
         if taken is None:
             if not self.scalar(f"SELECT count(*) FROM outcome WHERE side = '{side}'"):
-                return f"(SELECT * FROM rows_{side} WHERE _scope)"
+                return self._rule_scoped(side, f"(SELECT * FROM rows_{side} WHERE _scope)")
             self.run(f"CREATE OR REPLACE TABLE {name} AS {self.unmatched_sql(side)}")
         elif self.scalar(f"SELECT count(*) FROM outcome WHERE side = '{side}' AND _step > {taken}"):
             self.run(f"""
@@ -222,7 +224,12 @@ class MatchStore(ThreeWaySql):
                 DROP TABLE {name};
                 ALTER TABLE {name}_next RENAME TO {name};""")
         self._snapshots[side] = self._step
-        return name
+        return self._rule_scoped(side, name)
+
+    def _rule_scoped(self, side: str, source: str) -> str:
+        """The undecided rows a rule may see: all of them, or those its ``where`` condition keeps."""
+        cond = self.rule_where.get(side)
+        return source if not cond else f"(SELECT * FROM {source} w WHERE COALESCE(({cond}), FALSE))"
 
     def out_of_scope(self, side: str, scope_text: str) -> None:
         self._insert(f"""SELECT '{side}', _rid, FALSE, NULL, NULL, NULL, NULL, {literal(OUT_OF_SCOPE)},
@@ -231,33 +238,44 @@ class MatchStore(ThreeWaySql):
     # -- key rules -------------------------------------------------------------------------------
     def key_rule(self, rule: str, compares: Sequence[CompareSpec], *,
                  left_steps: Sequence[Sequence[object]] | None, right_steps: Sequence[Sequence[object]] | None,
-                 score: float) -> None:
+                 score: float, family: tuple[Sequence[Sequence[object]], Sequence[Sequence[object]]] | None = None
+                 ) -> None:
         """Join undecided rows on the key (raw, or normalised when steps - one list per key part - are
         given).
 
         One row per side for a key: that pair is a candidate link. A key repeated: the pair whose
-        compares agree best links (ties: smallest rid, i.e. source_file, source_row); the other rows of
-        that key become duplicate_on_left/right with the linked counterpart as candidate.
+        compares agree best links (ties: the pair spelled alike, then smallest rid, i.e. source_file,
+        source_row); the other rows of that key become duplicate_on_left/right with the linked
+        counterpart as candidate.
+
+        ``family`` (left steps, right steps): the widest normalisation a later key rule of the recipe
+        applies. A key whose normalised family has more than one pair (a waybill billed twice, once
+        as ``SF1`` and once as ``sf-1``) is left to that rule, which sees every spelling at once -
+        otherwise this rule would link the plain pair and the other spelling would end as "billed but
+        never shipped" instead of a duplicate charge.
         """
         ul, ur = self.snapshot_unmatched("left"), self.snapshot_unmatched("right")
+        if family is not None:
+            ul, ur = self._without_repeated_families(ul, ur, family)
         lsrc = f"(SELECT *, {self.join_key('left', 'u', left_steps)} AS _jk FROM {ul} u)"
         rsrc = f"(SELECT *, {self.join_key('right', 'u', right_steps if left_steps is not None else None)} AS _jk FROM {ur} u)"
         shown = "l._key" if len(self.key_parts.get("left", ())) > 1 else "l._jk"  # composite: 'A|B', not the join form
         money = [c for c in compares if c.kind == "money"]
         adiff = f"COALESCE(abs({compare_exprs(money[0], 'l', 'r')[1]}), 0)" if money else "0"
+        spelled = "CASE WHEN l._key = r._key THEN 1 ELSE 0 END"  # the same spelling is the better pair
         self.run(f"""
             CREATE OR REPLACE TABLE kpairs AS
             SELECT l._rid AS lrid, r._rid AS rrid, l._jk AS k, {shown} AS kshow, {amount_diff_column(compares, 'l', 'r')}
-                   {adiff} AS adiff, {evaluation_columns(compares, 'l', 'r')}
+                   {adiff} AS adiff, {spelled} AS alike, {evaluation_columns(compares, 'l', 'r')}
             FROM {lsrc} l JOIN {rsrc} r ON l._jk = r._jk;
             CREATE OR REPLACE TABLE kmulti AS SELECT k FROM kpairs GROUP BY k HAVING count(*) > 1;""")
         if self.scalar("SELECT count(*) FROM kmulti"):
             # only keys that repeat need ranking; the rest are recorded straight from kpairs
             self.run("""
                 CREATE OR REPLACE TABLE kbest AS
-                  SELECT lrid, rrid, k, kshow, adiff, ok, category, detail, status, agree""" +
+                  SELECT lrid, rrid, k, kshow, adiff, alike, ok, category, detail, status, agree""" +
                      "".join(f", {ident(n)}" for n, _ in self.diff_columns) + """ FROM (
-                    SELECT p.*, row_number() OVER (PARTITION BY p.k ORDER BY p.agree DESC, p.adiff, p.lrid, p.rrid) AS rn
+                    SELECT p.*, row_number() OVER (PARTITION BY p.k ORDER BY p.agree DESC, p.adiff, p.alike DESC, p.lrid, p.rrid) AS rn
                     FROM kpairs p WHERE EXISTS (SELECT 1 FROM kmulti m WHERE m.k = p.k)) z
                   WHERE rn = 1""")
             self._record_pairs("(SELECT * FROM kpairs p WHERE NOT EXISTS (SELECT 1 FROM kmulti m WHERE m.k = p.k)) AS single",
@@ -267,7 +285,39 @@ class MatchStore(ThreeWaySql):
             self.drop("kbest", "kdup")
         else:
             self._record_pairs("kpairs", rule, str(score))
-        self.drop("kpairs", "kmulti")
+        self.drop("kpairs", "kmulti", "kskip")
+
+    def _without_repeated_families(self, ul: str, ur: str, family) -> tuple[str, str]:
+        """The undecided rows minus those whose normalised key (``family``) pairs more than once.
+
+        Why this shape: only a key written in a form its normalisation changes ("noisy", e.g. sf-1)
+        can join a family that the raw key does not, and such keys are few; plain keys are their own
+        normal form. So the normal forms are computed once per row (cheap for plain keys, see
+        ``normalised_key_expr``), and only the families of the noisy rows are counted.
+        """
+        noisy, plain = [], []
+        for side, src, steps in (("left", ul, family[0]), ("right", ur, family[1])):
+            raw, fam = self.join_key(side, "u", None), self.join_key(side, "u", steps)
+            noisy.append(f"SELECT '{side}' AS s, _rid, fam FROM (SELECT u._rid, {raw} AS raw, {fam} AS fam "
+                         f"FROM {src} u) x WHERE fam IS NOT NULL AND raw IS DISTINCT FROM fam")
+            plain.append(f"SELECT '{side}' AS s, u._rid, {raw} AS fam FROM {src} u "
+                         f"WHERE {raw} IN (SELECT fam FROM knoisy)")
+        self.run(f"CREATE OR REPLACE TABLE knoisy AS {' UNION ALL '.join(noisy)}")
+        if not self.scalar("SELECT count(*) FROM knoisy"):
+            self.drop("knoisy")
+            return ul, ur
+        self.run(f"""
+            CREATE OR REPLACE TABLE kskip AS
+            WITH members AS (SELECT s, _rid, fam FROM knoisy
+                             UNION SELECT p.* FROM ({' UNION ALL '.join(plain)}) p
+                             WHERE NOT EXISTS (SELECT 1 FROM knoisy n WHERE n.s = p.s AND n._rid = p._rid)),
+                 repeated AS (SELECT fam FROM members GROUP BY fam
+                              HAVING count(*) FILTER (WHERE s = 'left') * count(*) FILTER (WHERE s = 'right') > 1)
+            SELECT m.s, m._rid FROM members m JOIN repeated r ON r.fam = m.fam;
+            DROP TABLE knoisy;""")
+        keep = "NOT EXISTS (SELECT 1 FROM kskip k WHERE k.s = '{side}' AND k._rid = u._rid)"
+        return (f"(SELECT * FROM {ul} u WHERE {keep.format(side='left')})",
+                f"(SELECT * FROM {ur} u WHERE {keep.format(side='right')})")
 
     def _record_key_duplicates(self, rule: str) -> None:
         for side, other, own, their in (("left", "right", "lrid", "rrid"), ("right", "left", "rrid", "lrid")):
@@ -306,161 +356,6 @@ class MatchStore(ThreeWaySql):
         self.unregister("_assigned")
         self.drop("apairs")
 
-    # -- keyless candidate generation ------------------------------------------------------------
-    @staticmethod
-    def _tolerance_join(a_amt: str, b_amt: str, abs_tol: Decimal, rel_tol: Decimal) -> str:
-        """Join condition |a - b| <= abs_tol + rel_tol * |b| (b is the right side); an equi-join when exact."""
-        if abs_tol == 0 and rel_tol == 0:
-            return f"{a_amt} = {b_amt}"
-        tol = f"({literal(abs_tol)} + {literal(rel_tol)} * abs({b_amt}))"
-        return f"{a_amt} BETWEEN {b_amt} - {tol} AND {b_amt} + {tol}"
-
-    @staticmethod
-    def _same_join(same: Iterable[tuple[str, str]], a: str, b: str) -> str:
-        return "".join(f" AND {a}.{ident(x)} = {b}.{ident(y)}" for x, y in same)
-
-    def amount_date_candidates(self, *, days: int, abs_tol: Decimal, rel_tol: Decimal,
-                               same: Sequence[tuple[str, str]]) -> pd.DataFrame:
-        """Pairs of undecided rows with amounts within tolerance and dates within ``days``.
-        Columns left_rid, right_rid, cost (= |days apart| + |amount diff| in yuan)."""
-        ul, ur = self.snapshot_unmatched("left"), self.snapshot_unmatched("right")
-        return self.numpy_frame(f"""
-            SELECT l._rid AS left_rid, r._rid AS right_rid,
-                   CAST(abs(r._day - l._day) AS DOUBLE) + CAST(abs(r._amt - l._amt) AS DOUBLE) AS cost
-            FROM {ul} l JOIN {ur} r ON {self._tolerance_join('l._amt', 'r._amt', abs_tol, rel_tol)}
-                 AND l._day BETWEEN r._day - {int(days)} AND r._day + {int(days)}{self._same_join(same, 'l', 'r')}
-            WHERE l._amt IS NOT NULL AND r._amt IS NOT NULL""")
-
-    def group_candidates(self, *, many: str, groups: Sequence[tuple[str, bool]], days: int | None,
-                         abs_tol: Decimal, rel_tol: Decimal, same: Sequence[tuple[str, str]]) -> pd.DataFrame:
-        """Sum undecided rows of side ``many`` per group (fields, or the day of a timestamp field) and
-        pair each group with undecided rows of the other side whose amount equals the sum (within
-        tolerance) and whose date lies within ``days`` of the group's dates.
-
-        Creates ``gsum`` and ``gmembers(gid, _rid)``; returns columns gid, orid, cost.
-        """
-        one = "right" if many == "left" else "left"
-        um, uo = self.snapshot_unmatched(many), self.snapshot_unmatched(one)
-        same_m = [x if many == "left" else y for x, y in same]
-        same_o = [y if many == "left" else x for x, y in same]
-        gexprs = [dialect_day_number(ident(f)) if is_date else f"CAST({ident(f)} AS VARCHAR)" for f, is_date in groups]
-        gexprs += [f"CAST({ident(f)} AS VARCHAR)" for f in same_m]
-        gcols = [f"_g{i}" for i in range(len(gexprs))]
-        sel = ", ".join(f"{e} AS {c}" for e, c in zip(gexprs, gcols))
-        notnull = " AND ".join(f"{c} IS NOT NULL" for c in gcols)
-        first_same = len(gcols) - len(same_m)
-        same_cond = "".join(f" AND g.{gcols[first_same + i]} = CAST(o.{ident(f)} AS VARCHAR)" for i, f in enumerate(same_o))
-        window = f" AND o._day BETWEEN g.d0 - {int(days)} AND g.d1 + {int(days)}" if days is not None else ""
-        join = (self._tolerance_join("g.s", "o._amt", abs_tol, rel_tol) if many == "left"
-                else self._tolerance_join("o._amt", "g.s", abs_tol, rel_tol))
-        self.run(f"""
-            CREATE OR REPLACE TABLE gm0 AS
-              SELECT _rid, _amt, _day, {sel} FROM {um} u WHERE _amt IS NOT NULL;
-            CREATE OR REPLACE TABLE gsum AS
-              SELECT {', '.join(gcols)}, sum(_amt) AS s, min(_day) AS d0, max(_day) AS d1, count(*) AS n,
-                     min(_rid) AS gid
-              FROM gm0 WHERE {notnull} GROUP BY {', '.join(gcols)};
-            CREATE OR REPLACE TABLE gmembers AS
-              SELECT g.gid, m._rid FROM gm0 m JOIN gsum g ON {' AND '.join(f'm.{c} = g.{c}' for c in gcols)};""")
-        return self.numpy_frame(f"""
-            SELECT g.gid, o._rid AS orid,
-                   CAST(abs(o._amt - g.s) AS DOUBLE)
-                   + CAST(CASE WHEN o._day IS NULL OR g.d0 IS NULL THEN 0 WHEN o._day < g.d0 THEN g.d0 - o._day
-                               WHEN o._day > g.d1 THEN o._day - g.d1 ELSE 0 END AS DOUBLE) AS cost
-            FROM gsum g JOIN {uo} o ON {join}{window}{same_cond}
-            WHERE o._amt IS NOT NULL""")
-
-    def record_group_links(self, links: pd.DataFrame, *, many: str, rule: str) -> None:
-        """Record group links (columns gid, orid, score): every member of the group plus the one row.
-        Group id: the smallest left rid (the group's for many=left, the one row's for many=right)."""
-        if links.empty:
-            return
-        one = "right" if many == "left" else "left"
-        self.register("_glinks", links[["gid", "orid", "score"]].reset_index(drop=True))
-        gid = "k.gid" if many == "left" else "k.orid"
-        diff = "o._amt - g.s" if many == "left" else "g.s - o._amt"
-        self.run(f"""
-            CREATE OR REPLACE TABLE glinked AS
-            SELECT k.gid, k.orid, k.score, {gid} AS group_id, CAST({diff} AS DECIMAL(38,2)) AS diff_amount
-            FROM _glinks k JOIN rows_{one} o ON o._rid = k.orid JOIN gsum g ON g.gid = k.gid""")
-        status = "CASE WHEN k.diff_amount = 0 THEN 'matched' ELSE 'within_tolerance' END"
-        self._insert(f"""
-            SELECT '{many}', m._rid, TRUE, k.group_id, {literal(rule)}, k.score, {status}, NULL, NULL, k.diff_amount
-            FROM glinked k JOIN gmembers m ON m.gid = k.gid
-            UNION ALL
-            SELECT '{one}', k.orid, TRUE, k.group_id, {literal(rule)}, k.score, {status}, NULL, NULL, k.diff_amount
-            FROM glinked k""", diffs=["diff_amount"])
-        self.unregister("_glinks")
-        self.drop("glinked")
-
-    def subset_candidates(self, *, many: str, days: int | None, same: Sequence[tuple[str, str]],
-                          max_candidates: int) -> pd.DataFrame:
-        """For each undecided row of the 'one' side, the nearest (by date, then rid) undecided rows of
-        side ``many`` inside the window: columns orid, target_fen, mrid, fen.
-
-        Why per day: which rows are nearest depends only on the one-row's day (and its ``same``
-        fields), not on the row itself, so the ranking runs once per distinct day instead of once
-        per row - a pairing of every credit with every line in an 11-day window was ~100M pairs at
-        1M lines (9 s, 3 GiB); per day it is a few hundred thousand.
-        """
-        one = "right" if many == "left" else "left"
-        um, uo = self.snapshot_unmatched(many), self.snapshot_unmatched(one)
-        pairs = [(x, y) if many == "left" else (y, x) for x, y in same]  # (many field, one field)
-        dcols = (["o._day AS _day"] if days is not None else []) + [
-            f"o.{ident(f_one)} AS _s{i}" for i, (_, f_one) in enumerate(pairs)]
-        dnotnull = "".join(f" AND o.{ident(f_one)} IS NOT NULL" for _, f_one in pairs)
-        if days is not None:
-            dnotnull += " AND o._day IS NOT NULL"
-        window = f" AND m._day BETWEEN d._day - {int(days)} AND d._day + {int(days)}" if days is not None else ""
-        same_cond = "".join(f" AND m.{ident(f_many)} = d._s{i}" for i, (f_many, _) in enumerate(pairs))
-        dist = "abs(m._day - d._day)" if days is not None else "0"
-        dkeys = (["_day"] if days is not None else []) + [f"_s{i}" for i in range(len(pairs))]
-        partition = f"PARTITION BY {', '.join('d.' + k for k in dkeys)} " if dkeys else ""
-        back = " AND ".join((["n._day = o._day"] if days is not None else [])
-                            + [f"n._s{i} = o.{ident(f_one)}" for i, (_, f_one) in enumerate(pairs)]) or "TRUE"
-        dsel = ", ".join(dcols) if dcols else "TRUE AS _one"
-        dcarry = "".join(f", d.{k}" for k in dkeys)
-        return self.numpy_frame(f"""
-            WITH d AS (SELECT DISTINCT {dsel} FROM {uo} o WHERE o._amt IS NOT NULL{dnotnull}),
-            near AS (
-              SELECT m._rid AS mrid, CAST(m._amt * 100 AS BIGINT) AS fen{dcarry},
-                     row_number() OVER ({partition}ORDER BY {dist}, m._rid) AS rn
-              FROM d JOIN {um} m ON m._amt IS NOT NULL{window}{same_cond})
-            SELECT o._rid AS orid, CAST(o._amt * 100 AS BIGINT) AS target_fen, n.mrid, n.fen
-            FROM {uo} o JOIN near n ON {back}
-            WHERE n.rn <= {int(max_candidates)} AND o._amt IS NOT NULL
-            ORDER BY orid, mrid""")
-
-    def record_subset_links(self, links: pd.DataFrame, *, many: str, rule: str) -> None:
-        """Record subset links (columns orid, mrid): the one row and its member rows (sum is exact)."""
-        if links.empty:
-            return
-        one = "right" if many == "left" else "left"
-        self.register("_slinks", links[["orid", "mrid"]].reset_index(drop=True))
-        gid = "min(mrid)" if many == "left" else "min(orid)"
-        self.run(f"CREATE OR REPLACE TABLE slinked AS SELECT orid, {gid} AS group_id FROM _slinks GROUP BY orid")
-        self._insert(f"""
-            SELECT '{many}', k.mrid, TRUE, s.group_id, {literal(rule)}, 1.0, 'matched', NULL, NULL, 0
-            FROM _slinks k JOIN slinked s ON s.orid = k.orid
-            UNION ALL
-            SELECT '{one}', s.orid, TRUE, s.group_id, {literal(rule)}, 1.0, 'matched', NULL, NULL, 0 FROM slinked s""",
-                     diffs=["diff_amount"])
-        self.unregister("_slinks")
-        self.drop("slinked")
-
-    def fuzzy_candidates(self, *, left_col: str, right_col: str, days: int | None, abs_tol: Decimal,
-                         rel_tol: Decimal, same: Sequence[tuple[str, str]]) -> pd.DataFrame:
-        """Pairs with amounts within tolerance (and dates in the window) whose texts are both present:
-        columns left_rid, right_rid, ltext, rtext."""
-        ul, ur = self.snapshot_unmatched("left"), self.snapshot_unmatched("right")
-        window = f" AND l._day BETWEEN r._day - {int(days)} AND r._day + {int(days)}" if days is not None else ""
-        lt, rt = f"CAST(l.{ident(left_col)} AS VARCHAR)", f"CAST(r.{ident(right_col)} AS VARCHAR)"
-        return self.pandas(f"""
-            SELECT l._rid AS left_rid, r._rid AS right_rid, {lt} AS ltext, {rt} AS rtext
-            FROM {ul} l JOIN {ur} r ON {self._tolerance_join('l._amt', 'r._amt', abs_tol, rel_tol)}{window}{self._same_join(same, 'l', 'r')}
-            WHERE NOT {_blank_key(lt)} AND NOT {_blank_key(rt)}
-            ORDER BY left_rid, right_rid""")
-
     def record_suggestions(self, rows: pd.DataFrame) -> None:
         """Fuzzy suggestions (side, rid, cside, crid, score): shown as candidates if the row stays unmatched."""
         if rows.empty:
@@ -469,18 +364,32 @@ class MatchStore(ThreeWaySql):
         self.run("INSERT INTO suggest SELECT side, rid, cside, crid, score FROM _sugg")
         self.unregister("_sugg")
 
-    def record_ambiguous(self, rows: pd.DataFrame, *, rule: str, detail: str) -> None:
-        """Rows the data cannot decide (columns side, rid, cside, crid, score, rank): exceptions
-        'ambiguous' with their ranked candidates; never linked."""
+    def record_ambiguous(self, rows: pd.DataFrame, *, rule: str, detail: str | None = None) -> None:
+        """Rows the data cannot decide (columns side, rid, cside, crid, score, rank, optionally a
+        per-row ``detail`` that wins over ``detail``): exceptions 'ambiguous' with their ranked
+        candidates; never linked."""
         if rows.empty:
             return
-        self.register("_amb", rows[["side", "rid", "cside", "crid", "score", "rank"]].reset_index(drop=True))
+        own = "detail" in rows.columns
+        cols = ["side", "rid", "cside", "crid", "score", "rank"] + (["detail"] if own else [])
+        self.register("_amb", rows[cols].reset_index(drop=True))
+        text = "a.detail" if own else literal(detail)
+        pick = "side, rid, max(detail) AS detail" if own else "side, rid"
         self._insert(f"""
-            SELECT side, rid, FALSE, NULL, {literal(rule)}, NULL, NULL, {literal(AMBIGUOUS)}, {literal(detail)}
-            FROM (SELECT DISTINCT side, rid FROM _amb) a
+            SELECT side, rid, FALSE, NULL, {literal(rule)}, NULL, NULL, {literal(AMBIGUOUS)}, {text}
+            FROM (SELECT {pick} FROM _amb GROUP BY side, rid) a
             WHERE NOT EXISTS (SELECT 1 FROM outcome o WHERE o.side = a.side AND o._rid = a.rid)""")
         self.run("INSERT INTO cands SELECT side, rid, cside, crid, score, rank FROM _amb WHERE crid IS NOT NULL")
         self.unregister("_amb")
+
+    def row_labels(self, side: str, rids: Iterable[int]) -> dict[int, str]:
+        """``file:row`` of some rows of a side, to name candidates in an explanation."""
+        ids = sorted({int(r) for r in rids})
+        if not ids:
+            return {}
+        got = self.numpy_frame(f"SELECT _rid, source_file, source_row FROM rows_{side} "
+                               f"WHERE _rid IN ({', '.join(map(str, ids))})")
+        return {int(r): f"{f}:{int(n)}" for r, f, n in got.itertuples(index=False)}
 
     def group_members(self, gids: Iterable[int]) -> pd.DataFrame:
         ids = sorted({int(g) for g in gids})
@@ -515,9 +424,17 @@ class MatchStore(ThreeWaySql):
             FROM {self.snapshot_unmatched(side)} x""")
 
     # -- three-way -------------------------------------------------------------------------------
-    def finish(self, sides: Sequence[str], category_names: dict[str, str]) -> None:
+    def finish(self, sides: Sequence[str], category_names: dict[str, str],
+               ids: dict[str, Sequence[str]] | None = None) -> None:
         """Create the ``links`` and ``exceptions`` views over the outcome and the rows (computed when
-        read or written, never held twice) and the small ``cand_text`` table of candidate texts."""
+        read or written, never held twice) and the small ``cand_text`` table of candidate texts.
+        ``ids``: per side, the rows' own id columns to carry (as text; empty on the other sides)."""
+        ids = ids or {}
+        names = list(dict.fromkeys(n for s in sides for n in ids.get(s, ())))
+
+        def id_cols(side: str) -> str:
+            return "".join(f", CAST(a.{ident(n)} AS VARCHAR) AS {ident(n)}" if n in ids.get(side, ())
+                           else f", CAST(NULL AS VARCHAR) AS {ident(n)}" for n in names)
         rows = " UNION ALL ".join(
             f"SELECT '{s}' AS side, _rid, source_file, source_row FROM rows_{s}" for s in sides)
         cand_text = dialect_ordered_concat(
@@ -540,13 +457,13 @@ class MatchStore(ThreeWaySql):
                                       for k, v in sorted(category_names.items())) + " ELSE o.category END")
         links = " UNION ALL ".join(f"""
             SELECT o.group_id, o.side, a.source_file, a.source_row, a._key AS key, a._amount AS amount,
-                   o.rule, o.score, o.status{diffs}, {SIDE_NO[s]} AS _side_no, a._rid AS _rid
+                   o.rule, o.score, o.status{diffs}{id_cols(s)}, {SIDE_NO[s]} AS _side_no, a._rid AS _rid
             FROM outcome o JOIN rows_{s} a ON a._rid = o._rid WHERE o.side = '{s}' AND o.is_link""" for s in sides)
         # exceptions are few: keep them apart (exact statistics, so each join is built on the few rows)
         self.run("CREATE OR REPLACE TABLE outcome_exc AS SELECT * FROM outcome WHERE NOT is_link")
         excs = " UNION ALL ".join(f"""
             SELECT o.side, a.source_file, a.source_row, a._key AS key, a._amount AS amount, {cat} AS category,
-                   o.detail, COALESCE(t.candidates, '') AS candidates, o.group_id, o.rule,
+                   o.detail, COALESCE(t.candidates, '') AS candidates, o.group_id, o.rule{id_cols(s)},
                    {SIDE_NO[s]} AS _side_no, a._rid AS _rid
             FROM outcome_exc o JOIN rows_{s} a ON a._rid = o._rid
             LEFT JOIN cand_text t ON t.side = o.side AND t._rid = o._rid
