@@ -13,7 +13,7 @@ papermill run and its HTML export), ``batch`` (every scenario x run: ``run_repor
 """
 from __future__ import annotations
 
-from recon_helpers.report import charts
+from recon_helpers.report import cells, charts
 from recon_helpers.report.batch import ReportRun, plan_runs, run_reports
 from recon_helpers.report.cells import (
            KPI_MIME,
@@ -28,5 +28,5 @@ from recon_helpers.report.cells import (
 from recon_helpers.report.charts import show
 from recon_helpers.report.notebook import declared_parameters
 
-__all__ = ["KPI_MIME", "ReportRun", "charts", "declared_parameters", "format_figure", "kpi_payload", "notebook_display",
+__all__ = ["KPI_MIME", "ReportRun", "cells", "charts", "declared_parameters", "format_figure", "kpi_payload", "notebook_display",
            "plan_runs", "read_kpis", "record_kpis", "rejected_rows", "run_reports", "show", "table"]

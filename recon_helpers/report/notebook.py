@@ -1,17 +1,26 @@
-"""One notebook run: papermill with the declared parameters only, offline HTML export, recorded figures."""
+"""One notebook run: papermill with the declared parameters only, its files made safe to share, offline HTML.
+
+In the worker process, after papermill: the executed notebook's outputs are scrubbed of paths and
+masked (:mod:`recon_helpers.report.sharing`), the run's CSVs are rewritten the same way, the Excel
+workbook is made from its results, the alerts are checked, and only then is the HTML page exported,
+with the alerts and the failing cell at its top and the run's provenance in its footer.
+"""
 from __future__ import annotations
 
-from recon_helpers import catalog
-from recon_helpers.report.cells import read_kpis
-
-NBCONVERT_TEMPLATE = "recon_offline"
-
 import json
+import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from recon_helpers import catalog, export, masking
+from recon_helpers.report import alerts as alert_rules
+from recon_helpers.report.cells import read_kpis
+from recon_helpers.report.sharing import Sharer, write_workbook
+
+NBCONVERT_TEMPLATE = "recon_offline"
 
 
 # --------------------------------------------------------------------------------------------
@@ -34,6 +43,14 @@ class NotebookJob:
     link: str = ""
     kernel_name: str = "python3"
     timeout_s: int = 1800
+    data_dir: str = ""
+    reports_dir: str = ""
+    staging_dir: str = ""
+    notebooks_dir: str = ""
+    mask: bool = True
+    run_id: str = ""
+    version: str = ""
+    journal: str | None = None
 
 
 @dataclass
@@ -50,6 +67,9 @@ class NotebookOutcome:
     executed: str | None = None
     kpis: list[dict] = field(default_factory=list)
     parameters: dict = field(default_factory=dict)
+    alerts: list[dict] = field(default_factory=list)
+    workbook: str | None = None
+    failed_cell: dict | None = None
 
     @property
     def ok(self) -> bool:
@@ -114,8 +134,25 @@ def error_line(exc: BaseException) -> str:
     return " ".join(str(text).split())[:500]
 
 
-def export_html(executed: Path, html_path: Path, *, title: str | None = None) -> None:
-    """Export an executed notebook to offline HTML without inputs or prompts (page title = ``title``)."""
+def failing_cell(nb: Any) -> dict | None:
+    """The cell that stopped the run: its number (as papermill counts), its code and its error line."""
+    for number, cell in enumerate(nb.get("cells", []), start=1):
+        for output in cell.get("outputs", []) or []:
+            if output.get("output_type") == "error":
+                lines = str(cell.get("source", "")).splitlines()
+                code = "\n".join(lines[:15]) + ("\n…" if len(lines) > 15 else "")
+                error = " ".join(f"{output.get('ename', '')}: {output.get('evalue', '')}".split())[:500]
+                return {"number": cell.get("execution_count") or number, "cell": code, "error": error}
+    return None
+
+
+def export_html(executed: Path, html_path: Path, *, title: str | None = None, nb: Any = None,
+                recon: Mapping[str, Any] | None = None) -> None:
+    """Export an executed notebook to offline HTML without inputs or prompts (page title = ``title``).
+
+    ``nb`` is the (already shared) notebook when the caller has it; ``recon`` the alerts, failing cell
+    and footer the page shows (see ``templates/report/nbconvert/recon_offline/index.html.j2``).
+    """
     import nbformat
     from nbconvert import HTMLExporter
 
@@ -126,28 +163,51 @@ def export_html(executed: Path, html_path: Path, *, title: str | None = None) ->
         exclude_input_prompt=True,
         exclude_output_prompt=True,
     )
-    nb = nbformat.read(str(executed), as_version=4)
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title or executed.stem}})
-    html_path.write_text(body, encoding="utf-8")
+    nb = nb if nb is not None else nbformat.read(str(executed), as_version=4)
+    resources = {"metadata": {"name": title or executed.stem}, "recon": dict(recon or {})}
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    export.write_text(html_path, body)
 
 
-def run_notebook(job: NotebookJob) -> NotebookOutcome:
-    """Execute one notebook with papermill, export it, read its figures. Never raises for a failure
-    inside the notebook: that becomes ``status='failed'`` with the error line."""
-    import nbformat
+#: papermill engine name that reports each finished cell to the batch's progress display
+PROGRESS_ENGINE = "recon_progress"
+_progress: Any = None  # the batch's queue, in this worker process: (run id, cells done, cells in all)
+
+
+def _register_progress_engine() -> None:
+    """papermill's nbclient engine, telling the batch after every cell how far this run has got."""
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    class ProgressEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, **kwargs: Any) -> Any:
+            total, complete, key = len(nb_man.nb.cells), nb_man.cell_complete, kwargs.pop("recon_key", "")
+
+            def cell_complete(cell: Any, cell_index: int | None = None, **kw: Any) -> Any:
+                if _progress is not None:
+                    _progress.put((key, (cell_index or 0) + 1, total))
+                return complete(cell, cell_index=cell_index, **kw)
+
+            nb_man.cell_complete = cell_complete
+            return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+
+    papermill_engines.register(PROGRESS_ENGINE, ProgressEngine)
+
+
+def set_progress_queue(queue: Any) -> None:
+    """Worker start-up: where this process reports cell progress (a multiprocessing queue, or None)."""
+    global _progress
+    _progress = queue
+    _register_progress_engine()
+
+
+def _execute(job: NotebookJob, source: Path, executed: Path) -> tuple[str, str | None, dict]:
+    """papermill, with the masking switch in the kernel's environment; a failure is a status, not a raise."""
     import papermill
 
-    source = Path(job.notebook)
-    out_dir = Path(job.out_dir)
-    name = job.scenario or source.stem
-    executed = out_dir / f"{name}.ipynb"
-    html_path = out_dir / f"{name}.html"
-    kpi_path = out_dir / "kpis.json"
-    for stale in (executed, html_path, kpi_path):
-        stale.unlink(missing_ok=True)
-
-    started = time.perf_counter()
-    status, error, parameters = "ok", None, {}
+    os.environ[masking.MASKING_ENV] = "on" if job.mask else "off"
+    engine = {"engine_name": PROGRESS_ENGINE, "recon_key": job.link} if _progress is not None else {}
+    parameters: dict = {}
     try:
         parameters = parameters_for(source, job.offered)
         papermill.execute_notebook(
@@ -163,22 +223,62 @@ def run_notebook(job: NotebookJob) -> NotebookOutcome:
             # the kernel's own start-up warnings (e.g. "running over TCP without encryption" for a
             # kernel on localhost) say nothing about the report; real errors still surface as outputs
             extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            **engine,
         )
     except Exception as exc:  # a failing notebook is a report outcome, not a crash of the batch
-        status, error = "failed", error_line(exc)
+        return "failed", error_line(exc), parameters
+    return "ok", None, parameters
 
-    title, kpis, html = job.title or _source_title(source), [], None
+
+def run_notebook(job: NotebookJob) -> NotebookOutcome:
+    """Execute one notebook with papermill, make its files safe to share, export it, read its figures.
+    Never raises for a failure inside the notebook: that becomes ``status='failed'`` with the error line."""
+    import nbformat
+
+    from recon_helpers.engine.taxonomy import labels as category_labels
+
+    source = Path(job.notebook)
+    out_dir = Path(job.out_dir)
+    name = job.scenario or source.stem
+    executed = out_dir / f"{name}.ipynb"
+    html_path = out_dir / f"{name}.html"
+    kpi_path = out_dir / "kpis.json"
+    for stale in (executed, html_path, kpi_path):
+        stale.unlink(missing_ok=True)
+
+    started_at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    started = time.perf_counter()
+    status, error, parameters = _execute(job, source, executed)
+    sharer = Sharer.for_run(data_dir=Path(job.data_dir or out_dir), reports_dir=Path(job.reports_dir or out_dir),
+                            notebooks_dir=Path(job.notebooks_dir) if job.notebooks_dir else source.parent, mask=job.mask,
+                            staging_dir=Path(job.staging_dir) if job.staging_dir else None)
+    error = sharer.text(error) if error else None
+    shown_parameters = {k: sharer.scrub(str(v)) for k, v in parameters.items()}
+
+    title, kpis, html, nb, failed = job.title or _source_title(source), [], None, None, None
     if executed.exists():
-        kpis = read_kpis(nbformat.read(str(executed), as_version=4))
+        nb = sharer.notebook(nbformat.read(str(executed), as_version=4))
+        export.write_text(executed, nbformat.writes(nb))
+        kpis = read_kpis(nb)
+        failed = failing_cell(nb) if status != "ok" else None
+    for csv_path in sorted(out_dir.glob("*.csv")):
+        sharer.csv_file(csv_path)
+    workbook = write_workbook(out_dir, out_dir / f"{name}.xlsx", sharer=sharer, labels=category_labels())
+    raised = [a.to_dict() for a in alert_rules.evaluate(scenario=name, run=job.run, ok=status == "ok", run_folder=out_dir,
+                                                        link=_linked(job, html_path.name))]
+    seconds = round(time.perf_counter() - started, 1)
+    if nb is not None:
+        footer = {"version": job.version, "run_id": job.run_id, "started": started_at, "seconds": seconds,
+                  "parameters": shown_parameters, "masking": job.mask, "journal": job.journal}
         try:
-            export_html(executed, html_path, title=title)
+            export_html(executed, html_path, title=title, nb=nb, recon={"alerts": raised, "failed": failed, "footer": footer})
             html = _linked(job, html_path.name)
         except Exception as exc:
             status = "failed"
             error = error or f"HTML export failed: {error_line(exc)}"
     if kpis:
         doc = {"scenario": name, "run": job.run, "kpis": kpis}
-        kpi_path.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
+        export.write_text(kpi_path, json.dumps(doc, ensure_ascii=False, indent=2))
     return NotebookOutcome(
         name=name,
         run=job.run,
@@ -189,10 +289,11 @@ def run_notebook(job: NotebookJob) -> NotebookOutcome:
         html=html,
         executed=_linked(job, executed.name) if executed.exists() else None,
         kpis=kpis,
-        parameters=parameters,
+        parameters=shown_parameters,
+        alerts=raised,
+        workbook=_linked(job, workbook.name) if workbook else None,
+        failed_cell=failed,
     )
-
-
 
 
 def _linked(job: NotebookJob, file_name: str) -> str:
