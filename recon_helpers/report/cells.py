@@ -216,10 +216,13 @@ class ActionTable:
         options: dict[str, Any] = {"columnDefs": [{"targets": wide, "className": "recon-wide"}]} if wide else {}
         html = javascript.to_html_datatable(
             frame, connected=False, showIndex=False, display_logo_when_loading=False, allow_html=False,
-            layout={"topStart": "pageLength", "topEnd": "search", "bottomStart": "info", "bottomEnd": "paging"},
-            lengthMenu=[10, 25, 100, 500], pageLength=25, classes="display compact", **options,
+            # search first: a layout other than itables' default keeps the search box on short lists too
+            layout={"topStart": "search", "topEnd": "pageLength", "bottomStart": "info", "bottomEnd": "paging"},
+            lengthMenu=[10, 25, 100, 500], pageLength=25, classes="display compact", scrollX=True,
+            style={"width": "100%", "margin": "0", "caption-side": "bottom"}, **options,
         )
-        style = "<style>td.recon-wide{white-space:normal!important;min-width:18em;text-align:left}</style>"
+        style = ("<style>.recon-table td{white-space:nowrap}"
+                 ".recon-table td.recon-wide{white-space:normal!important;min-width:18em;max-width:36em;text-align:left}</style>")
         bundle = "" if _itables_embedded else javascript.generate_init_offline_itables_html(javascript.opt.dt_bundle)
         _itables_embedded = True
         return f'<div class="recon-table">{bundle}{style}{html}{self.note()}</div>'

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -237,6 +238,8 @@ def run_notebook(job: NotebookJob) -> NotebookOutcome:
 
     from recon_helpers.engine.taxonomy import labels as category_labels
 
+    # a notebook saved without cell ids gets them when written: nbformat's warning says nothing to a reader
+    warnings.filterwarnings("ignore", category=getattr(nbformat.validator, "MissingIDFieldWarning", UserWarning))
     source = Path(job.notebook)
     out_dir = Path(job.out_dir)
     name = job.scenario or source.stem

@@ -100,7 +100,11 @@ class Sharer:
 
     # -- notebooks -------------------------------------------------------------------------------
     def notebook(self, nb: Any) -> Any:
-        """The executed notebook as shared: sources and every output scrubbed and scanned, in place."""
+        """The executed notebook as shared: metadata (papermill's paths), sources and every output
+        scrubbed and scanned, in place."""
+        for key in list(nb.get("metadata", {})):
+            if key not in ("kernelspec", "language_info"):
+                nb["metadata"][key] = self.json_value(nb["metadata"][key])
         for cell in nb.get("cells", []):
             cell["source"] = self.scrub(str(cell.get("source", "")))
             for output in cell.get("outputs", []) or []:
@@ -126,9 +130,11 @@ class Sharer:
     # -- tables ----------------------------------------------------------------------------------
     def frame(self, frame: Any) -> Any:
         """A table as shared: personal columns masked, every text cell scanned and scrubbed."""
+        import pandas as pd
+
         out = masking.mask_frame(frame) if self.mask else frame.copy()
         for column in out.columns:
-            if out[column].dtype == object or str(out[column].dtype).startswith("string"):
+            if pd.api.types.is_object_dtype(out[column].dtype) or pd.api.types.is_string_dtype(out[column].dtype):
                 out[column] = out[column].map(lambda v: self.scrub(v) if isinstance(v, str) else v)
         return out
 
