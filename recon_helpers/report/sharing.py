@@ -106,7 +106,7 @@ class Sharer:
             if key not in ("kernelspec", "language_info"):
                 nb["metadata"][key] = self.json_value(nb["metadata"][key])
         for cell in nb.get("cells", []):
-            cell["source"] = self.scrub(str(cell.get("source", "")))
+            cell["source"] = self.text(str(cell.get("source", "")))
             for output in cell.get("outputs", []) or []:
                 self._output(output)
         return nb
@@ -167,19 +167,22 @@ def workbook_sheets(run_folder: Path, *, labels: Mapping[str, str] | None = None
         exceptions["amount"] = exceptions["amount"].map(export.as_decimal)
     summary_path = run_folder / "summary.json"
     summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.is_file() else {}
-    names = dict(labels or {})
+    names, taken = dict(labels or {}), set()
+    summary_name = export.sheet_name("汇总 Summary", taken)
+    sheet_of = {str(c): export.sheet_name(names.get(c, c), taken) for c in sorted(set(exceptions.get("category", [])))}
     rows = [{"category": c["category"], "label": names.get(c["category"], c["category"]), "side": c["side"],
-             "rows": int(c["rows"]), "amount": Decimal(str(c["amount"]))} for c in summary.get("exceptions", [])]
-    sheets: dict[str, Any] = {"汇总 Summary": pd.DataFrame(rows, columns=["category", "label", "side", "rows", "amount"])}
+             "rows": int(c["rows"]), "amount": Decimal(str(c["amount"])), "sheet": sheet_of.get(c["category"], "")}
+            for c in summary.get("exceptions", [])]
+    sheets: dict[str, Any] = {summary_name: pd.DataFrame(rows, columns=["category", "label", "side", "rows", "amount", "sheet"])}
     if "category" in exceptions.columns:
         for category, part in exceptions.groupby("category", sort=True):
-            sheets[str(names.get(category, category))] = part.reset_index(drop=True)
+            sheets[sheet_of[str(category)]] = part.reset_index(drop=True)
     links_path = run_folder / "links.csv"
     if links_path.is_file():
         links = pd.read_csv(links_path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
         if "amount" in links.columns:
             links["amount"] = links["amount"].map(export.as_decimal)
-        sheets["已核对 Matched"] = links
+        sheets[export.sheet_name("已核对 Matched", taken)] = links
     return sheets
 
 
