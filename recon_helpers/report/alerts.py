@@ -52,6 +52,7 @@ class Alert:
     run: str
     message: str
     link: str | None = None
+    run_title: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -109,7 +110,7 @@ def _check(rule: AlertRule, *, ok: bool, summary: dict | None, rows: list[dict[s
 
 
 def evaluate(*, scenario: str, run: str, ok: bool, run_folder: Path, link: str | None = None,
-             rules: tuple[AlertRule, ...] | None = None) -> list[Alert]:
+             rules: tuple[AlertRule, ...] | None = None, run_title: str | None = None) -> list[Alert]:
     """The alerts one run raises (rules default to :func:`load_rules`)."""
     summary, rows = _summary(run_folder), _exception_rows(run_folder)
     raised = []
@@ -118,5 +119,5 @@ def evaluate(*, scenario: str, run: str, ok: bool, run_folder: Path, link: str |
             continue
         message = _check(rule, ok=ok, summary=summary, rows=rows)
         if message:
-            raised.append(Alert(rule.name, rule.title, rule.severity, scenario, run, message, link))
+            raised.append(Alert(rule.name, rule.title, rule.severity, scenario, run, message, link, run_title))
     return raised

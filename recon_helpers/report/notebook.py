@@ -252,13 +252,14 @@ def run_notebook(job: NotebookJob) -> NotebookOutcome:
     started_at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     started = time.perf_counter()
     status, error, parameters = _execute(job, source, executed)
+    title = job.title or _source_title(source)
     sharer = Sharer.for_run(data_dir=Path(job.data_dir or out_dir), reports_dir=Path(job.reports_dir or out_dir),
                             notebooks_dir=Path(job.notebooks_dir) if job.notebooks_dir else source.parent, mask=job.mask,
                             staging_dir=Path(job.staging_dir) if job.staging_dir else None)
     error = sharer.text(error) if error else None
     shown_parameters = {k: sharer.scrub(str(v)) for k, v in parameters.items()}
 
-    title, kpis, html, nb, failed = job.title or _source_title(source), [], None, None, None
+    kpis, html, nb, failed = [], None, None, None
     if executed.exists():
         nb = sharer.notebook(nbformat.read(str(executed), as_version=4))
         export.write_text(executed, nbformat.writes(nb))
@@ -268,7 +269,7 @@ def run_notebook(job: NotebookJob) -> NotebookOutcome:
         sharer.csv_file(csv_path)
     workbook = write_workbook(out_dir, out_dir / f"{name}.xlsx", sharer=sharer, labels=category_labels())
     raised = [a.to_dict() for a in alert_rules.evaluate(scenario=name, run=job.run, ok=status == "ok", run_folder=out_dir,
-                                                        link=_linked(job, html_path.name))]
+                                                        link=_linked(job, html_path.name), run_title=title)]
     seconds = round(time.perf_counter() - started, 1)
     if nb is not None:
         footer = {"version": job.version, "run_id": job.run_id, "started": started_at, "seconds": seconds,
