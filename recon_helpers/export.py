@@ -234,7 +234,7 @@ def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path, *, money: S
     with atomic_path(out) as temp:
         # strings are never turned into formulas, URLs or numbers behind our back
         book = xlsxwriter.Workbook(str(temp), {"strings_to_formulas": False, "strings_to_urls": False,
-                                               "strings_to_numbers": False, "constant_memory": False})
+                                               "strings_to_numbers": False, "constant_memory": True})
         try:
             header_fmt = book.add_format({"bold": True, "bg_color": "#eaeef2", "border": 1})
             money_fmt = book.add_format({"num_format": MONEY_FORMAT})

@@ -129,8 +129,9 @@ def check_data_dir(data_dir: Path) -> Path:
     return data_dir
 
 
-def prepare_out_dir(folder: Path) -> Path:
-    """Create the period's output folder, or explain in one line why it cannot be written."""
+def prepare_out_dir(folder: Path, *, named: Path | None = None) -> Path:
+    """Create the output folder, or explain in one line why it cannot be written (naming ``named``,
+    the folder the user will look for, when given)."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
         probe = folder / ".recon-write-test"
@@ -138,7 +139,7 @@ def prepare_out_dir(folder: Path) -> Path:
         probe.unlink()
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        raise UsageError(f"cannot write reports to {folder}: {reason}; choose another --out folder") from exc
+        raise UsageError(f"cannot write reports to {named or folder}: {reason}; choose another --out folder") from exc
     return folder
 
 
@@ -248,7 +249,7 @@ def run_reports(
     data = check_data_dir(Path(data_dir))
     notebooks = Path(notebooks_dir) if notebooks_dir is not None else catalog.notebooks_folder()
     planned = plan_runs(notebooks, only=only)
-    root = prepare_out_dir(Path(out_dir))
+    root = prepare_out_dir(Path(out_dir), named=Path(out_dir) / month)
     with publish.month_lock(root, month, wait=wait):
         publish.recover(root, month)
         staged = publish.staging_root(root, month)

@@ -191,6 +191,12 @@ class ActionTable:
         return (f'<p class="recon-cap-note">Showing the first {self.max_rows:,} of {total:,} rows 仅显示前 {self.max_rows:,} 行'
                 f" (共 {total:,} 行); the full list is in the run's Excel workbook 完整清单见 Excel。</p>")
 
+    def __getattr__(self, name: str) -> Any:
+        """Anything else a pandas Styler offers (``set_caption``, ``format`` ...) works as before."""
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.styler(), name)
+
     def styler(self) -> Any:
         frame = self.shown()
         styler = frame.style.format(escape="html", na_rep="").hide(axis="index").set_table_styles(
