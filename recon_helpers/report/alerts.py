@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import functools
 import json
+import re
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -21,7 +22,10 @@ from recon_helpers import catalog
 from recon_helpers.errors import TemplateError
 from recon_helpers.export import as_decimal
 
-WHEN = Literal["auto_match_rate_below", "row_amount_above", "category_total_above", "rows_above", "run_failed"]
+WHEN = Literal["auto_match_rate_below", "row_amount_above", "category_total_above", "rows_above", "run_failed",
+               "kpi_above", "kpi_below", "control_total_mismatch"]
+#: how a load report states a control total that does not tie (sources.result.ControlCheck.__str__)
+_MISMATCH = re.compile(r"([^<>\n]{0,80}?): file says ([^,<>\n]+), rows give ([^<>\n]+?) - MISMATCH")
 
 
 class AlertRule(catalog.StrictModel):
@@ -33,6 +37,7 @@ class AlertRule(catalog.StrictModel):
     threshold: Decimal | None = None
     categories: list[str] = []
     side: str | None = None
+    kpi: str | None = None
     scenarios: list[str] = []
     severity: Literal["warning", "critical"] = "warning"
 
@@ -85,11 +90,29 @@ def _summary(run_folder: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
-def _check(rule: AlertRule, *, ok: bool, summary: dict | None, rows: list[dict[str, str]]) -> str | None:
+def _kpi_check(rule: AlertRule, kpis: list[dict], threshold: Decimal) -> str | None:
+    """A recorded headline figure (by label, e.g. "Unpaid over 30 days") above or below the threshold."""
+    for figure in kpis:
+        if rule.kpi and rule.kpi.lower() in str(figure.get("label", "")).lower():
+            value = as_decimal(str(figure.get("value", "")).rstrip("%"))
+            if value is None:
+                continue
+            if (rule.when == "kpi_above" and value > threshold) or (rule.when == "kpi_below" and value < threshold):
+                return f"{figure['label']} {figure.get('display', value)} ({'>' if rule.when == 'kpi_above' else '<'} {threshold})"
+    return None
+
+
+def _check(rule: AlertRule, *, ok: bool, summary: dict | None, rows: list[dict[str, str]], kpis: list[dict],
+           shown: str) -> str | None:
     """The message of the alert when ``rule`` fires, else None."""
     threshold = rule.threshold if rule.threshold is not None else Decimal("0")
     if rule.when == "run_failed":
         return None if ok else "the notebook stopped with an error; see its page"
+    if rule.when in ("kpi_above", "kpi_below"):
+        return _kpi_check(rule, kpis, threshold)
+    if rule.when == "control_total_mismatch":
+        found = [" ".join(m.group(1).split()[-4:]) + f": file {m.group(2)}, rows {m.group(3)}" for m in _MISMATCH.finditer(shown)]
+        return "; ".join(dict.fromkeys(found)) if found else None
     if summary is None:
         return None
     if rule.when == "auto_match_rate_below":
@@ -110,14 +133,19 @@ def _check(rule: AlertRule, *, ok: bool, summary: dict | None, rows: list[dict[s
 
 
 def evaluate(*, scenario: str, run: str, ok: bool, run_folder: Path, link: str | None = None,
-             rules: tuple[AlertRule, ...] | None = None, run_title: str | None = None) -> list[Alert]:
-    """The alerts one run raises (rules default to :func:`load_rules`)."""
+             rules: tuple[AlertRule, ...] | None = None, run_title: str | None = None, kpis: list[dict] | None = None,
+             shown: str = "") -> list[Alert]:
+    """The alerts one run raises (rules default to :func:`load_rules`).
+
+    ``kpis`` are the run's recorded figures; ``shown`` the text of its outputs (where a load report
+    states a control total that does not tie).
+    """
     summary, rows = _summary(run_folder), _exception_rows(run_folder)
     raised = []
     for rule in rules if rules is not None else load_rules():
         if rule.scenarios and scenario not in rule.scenarios:
             continue
-        message = _check(rule, ok=ok, summary=summary, rows=rows)
+        message = _check(rule, ok=ok, summary=summary, rows=rows, kpis=kpis or [], shown=shown)
         if message:
             raised.append(Alert(rule.name, rule.title, rule.severity, scenario, run, message, link, run_title))
     return raised

@@ -269,7 +269,8 @@ def run_notebook(job: NotebookJob) -> NotebookOutcome:
         sharer.csv_file(csv_path)
     workbook = write_workbook(out_dir, out_dir / f"{name}.xlsx", sharer=sharer, labels=category_labels())
     raised = [a.to_dict() for a in alert_rules.evaluate(scenario=name, run=job.run, ok=status == "ok", run_folder=out_dir,
-                                                        link=_linked(job, html_path.name), run_title=title)]
+                                                        link=_linked(job, html_path.name), run_title=title, kpis=kpis,
+                                                        shown=_outputs_text(nb))]
     seconds = round(time.perf_counter() - started, 1)
     if nb is not None:
         footer = {"version": job.version, "run_id": job.run_id, "started": started_at, "seconds": seconds,
@@ -298,6 +299,23 @@ def run_notebook(job: NotebookJob) -> NotebookOutcome:
         workbook=_linked(job, workbook.name) if workbook else None,
         failed_cell=failed,
     )
+
+
+def _outputs_text(nb: Any) -> str:
+    """All text and HTML a notebook showed (scripts aside), for the alerts that read what a page says."""
+    if nb is None:
+        return ""
+    parts = []
+    for cell in nb.get("cells", []):
+        for output in cell.get("outputs", []) or []:
+            data = output.get("data") or {}
+            for mime in ("text/plain", "text/html"):
+                value = data.get(mime)
+                if value and "<script" not in str(value)[:2000]:
+                    parts.append("".join(value) if isinstance(value, list) else str(value))
+            if "text" in output:
+                parts.append("".join(output["text"]) if isinstance(output["text"], list) else str(output["text"]))
+    return "\n".join(parts)
 
 
 def _linked(job: NotebookJob, file_name: str) -> str:
