@@ -30,6 +30,8 @@ _MOBILE = re.compile(r"(?<![\dA-Za-z])(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?
 _ID_CARD = re.compile(r"(?<![\dA-Za-z])([1-9]\d{5})((?:18|19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(\d{3}[\dXx])(?![\dA-Za-z])")
 _ACCOUNT_AFTER_WORD = re.compile(r"((?:账号|帐号|卡号|账户|帐户|户号|account(?: no\.?)?|acct\.?|iban)\s*[:：#]?\s*)(\d[\d -]{6,}\d)",
                                  re.IGNORECASE)
+#: a cell the scan could change holds 7+ digits in a row or a mobile written in groups (138-1234-1234)
+_SCAN_CANDIDATE = r"\d{7}|\d{3}[- ]\d{4}[- ]\d{4}"
 _CITY = re.compile(r"^(.*?(?:省|自治区|特别行政区))?(.*?(?:自治州|地区|盟|市))?")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -163,7 +165,16 @@ def mask_frame(frame: Any, *, extra: Mapping[str, str] | None = None) -> Any:
         if not (pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype)):
             continue
         kind = (extra or {}).get(str(column)) or masking.kind(column)
-        out[column] = series.map(lambda v, kind=kind: masking.mask(v, kind))
+        if kind is None:  # only the scan applies: look at the cells that hold a long enough run of digits
+            text = series.astype("string")
+            hits = text.str.contains(_SCAN_CANDIDATE, regex=True, na=False).to_numpy(dtype=bool)
+            if not hits.any():
+                continue
+            values = series.astype(object).copy()
+            values[hits] = [scan_text(v) if isinstance(v, str) else v for v in values[hits]]
+            out[column] = values
+        else:
+            out[column] = series.map(lambda v, kind=kind: masking.mask(v, kind))
     return out
 
 

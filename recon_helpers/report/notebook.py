@@ -236,8 +236,6 @@ def run_notebook(job: NotebookJob) -> NotebookOutcome:
     Never raises for a failure inside the notebook: that becomes ``status='failed'`` with the error line."""
     import nbformat
 
-    from recon_helpers.engine.taxonomy import labels as category_labels
-
     # a notebook saved without cell ids gets them when written: nbformat's warning says nothing to a reader
     warnings.filterwarnings("ignore", category=getattr(nbformat.validator, "MissingIDFieldWarning", UserWarning))
     source = Path(job.notebook)
@@ -267,7 +265,8 @@ def run_notebook(job: NotebookJob) -> NotebookOutcome:
         failed = failing_cell(nb) if status != "ok" else None
     for csv_path in sorted(out_dir.glob("*.csv")):
         sharer.csv_file(csv_path)
-    workbook = write_workbook(out_dir, out_dir / f"{name}.xlsx", sharer=sharer, labels=category_labels())
+    # the CSVs were made safe just above: the workbook is built from them as they are
+    workbook = write_workbook(out_dir, out_dir / f"{name}.xlsx", sharer=None, labels=_category_labels(out_dir, name))
     raised = [a.to_dict() for a in alert_rules.evaluate(scenario=name, run=job.run, ok=status == "ok", run_folder=out_dir,
                                                         link=_linked(job, html_path.name), run_title=title, kpis=kpis,
                                                         shown=_outputs_text(nb))]
@@ -299,6 +298,24 @@ def run_notebook(job: NotebookJob) -> NotebookOutcome:
         workbook=_linked(job, workbook.name) if workbook else None,
         failed_cell=failed,
     )
+
+
+def _category_labels(out_dir: Path, scenario: str) -> dict[str, str]:
+    """How the run's categories read: engine labels, its recipe's (summary.json names it), its scenario's."""
+    from recon_helpers.engine.recipe import get_recipe
+    from recon_helpers.engine.taxonomy import labels
+    from recon_helpers.scenarios.registry import scenario as registered
+
+    recipe, overrides = None, None
+    try:
+        recipe = get_recipe(json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))["recipe"])
+    except Exception:  # no summary or an ad-hoc recipe: the engine's own labels still name the categories
+        recipe = None
+    try:
+        overrides = registered(scenario).labels
+    except Exception:  # a notebook outside the registry
+        overrides = None
+    return labels(recipe, overrides)
 
 
 def _outputs_text(nb: Any) -> str:

@@ -25,6 +25,8 @@ from recon_helpers import export, masking
 _POSIX_PATH = re.compile(r"(?<![\w.:/~<>-])/(?:home|root|tmp|work|Users|var|opt|usr|mnt|srv|private|data|media|etc)"
                          r"(?:/[^\s\"'<>()\[\]{},;:|*?]+)+")
 _WINDOWS_PATH = re.compile(r"(?<![\w])[A-Za-z]:[\\/](?:[^\s\"'<>|*?\\/]+[\\/])*[^\s\"'<>|*?\\/]*")
+#: a cell that may name a path: a slash or a backslash after a letter, digit or drive
+_MAY_HOLD_PATH = r"[/\\]"
 _SCRIPT = re.compile(r"(<script\b.*?</script>)", re.IGNORECASE | re.DOTALL)
 
 
@@ -135,7 +137,11 @@ class Sharer:
         out = masking.mask_frame(frame) if self.mask else frame.copy()
         for column in out.columns:
             if pd.api.types.is_object_dtype(out[column].dtype) or pd.api.types.is_string_dtype(out[column].dtype):
-                out[column] = out[column].map(lambda v: self.scrub(v) if isinstance(v, str) else v)
+                hits = out[column].astype("string").str.contains(_MAY_HOLD_PATH, regex=True, na=False).to_numpy(dtype=bool)
+                if hits.any():
+                    values = out[column].astype(object).copy()
+                    values[hits] = [self.scrub(v) if isinstance(v, str) else v for v in values[hits]]
+                    out[column] = values
         return out
 
     def csv_file(self, path: Path) -> Path:
@@ -153,6 +159,25 @@ def _joined(value: Any) -> str:
 # --------------------------------------------------------------------------------------------
 # the run's workbook
 # --------------------------------------------------------------------------------------------
+#: matched rows beyond this stay in links.csv only: a workbook is for working the exceptions, and Excel
+#: slows down (and writing it takes a minute) with hundreds of thousands of rows
+MAX_MATCHED_ROWS = 50_000
+#: columns of the result tables that hold whole numbers (row numbers, group ids): numbers in Excel
+_INTEGER_COLUMNS = ("source_row", "group_id")
+
+
+def _typed(frame: Any) -> Any:
+    """A result table read back as text, with money as exact decimals and row numbers as integers."""
+    import pandas as pd
+
+    if "amount" in frame.columns:
+        frame["amount"] = frame["amount"].map(export.as_decimal)
+    for column in _INTEGER_COLUMNS:
+        if column in frame.columns and frame[column].str.fullmatch(r"\d{1,15}").all():
+            frame[column] = pd.to_numeric(frame[column])
+    return frame
+
+
 def workbook_sheets(run_folder: Path, *, labels: Mapping[str, str] | None = None) -> dict[str, Any] | None:
     """The sheets of a run's Excel workbook from its written results: a summary, then one sheet per
     exception category (both sides, money as exact decimals), then the matched rows. None when the run
@@ -162,9 +187,7 @@ def workbook_sheets(run_folder: Path, *, labels: Mapping[str, str] | None = None
     exceptions_path = run_folder / "exceptions.csv"
     if not exceptions_path.is_file():
         return None
-    exceptions = pd.read_csv(exceptions_path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    if "amount" in exceptions.columns:
-        exceptions["amount"] = exceptions["amount"].map(export.as_decimal)
+    exceptions = _typed(pd.read_csv(exceptions_path, dtype=str, keep_default_na=False, encoding="utf-8-sig"))
     summary_path = run_folder / "summary.json"
     summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.is_file() else {}
     names, taken = dict(labels or {}), set()
@@ -179,17 +202,19 @@ def workbook_sheets(run_folder: Path, *, labels: Mapping[str, str] | None = None
             sheets[sheet_of[str(category)]] = part.reset_index(drop=True)
     links_path = run_folder / "links.csv"
     if links_path.is_file():
-        links = pd.read_csv(links_path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        if "amount" in links.columns:
-            links["amount"] = links["amount"].map(export.as_decimal)
-        sheets[export.sheet_name("已核对 Matched", taken)] = links
+        links = pd.read_csv(links_path, dtype=str, keep_default_na=False, encoding="utf-8-sig", nrows=MAX_MATCHED_ROWS + 1)
+        if len(links) > MAX_MATCHED_ROWS:
+            links = pd.DataFrame({"note": [f"More than {MAX_MATCHED_ROWS:,} matched rows: see links.csv beside this workbook "
+                                           f"超过 {MAX_MATCHED_ROWS:,} 行，见同目录 links.csv"]})
+        sheets[export.sheet_name("已核对 Matched", taken)] = _typed(links)
     return sheets
 
 
-def write_workbook(run_folder: Path, path: Path, *, sharer: Sharer, labels: Mapping[str, str] | None = None) -> Path | None:
-    """``<scenario>.xlsx`` of a run, masked and scrubbed like every shared file; None without results."""
+def write_workbook(run_folder: Path, path: Path, *, sharer: Sharer | None, labels: Mapping[str, str] | None = None) -> Path | None:
+    """``<scenario>.xlsx`` of a run; None without results. ``sharer`` masks and scrubs the tables; None
+    when the run's CSVs were already made safe to share (the batch shares them first)."""
     sheets = workbook_sheets(run_folder, labels=labels)
     if sheets is None:
         return None
-    shared = {name: sharer.frame(frame) for name, frame in sheets.items()}
+    shared = {name: sharer.frame(frame) for name, frame in sheets.items()} if sharer is not None else sheets
     return export.write_xlsx(shared, path, money=["amount"], totals_by="side")
