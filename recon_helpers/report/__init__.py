@@ -8,8 +8,10 @@ In a notebook::
     report.show(report.charts.exceptions_by_category(check.result, labels=check.labels))
 
 Modules: ``cells`` (figures, display, action-list tables, rejected rows), ``charts`` (plotly, offline), ``notebook`` (one
-papermill run and its HTML export), ``batch`` (every scenario x run: ``run_reports``), ``index``
-(index.html and manifest.json).
+papermill run and its HTML export), ``sharing`` (what leaves the workspace: masked, no paths; the run's
+workbook), ``alerts`` (thresholds from templates/alerts/), ``publish`` (fresh folder, lock, swap),
+``progress`` (bars and the end table), ``batch`` (every scenario x run: ``run_reports``), ``index``
+(index.html, alerts.json and manifest.json).
 """
 from __future__ import annotations
 

@@ -132,3 +132,14 @@ def test_pages_are_under_10_mb_and_say_what_ran(demo_report):
         html = page.read_text(encoding="utf-8")
         footer = html[html.index('id="recon-footer"'):]
         assert "recon-workbench" in footer and "personal data masked" in footer and "period=2026-10" in footer
+
+
+def test_each_alert_is_on_the_index_and_on_its_run_page(demo_report):
+    alerts = json.loads((demo_report.month / "alerts.json").read_text(encoding="utf-8"))["alerts"]
+    assert alerts, "the demo month crosses at least one threshold (over-charges above CNY 50)"
+    index = (demo_report.month / "index.html").read_text(encoding="utf-8")
+    for alert in alerts:
+        assert alert["message"] in index
+        page = (demo_report.month / alert["link"]).read_text(encoding="utf-8")
+        box = page[page.index('id="recon-alerts"'):]
+        assert alert["message"] in box[:box.index("</div>")]
