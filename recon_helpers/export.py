@@ -217,6 +217,20 @@ def _cell(ws: Any, row: int, col: int, value: Any, fmt: Any = None) -> None:
         ws.write_string(row, col, str(neutralise(str(value))), fmt)
 
 
+#: data rows per sheet: Excel holds 1,048,576 rows; the header and the totals need room too
+MAX_SHEET_ROWS = 1_048_576 - 20
+
+
+def _parts(sheets: Mapping[str, pd.DataFrame], max_rows: int) -> Iterator[tuple[str, pd.DataFrame]]:
+    """Each sheet, split into continuation sheets ``name (2)``... when it has more rows than Excel holds."""
+    for title, frame in sheets.items():
+        if len(frame) <= max_rows:
+            yield title, frame
+            continue
+        for k, start in enumerate(range(0, len(frame), max_rows), start=1):
+            yield (title if k == 1 else f"{title} ({k})"), frame.iloc[start:start + max_rows]
+
+
 def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path, *, money: Sequence[str] | None = None,
                totals_label: str = "合计 Total", totals_by: str | None = None) -> Path:
     """Write one workbook: a sheet per entry of ``sheets``, each laid out to be worked in Excel.
@@ -225,7 +239,9 @@ def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path, *, money: S
     the columns holding ``Decimal``) as numbers in :data:`MONEY_FORMAT`, and, under the data after a
     blank row, a totals row with the row count and the exact sum of each money column, written as
     values (no formula cell anywhere; text cells are neutralised). With ``totals_by`` (e.g. ``"side"``)
-    a totals row per value of that column comes first. Written atomically.
+    a totals row per value of that column comes first. A table longer than Excel allows
+    (:data:`MAX_SHEET_ROWS`) continues on sheets ``name (2)``, ``name (3)``, each with its own totals.
+    Written atomically.
     """
     import xlsxwriter
 
@@ -240,7 +256,7 @@ def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path, *, money: S
             money_fmt = book.add_format({"num_format": MONEY_FORMAT})
             total_fmt = book.add_format({"bold": True, "top": 1})
             total_money_fmt = book.add_format({"bold": True, "top": 1, "num_format": MONEY_FORMAT})
-            for title, frame in sheets.items():
+            for title, frame in _parts(sheets, MAX_SHEET_ROWS):
                 ws = book.add_worksheet(sheet_name(title, taken))
                 moneys = set(_money_columns(frame, money))
                 columns = list(frame.columns)

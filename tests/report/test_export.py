@@ -89,3 +89,11 @@ def test_sheet_names_are_valid_and_unique():
     long = "x" * 40
     assert export.sheet_name(long, taken) == "x" * 31
     assert export.sheet_name(long, taken) == "x" * 27 + " (2)"
+
+
+def test_a_table_longer_than_a_sheet_continues_on_the_next(tmp_path, monkeypatch):
+    monkeypatch.setattr(export, "MAX_SHEET_ROWS", 3)
+    frame = pd.DataFrame({"key": list("abcdefg"), "amount": [Decimal("1.00")] * 7})
+    book = openpyxl.load_workbook(export.write_xlsx({"rows": frame}, tmp_path / "long.xlsx"))
+    assert book.sheetnames == ["rows", "rows (2)", "rows (3)"]
+    assert [book[n].cell(book[n].max_row, 2).value for n in book.sheetnames] == [3.0, 3.0, 1.0]
