@@ -82,9 +82,10 @@ def demo(out_dir: Path, period: str, seed: int, orders: int) -> None:
               help="Do NOT mask personal data (names, mobiles, ID cards, accounts, addresses); the index says so.")
 @click.option("--wait", type=click.FloatRange(min=0), default=0, show_default=True,
               help="Seconds to wait for another report of the same month into the same folder to finish.")
+@click.option("--pdf", is_flag=True, help="Also print each run's page to PDF (needs Chromium).")
 @click.pass_context
 def report(ctx: click.Context, period: str, data_dir: Path, out_dir: Path, notebooks_dir: Path | None, jobs: int | None,
-           only: tuple[str, ...], workspace: Path | None, no_mask: bool, wait: float) -> None:
+           only: tuple[str, ...], workspace: Path | None, no_mask: bool, wait: float, pdf: bool) -> None:
     """Run every scenario x run for a month; write OUT/<period>/index.html."""
     from rich.console import Console
 
@@ -94,7 +95,7 @@ def report(ctx: click.Context, period: str, data_dir: Path, out_dir: Path, noteb
     with ReportProgress() as progress:
         run = run_reports(period=period, data_dir=data_dir, out_dir=out_dir, notebooks_dir=notebooks_dir,
                           jobs=jobs or default_jobs(), only=list(only) or None, workspace=workspace, mask=not no_mask,
-                          wait=wait, progress=progress)
+                          wait=wait, progress=progress, pdf=pdf)
     Console(width=max(100, Console().width)).print(outcome_table(run))
     for outcome in run.outcomes:
         status = "ok    " if outcome.ok else "FAILED"

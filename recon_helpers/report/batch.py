@@ -218,6 +218,7 @@ def run_reports(
     mask: bool = True,
     wait: float = 0,
     progress: Progress | None = None,
+    pdf: bool = False,
 ) -> ReportRun:
     """Run every notebook for ``period`` on ``data_dir`` and publish ``out_dir/<period>/`` whole.
 
@@ -233,6 +234,7 @@ def run_reports(
     mask : mask personal data in every shared file (default); False is stated on the index and pages.
     wait : seconds to wait for another run of the same month to finish before failing.
     progress : told of each run's cells and of each finished run (see :data:`Progress`).
+    pdf : also print each run's page to ``<scenario>.pdf`` (Chromium, see :mod:`recon_helpers.pdf`).
 
     Returns
     -------
@@ -255,7 +257,7 @@ def run_reports(
         staged = publish.staging_root(root, month)
         try:
             run = _build(month=month, data=data, root=root, staged=staged, notebooks=notebooks, planned=planned, jobs=jobs,
-                         kernel_name=kernel_name, workspace=workspace, mask=mask, progress=progress)
+                         kernel_name=kernel_name, workspace=workspace, mask=mask, progress=progress, pdf=pdf)
             live = publish.swap_in(staged, root, month)
         except BaseException:
             import shutil
@@ -268,7 +270,8 @@ def run_reports(
 
 
 def _build(*, month: str, data: Path, root: Path, staged: Path, notebooks: Path, planned: list[PlannedRun], jobs: int,
-           kernel_name: str, workspace: str | Path | None, mask: bool, progress: Progress | None) -> ReportRun:
+           kernel_name: str, workspace: str | Path | None, mask: bool, progress: Progress | None,
+           pdf: bool = False) -> ReportRun:
     """Run everything into ``staged/<month>/`` and write its index, alerts and manifest there."""
     folder = staged / month
     run_id = f"{dt.datetime.now():%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
@@ -282,7 +285,7 @@ def _build(*, month: str, data: Path, root: Path, staged: Path, notebooks: Path,
                     title=p.title, link=f"{p.scenario}/{p.run}", data_dir=str(data.resolve()),
                     reports_dir=str(root.resolve()), staging_dir=str(staged.resolve()),
                     notebooks_dir=str(notebooks.resolve()), mask=mask, run_id=run_id, version=version,
-                    journal=_journal_position(workspace))
+                    journal=_journal_position(workspace), pdf=pdf)
         for p in planned
     ]
     if progress is not None:

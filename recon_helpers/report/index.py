@@ -37,7 +37,7 @@ def package_version() -> str:
     return __version__
 
 
-_MANIFEST_KEYS = ("name", "run", "title", "status", "error", "seconds", "html", "workbook", "parameters", "failed_cell")
+_MANIFEST_KEYS = ("name", "run", "title", "status", "error", "seconds", "html", "workbook", "pdf", "parameters", "failed_cell")
 
 
 def write_manifest(run: Any) -> Path:

@@ -52,6 +52,7 @@ class NotebookJob:
     run_id: str = ""
     version: str = ""
     journal: str | None = None
+    pdf: bool = False
 
 
 @dataclass
@@ -71,6 +72,7 @@ class NotebookOutcome:
     alerts: list[dict] = field(default_factory=list)
     workbook: str | None = None
     failed_cell: dict | None = None
+    pdf: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -280,6 +282,9 @@ def run_notebook(job: NotebookJob) -> NotebookOutcome:
         except Exception as exc:
             status = "failed"
             error = error or f"HTML export failed: {error_line(exc)}"
+    pdf = _print_pdf(html_path, out_dir / f"{name}.pdf") if job.pdf and html else None
+    if job.pdf and html and pdf is None:
+        status, error = "failed", error or "PDF export failed: see the run's HTML page"
     if kpis:
         doc = {"scenario": name, "run": job.run, "kpis": kpis}
         export.write_text(kpi_path, json.dumps(doc, ensure_ascii=False, indent=2))
@@ -297,7 +302,19 @@ def run_notebook(job: NotebookJob) -> NotebookOutcome:
         alerts=raised,
         workbook=_linked(job, workbook.name) if workbook else None,
         failed_cell=failed,
+        pdf=_linked(job, pdf.name) if pdf else None,
     )
+
+
+def _print_pdf(html_path: Path, pdf_path: Path) -> Path | None:
+    """The page as PDF (Chromium's print, CJK fonts embedded), None when it cannot be printed."""
+    from recon_helpers.errors import ReconError
+    from recon_helpers.pdf import html_to_pdf
+
+    try:
+        return html_to_pdf(html_path, pdf_path)
+    except ReconError:
+        return None
 
 
 def _category_labels(out_dir: Path, scenario: str) -> dict[str, str]:

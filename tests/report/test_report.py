@@ -157,6 +157,19 @@ def test_the_workspace_is_passed_to_notebooks_that_declare_it(small_run):
     assert not any("injected-parameters" in c.metadata.get("tags", []) for c in broken.cells)
 
 
+def test_pdf_prints_each_page_and_the_index_links_it(tmp_path, small_notebooks, small_data):
+    pytest.importorskip("recon_helpers.pdf")
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    browser()  # skips without Chromium
+    run = report.run_reports(period="2026-10", data_dir=small_data, out_dir=tmp_path / "p", notebooks_dir=small_notebooks,
+                             only=["a_hello"], pdf=True)
+    pdf = run.out_dir / "a_hello" / "all" / "a_hello.pdf"
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "98,765.40" in text and "recon-workbench" in text
+    assert 'href="a_hello/all/a_hello.pdf"' in run.index.read_text(encoding="utf-8")
+
+
 def test_no_mask_is_stated_on_the_index_the_pages_and_the_manifest(tmp_path, small_notebooks, small_data):
     run = report.run_reports(period="2026-10", data_dir=small_data, out_dir=tmp_path / "r", notebooks_dir=small_notebooks,
                              only=["a_hello"], mask=False)
