@@ -8,7 +8,7 @@ PERIOD ?= 2026-10
 SEED   ?= 7
 DEMO   ?= data/demo
 REPORTS ?= reports
-JOBS   ?= 1
+JOBS   ?=
 PYTEST_ARGS ?= -n 2
 
 PY      := $(VENV)/bin/python
@@ -41,9 +41,11 @@ $(DEMO_STAMP): $(STAMP) $(wildcard recon_helpers/demo/*.py) $(wildcard templates
 
 demo: $(DEMO_STAMP) ## Generate the deterministic demo month into data/demo
 
-report: $(DEMO_STAMP) ## Build the demo month's report; prints the path of reports/<period>/index.html
-	@echo "$(RECON) report --period $(PERIOD) --data $(DEMO) --out $(REPORTS) --jobs $(JOBS)"
-	@$(RECON) report --period $(PERIOD) --data $(DEMO) --out $(REPORTS) --jobs $(JOBS); status=$$?; \
+REPORT_ARGS = --period $(PERIOD) --data $(DEMO) --out $(REPORTS)$(if $(JOBS), --jobs $(JOBS),)
+
+report: $(DEMO_STAMP) ## Build the demo month's report (JOBS=n notebooks at once, default the cores); prints reports/<period>/index.html
+	@echo "$(RECON) report $(REPORT_ARGS)"
+	@$(RECON) report $(REPORT_ARGS); status=$$?; \
 	  echo ""; echo "Report: $(abspath $(REPORTS)/$(PERIOD)/index.html)"; exit $$status
 
 test: $(STAMP) ## Lint (ruff), then the whole test suite (unit + notebook tests) on 2 cores

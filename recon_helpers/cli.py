@@ -74,16 +74,29 @@ def demo(out_dir: Path, period: str, seed: int, orders: int) -> None:
               help="Reports root; the month lands in OUT/<period>/.")
 @click.option("--notebooks", "notebooks_dir", type=click.Path(path_type=Path), default=None,
               help="Folder of report notebooks [default: the workbench's notebooks/].")
-@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Notebooks run in parallel (processes).")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Notebooks run in parallel (processes) [default: the cores].")
 @click.option("--only", "only", multiple=True, help="Run only this scenario (repeat for several), e.g. --only courier_bill.")
+@click.option("--workspace", type=click.Path(path_type=Path), default=None,
+              help="Review workspace whose decisions the notebooks apply (passed to them as `workspace`).")
+@click.option("--no-mask", "no_mask", is_flag=True,
+              help="Do NOT mask personal data (names, mobiles, ID cards, accounts, addresses); the index says so.")
+@click.option("--wait", type=click.FloatRange(min=0), default=0, show_default=True,
+              help="Seconds to wait for another report of the same month into the same folder to finish.")
+@click.option("--pdf", is_flag=True, help="Also print each run's page to PDF (needs Chromium).")
 @click.pass_context
-def report(ctx: click.Context, period: str, data_dir: Path, out_dir: Path, notebooks_dir: Path | None, jobs: int,
-           only: tuple[str, ...]) -> None:
+def report(ctx: click.Context, period: str, data_dir: Path, out_dir: Path, notebooks_dir: Path | None, jobs: int | None,
+           only: tuple[str, ...], workspace: Path | None, no_mask: bool, wait: float, pdf: bool) -> None:
     """Run every scenario x run for a month; write OUT/<period>/index.html."""
-    from recon_helpers.report.batch import run_reports
+    from rich.console import Console
 
-    run = run_reports(period=period, data_dir=data_dir, out_dir=out_dir, notebooks_dir=notebooks_dir, jobs=jobs,
-                      only=list(only) or None)
+    from recon_helpers.report.batch import default_jobs, run_reports
+    from recon_helpers.report.progress import ReportProgress, outcome_table
+
+    with ReportProgress() as progress:
+        run = run_reports(period=period, data_dir=data_dir, out_dir=out_dir, notebooks_dir=notebooks_dir,
+                          jobs=jobs or default_jobs(), only=list(only) or None, workspace=workspace, mask=not no_mask,
+                          wait=wait, progress=progress, pdf=pdf)
+    Console(width=max(100, Console().width)).print(outcome_table(run))
     for outcome in run.outcomes:
         status = "ok    " if outcome.ok else "FAILED"
         where = run.out_dir / outcome.html if outcome.html else "-"
@@ -91,6 +104,10 @@ def report(ctx: click.Context, period: str, data_dir: Path, out_dir: Path, noteb
         click.echo(f"{status} {label:<24} {outcome.seconds:>6.1f} s  {where}")
         if outcome.error:
             click.echo(f"       {outcome.error}")
+    for alert in run.alerts:
+        click.echo(f"alert: {alert['scenario']} {alert['run']}: {alert['title']}: {alert['message']}")
+    if not run.masked:
+        click.echo("warning: personal data is NOT masked in this report (--no-mask)", err=True)
     click.echo(f"index: {run.index}")
     if run.failed:
         names = ", ".join(o.name if o.run == "all" else f"{o.name} {o.run}" for o in run.failed)

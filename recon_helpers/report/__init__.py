@@ -8,12 +8,14 @@ In a notebook::
     report.show(report.charts.exceptions_by_category(check.result, labels=check.labels))
 
 Modules: ``cells`` (figures, display, action-list tables, rejected rows), ``charts`` (plotly, offline), ``notebook`` (one
-papermill run and its HTML export), ``batch`` (every scenario x run: ``run_reports``), ``index``
-(index.html and manifest.json).
+papermill run and its HTML export), ``sharing`` (what leaves the workspace: masked, no paths; the run's
+workbook), ``alerts`` (thresholds from templates/alerts/), ``publish`` (fresh folder, lock, swap),
+``progress`` (bars and the end table), ``batch`` (every scenario x run: ``run_reports``), ``index``
+(index.html, alerts.json and manifest.json).
 """
 from __future__ import annotations
 
-from recon_helpers.report import charts
+from recon_helpers.report import cells, charts
 from recon_helpers.report.batch import ReportRun, plan_runs, run_reports
 from recon_helpers.report.cells import (
            KPI_MIME,
@@ -28,5 +30,5 @@ from recon_helpers.report.cells import (
 from recon_helpers.report.charts import show
 from recon_helpers.report.notebook import declared_parameters
 
-__all__ = ["KPI_MIME", "ReportRun", "charts", "declared_parameters", "format_figure", "kpi_payload", "notebook_display",
+__all__ = ["KPI_MIME", "ReportRun", "cells", "charts", "declared_parameters", "format_figure", "kpi_payload", "notebook_display",
            "plan_runs", "read_kpis", "record_kpis", "rejected_rows", "run_reports", "show", "table"]

@@ -1,31 +1,39 @@
-"""The monthly batch report: every scenario x run under papermill, exported, indexed.
+"""The monthly batch report: every scenario x run under papermill, made safe to share, indexed, swapped in whole.
 
 ``recon report --period 2026-10 --data data/demo --out reports`` calls :func:`run_reports`, which
 
 1. plans the runs: every registry scenario with a notebook, once per run of its grid (courier_bill:
    sf, zto, yto, jdl), plus any other notebook in the folder as a single run;
-2. runs each with papermill, injecting ``period``, ``data_dir``, ``output_dir`` and the run's grid
-   parameter - only the ones the notebook's ``parameters`` cell declares;
-3. saves the executed notebook and its offline HTML (no code, plotly.js embedded once, no CDN) into
-   ``OUT/<period>/<scenario>/<run>/``, with the figures the notebook recorded (``kpis.json``);
-4. writes ``OUT/<period>/index.html`` (one card per run) and ``manifest.json`` (inputs and sha256).
+2. takes the month's lock (:mod:`~recon_helpers.report.publish`) and builds into a fresh folder;
+3. runs each notebook with papermill (in ``jobs`` processes, a progress bar per run and overall),
+   injecting ``period``, ``data_dir``, ``output_dir``, ``workspace`` and the run's grid parameter - only
+   the ones the notebook's ``parameters`` cell declares;
+4. per run (:mod:`~recon_helpers.report.notebook`): outputs scrubbed and masked, CSVs rewritten the same
+   way, an Excel workbook, its alerts, the offline HTML page, the figures (``kpis.json``);
+5. writes ``index.html``, ``alerts.json`` and ``manifest.json``, then swaps the new month in.
 
-A run that fails is shown as failed with its error; the others still run. The caller (the CLI) turns
-:attr:`ReportRun.failed` into exit code 1.
+A run that fails is shown as failed with its failing cell and error; the others still run. The caller
+(the CLI) turns :attr:`ReportRun.failed` into exit code 1.
 """
 from __future__ import annotations
 
 import concurrent.futures
 import datetime as dt
 import multiprocessing
-from dataclasses import dataclass
+import os
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from recon_helpers import catalog
 from recon_helpers.errors import UsageError
 from recon_helpers.periods import Period
-from recon_helpers.report.index import write_index, write_manifest
-from recon_helpers.report.notebook import NotebookJob, NotebookOutcome, run_notebook
+from recon_helpers.report import publish
+from recon_helpers.report.index import package_version, write_alerts, write_index, write_manifest
+from recon_helpers.report.notebook import NotebookJob, NotebookOutcome, run_notebook, set_progress_queue
 from recon_helpers.scenarios.registry import SINGLE_RUN, with_notebooks
 
 
@@ -44,6 +52,18 @@ class ReportRun:
     outcomes: list[NotebookOutcome]
     started: str
     finished: str
+    run_id: str = ""
+    masked: bool = True
+    workspace: str | None = None
+    parameters: dict = field(default_factory=dict)
+    alerts_file: Path | None = None
+    journal: str | None = None
+
+    @property
+    def alerts(self) -> list[dict]:
+        """Every alert of the month, critical ones first."""
+        found = [a for o in self.outcomes for a in o.alerts]
+        return sorted(found, key=lambda a: a.get("severity") != "critical")
 
     @property
     def failed(self) -> list[NotebookOutcome]:
@@ -109,8 +129,9 @@ def check_data_dir(data_dir: Path) -> Path:
     return data_dir
 
 
-def prepare_out_dir(folder: Path) -> Path:
-    """Create the period's output folder, or explain in one line why it cannot be written."""
+def prepare_out_dir(folder: Path, *, named: Path | None = None) -> Path:
+    """Create the output folder, or explain in one line why it cannot be written (naming ``named``,
+    the folder the user will look for, when given)."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
         probe = folder / ".recon-write-test"
@@ -118,7 +139,7 @@ def prepare_out_dir(folder: Path) -> Path:
         probe.unlink()
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        raise UsageError(f"cannot write reports to {folder}: {reason}; choose another --out folder") from exc
+        raise UsageError(f"cannot write reports to {named or folder}: {reason}; choose another --out folder") from exc
     return folder
 
 
@@ -126,15 +147,62 @@ def _now() -> str:
     return dt.datetime.now().astimezone().isoformat(timespec="seconds")
 
 
-def run_jobs(jobs: list[NotebookJob], *, workers: int) -> list[NotebookOutcome]:
-    """Run notebooks one after the other, or in ``workers`` processes; results keep the input order."""
-    if workers <= 1 or len(jobs) <= 1:
-        return [run_notebook(job) for job in jobs]
+#: what a progress display is told: ("start", [(key, title)]) once, then ("cells", key, done, total)
+#: while a run executes, ("done", key, outcome) when it has finished
+Progress = Callable[..., None]
+
+
+def _drain(queue: Any, progress: Progress, stop: threading.Event) -> None:
+    import queue as queue_module
+
+    while not stop.is_set() or not queue.empty():
+        try:
+            key, done, total = queue.get(timeout=0.2)
+        except (queue_module.Empty, EOFError, OSError):
+            continue
+        progress("cells", key, done, total)
+
+
+def run_jobs(jobs: list[NotebookJob], *, workers: int, progress: Progress | None = None) -> list[NotebookOutcome]:
+    """Run notebooks one after the other, or in ``workers`` processes; results keep the input order.
+
+    ``progress`` (optional) hears of every finished cell and every finished run.
+    """
+    if progress is None:
+        set_progress_queue(None)
+        if workers <= 1 or len(jobs) <= 1:
+            return [run_notebook(job) for job in jobs]
+        context = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
+            return list(pool.map(run_notebook, jobs))
     # spawn, not fork: the caller may already run DuckDB/Arrow threads, and a forked copy of a threaded
     # process can crash (seen: a segfault in a forked worker's garbage collection)
     context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
-        return list(pool.map(run_notebook, jobs))
+    manager = context.Manager()
+    queue, stop = manager.Queue(), threading.Event()
+    reader = threading.Thread(target=_drain, args=(queue, progress, stop), daemon=True)
+    reader.start()
+    results: dict[int, NotebookOutcome] = {}
+    try:
+        if workers <= 1 or len(jobs) <= 1:
+            set_progress_queue(queue)
+            for i, job in enumerate(jobs):
+                results[i] = run_notebook(job)
+                progress("done", job.link, results[i])
+        else:
+            with concurrent.futures.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context,
+                                                        initializer=set_progress_queue, initargs=(queue,)) as pool:
+                futures = {pool.submit(run_notebook, job): i for i, job in enumerate(jobs)}
+                for future in concurrent.futures.as_completed(futures):
+                    i = futures[future]
+                    results[i] = future.result()
+                    progress("done", jobs[i].link, results[i])
+    finally:
+        set_progress_queue(None)
+        stop.set()
+        reader.join(timeout=5)
+        manager.shutdown()
+    return [results[i] for i in range(len(jobs))]
 
 
 def run_reports(
@@ -146,8 +214,13 @@ def run_reports(
     jobs: int = 1,
     kernel_name: str = "python3",
     only: list[str] | None = None,
+    workspace: str | Path | None = None,
+    mask: bool = True,
+    wait: float = 0,
+    progress: Progress | None = None,
+    pdf: bool = False,
 ) -> ReportRun:
-    """Run every notebook for ``period`` on ``data_dir`` and write ``out_dir/<period>/index.html``.
+    """Run every notebook for ``period`` on ``data_dir`` and publish ``out_dir/<period>/`` whole.
 
     Parameters
     ----------
@@ -157,6 +230,11 @@ def run_reports(
     notebooks_dir : folder of ``.ipynb`` files; default the workbench's own ``notebooks/``.
     jobs : notebooks run at the same time (processes); 1 runs them one after the other.
     only : scenario names to run (default: all).
+    workspace : the review workspace whose decisions the notebooks apply (passed as ``workspace``).
+    mask : mask personal data in every shared file (default); False is stated on the index and pages.
+    wait : seconds to wait for another run of the same month to finish before failing.
+    progress : told of each run's cells and of each finished run (see :data:`Progress`).
+    pdf : also print each run's page to ``<scenario>.pdf`` (Chromium, see :mod:`recon_helpers.pdf`).
 
     Returns
     -------
@@ -165,38 +243,81 @@ def run_reports(
     Raises
     ------
     PeriodError, UsageError : bad period, missing data folder, unwritable output, no notebooks.
+    ReportBusyError : another run of the same month into the same folder holds the lock.
     """
     month = str(Period.parse(period))
     if jobs < 1:
         raise UsageError(f"--jobs must be 1 or more, not {jobs}")
     data = check_data_dir(Path(data_dir))
-    planned = plan_runs(Path(notebooks_dir) if notebooks_dir is not None else catalog.notebooks_folder(), only=only)
-    root = Path(out_dir)
-    folder = prepare_out_dir(root / month)
+    notebooks = Path(notebooks_dir) if notebooks_dir is not None else catalog.notebooks_folder()
+    planned = plan_runs(notebooks, only=only)
+    root = prepare_out_dir(Path(out_dir), named=Path(out_dir) / month)
+    with publish.month_lock(root, month, wait=wait):
+        publish.recover(root, month)
+        staged = publish.staging_root(root, month)
+        try:
+            run = _build(month=month, data=data, root=root, staged=staged, notebooks=notebooks, planned=planned, jobs=jobs,
+                         kernel_name=kernel_name, workspace=workspace, mask=mask, progress=progress, pdf=pdf)
+            live = publish.swap_in(staged, root, month)
+        except BaseException:
+            import shutil
 
+            shutil.rmtree(staged, ignore_errors=True)
+            raise
+    run.out_dir, run.index, run.manifest = live, live / "index.html", live / "manifest.json"
+    run.alerts_file = live / "alerts.json"
+    return run
+
+
+def _build(*, month: str, data: Path, root: Path, staged: Path, notebooks: Path, planned: list[PlannedRun], jobs: int,
+           kernel_name: str, workspace: str | Path | None, mask: bool, progress: Progress | None,
+           pdf: bool = False) -> ReportRun:
+    """Run everything into ``staged/<month>/`` and write its index, alerts and manifest there."""
+    folder = staged / month
+    run_id = f"{dt.datetime.now():%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
     started = _now()
-    offered = {"period": month, "data_dir": str(data.resolve()), "output_dir": str(root.resolve())}
+    offered = {"period": month, "data_dir": str(data.resolve()), "output_dir": str(staged.resolve()),
+               "workspace": str(Path(workspace).resolve()) if workspace is not None else None}
+    version = package_version()
     job_list = [
         NotebookJob(notebook=str(p.notebook.resolve()), out_dir=str(prepare_out_dir(folder / p.scenario / p.run).resolve()),
                     offered={**offered, **p.parameters}, kernel_name=kernel_name, scenario=p.scenario, run=p.run,
-                    title=p.title, link=f"{p.scenario}/{p.run}")
+                    title=p.title, link=f"{p.scenario}/{p.run}", data_dir=str(data.resolve()),
+                    reports_dir=str(root.resolve()), staging_dir=str(staged.resolve()),
+                    notebooks_dir=str(notebooks.resolve()), mask=mask, run_id=run_id, version=version,
+                    journal=_journal_position(workspace), pdf=pdf)
         for p in planned
     ]
-    outcomes = run_jobs(job_list, workers=jobs)
-    finished = _now()
-
-    run = ReportRun(
-        period=month,
-        data_dir=data,
-        out_dir=folder,
-        index=folder / "index.html",
-        manifest=folder / "manifest.json",
-        outcomes=outcomes,
-        started=started,
-        finished=finished,
-    )
+    if progress is not None:
+        progress("start", [(j.link, j.title or j.scenario) for j in job_list])
+    outcomes = run_jobs(job_list, workers=jobs, progress=progress)
+    run = ReportRun(period=month, data_dir=data, out_dir=folder, index=folder / "index.html",
+                    manifest=folder / "manifest.json", outcomes=outcomes, started=started, finished=_now(),
+                    run_id=run_id, masked=mask, workspace=str(workspace) if workspace is not None else None,
+                    parameters={"period": month, "jobs": jobs, "only": sorted({p.scenario for p in planned}),
+                                "mask": mask, "workspace": Path(workspace).name if workspace is not None else None},
+                    journal=_journal_position(workspace))
+    run.alerts_file = write_alerts(run)
     write_manifest(run)
     write_index(run)
     return run
 
 
+def _journal_position(workspace: str | Path | None) -> str | None:
+    """Where the review workspace's journal stands (its last entry), for the footer and the manifest.
+
+    The review helper owns the workspace format; until it offers a call for this, the position is the
+    journal file's size and time, which changes with every decision recorded.
+    """
+    if workspace is None:
+        return None
+    journal = next((p for p in sorted(Path(workspace).glob("journal*")) if p.is_file()), None)
+    if journal is None:
+        return None
+    stat = journal.stat()
+    return f"{journal.name}@{stat.st_size}:{int(stat.st_mtime)}"
+
+
+def default_jobs() -> int:
+    """Parallel notebooks by default: the machine's cores."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))

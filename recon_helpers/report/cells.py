@@ -102,6 +102,24 @@ def notebook_display() -> None:
     pd.set_option("display.max_colwidth", None)
     pd.set_option("display.max_columns", 40)
     pd.set_option("display.max_rows", 200)
+    _mask_displayed_frames()
+
+
+def _mask_displayed_frames() -> None:
+    """Any DataFrame a cell shows (``check.priced.head()``) is masked too, in HTML and in plain text,
+    unless masking is off: what a report shows is what leaves the workspace."""
+    from IPython import get_ipython
+
+    from recon_helpers import masking
+
+    shell = get_ipython()
+    if shell is None or not masking.enabled():
+        return
+    import pandas as pd
+
+    formatters = shell.display_formatter.formatters
+    formatters["text/html"].for_type(pd.DataFrame, lambda df: masking.mask_frame(df).to_html(escape=True, max_rows=200, index=False))
+    formatters["text/plain"].for_type(pd.DataFrame, lambda df, p, cycle: p.text(repr(masking.mask_frame(df))))
 
 
 def rejected_rows(**rejects_by_input: "pd.DataFrame") -> Any:
@@ -141,23 +159,92 @@ def read_kpis(notebook: Any) -> list[dict]:
 
 
 
+#: rows an action list shows on its page; longer lists are capped with a note (the full list is in Excel)
+MAX_TABLE_ROWS = 500
+_itables_embedded = False
+
+
+class ActionTable:
+    """A list to act on as a page shows it: sortable and searchable offline (itables, its JavaScript
+    embedded once per page), personal data masked, capped at :data:`MAX_TABLE_ROWS` rows with a note.
+
+    ``data`` is the table as given (unmasked, uncapped); ``to_html()`` is the static table (escaped)
+    that also serves as the fallback when scripts are off.
+    """
+
+    def __init__(self, frame: "pd.DataFrame", *, wide: tuple[str, ...] = (), max_rows: int = MAX_TABLE_ROWS):
+        self.data = frame
+        self.wide = wide
+        self.max_rows = max_rows
+
+    def shown(self) -> "pd.DataFrame":
+        """The rows and values the page shows: capped, and masked unless masking is off."""
+        from recon_helpers import masking
+
+        frame = self.data.head(self.max_rows)
+        return masking.mask_frame(frame) if masking.enabled() else frame
+
+    def note(self) -> str:
+        total = len(self.data)
+        if total <= self.max_rows:
+            return ""
+        return (f'<p class="recon-cap-note">Showing the first {self.max_rows:,} of {total:,} rows 仅显示前 {self.max_rows:,} 行'
+                f" (共 {total:,} 行); the full list is in the run's Excel workbook 完整清单见 Excel。</p>")
+
+    def __getattr__(self, name: str) -> Any:
+        """Anything else a pandas Styler offers (``set_caption``, ``format`` ...) works as before."""
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.styler(), name)
+
+    def styler(self) -> Any:
+        frame = self.shown()
+        styler = frame.style.format(escape="html", na_rep="").hide(axis="index").set_table_styles(
+            [{"selector": "td, th", "props": [("padding", "2px 8px")]}])
+        narrow = [c for c in frame.columns if c not in self.wide]
+        if narrow:
+            styler = styler.set_properties(subset=narrow, **{"white-space": "nowrap"})
+        present = [c for c in self.wide if c in frame.columns]
+        if present:
+            styler = styler.set_properties(subset=present, **{"white-space": "normal", "min-width": "18em", "text-align": "left"})
+        return styler
+
+    def to_html(self) -> str:
+        """The static table (escaped), with the cap note."""
+        return self.styler().to_html() + self.note()
+
+    def _repr_html_(self) -> str:
+        global _itables_embedded
+        from itables import javascript
+
+        frame = self.shown().astype("string").fillna("")
+        wide = [i for i, c in enumerate(frame.columns) if c in self.wide]
+        options: dict[str, Any] = {"columnDefs": [{"targets": wide, "className": "recon-wide", "width": "24em"}]} if wide else {}
+        html = javascript.to_html_datatable(
+            frame, connected=False, showIndex=False, display_logo_when_loading=False, allow_html=False,
+            # search first: a layout other than itables' default keeps the search box on short lists too
+            layout={"topStart": "search", "topEnd": "pageLength", "bottomStart": "info", "bottomEnd": "paging"},
+            lengthMenu=[10, 25, 100, 500], pageLength=25, classes="display compact", scrollX=True,
+            style={"width": "100%", "margin": "0", "caption-side": "bottom"}, **options,
+        )
+        style = ("<style>.recon-table table{font-size:0.85em}.recon-table td{white-space:nowrap}"
+                 ".recon-table th,.recon-table td{text-align:left!important}"
+                 ".recon-table td.dt-type-numeric,.recon-table th.dt-type-numeric{text-align:right!important}"
+                 ".recon-table td.recon-wide{white-space:normal!important;min-width:24em;max-width:40em}</style>")
+        bundle = "" if _itables_embedded else javascript.generate_init_offline_itables_html(javascript.opt.dt_bundle)
+        _itables_embedded = True
+        return f'<div class="recon-table">{bundle}{style}{html}{self.note()}</div>'
+
+
 def table(frame: "pd.DataFrame", *, wide: tuple[str, ...] | str = ()) -> Any:
     """A list to act on, laid out for a reader: no row numbers, figures and ids on one line, and the
     ``wide`` columns (explanations such as a rate card's calculation) given room to read as sentences.
 
-    Returns a pandas Styler (HTML in the notebook and in the exported report); the data are unchanged.
+    Returns an :class:`ActionTable` (sortable, searchable, masked, capped); an empty list says so in words.
     """
     wide = (wide,) if isinstance(wide, str) else tuple(wide)
     if not len(frame):
         from IPython.display import HTML
 
         return HTML("<p>None 无: nothing to act on.</p>")
-    styler = frame.style.format(escape="html", na_rep="").hide(axis="index").set_table_styles(
-        [{"selector": "td, th", "props": [("padding", "2px 8px")]}])
-    narrow = [c for c in frame.columns if c not in wide]
-    if narrow:
-        styler = styler.set_properties(subset=narrow, **{"white-space": "nowrap"})
-    present = [c for c in wide if c in frame.columns]
-    if present:
-        styler = styler.set_properties(subset=present, **{"white-space": "normal", "min-width": "18em", "text-align": "left"})
-    return styler
+    return ActionTable(frame, wide=wide)

@@ -1,17 +1,27 @@
-"""One notebook run: papermill with the declared parameters only, offline HTML export, recorded figures."""
+"""One notebook run: papermill with the declared parameters only, its files made safe to share, offline HTML.
+
+In the worker process, after papermill: the executed notebook's outputs are scrubbed of paths and
+masked (:mod:`recon_helpers.report.sharing`), the run's CSVs are rewritten the same way, the Excel
+workbook is made from its results, the alerts are checked, and only then is the HTML page exported,
+with the alerts and the failing cell at its top and the run's provenance in its footer.
+"""
 from __future__ import annotations
 
-from recon_helpers import catalog
-from recon_helpers.report.cells import read_kpis
-
-NBCONVERT_TEMPLATE = "recon_offline"
-
 import json
+import os
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from recon_helpers import catalog, export, masking
+from recon_helpers.report import alerts as alert_rules
+from recon_helpers.report.cells import read_kpis
+from recon_helpers.report.sharing import Sharer, write_workbook
+
+NBCONVERT_TEMPLATE = "recon_offline"
 
 
 # --------------------------------------------------------------------------------------------
@@ -34,6 +44,15 @@ class NotebookJob:
     link: str = ""
     kernel_name: str = "python3"
     timeout_s: int = 1800
+    data_dir: str = ""
+    reports_dir: str = ""
+    staging_dir: str = ""
+    notebooks_dir: str = ""
+    mask: bool = True
+    run_id: str = ""
+    version: str = ""
+    journal: str | None = None
+    pdf: bool = False
 
 
 @dataclass
@@ -50,6 +69,10 @@ class NotebookOutcome:
     executed: str | None = None
     kpis: list[dict] = field(default_factory=list)
     parameters: dict = field(default_factory=dict)
+    alerts: list[dict] = field(default_factory=list)
+    workbook: str | None = None
+    failed_cell: dict | None = None
+    pdf: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -114,8 +137,25 @@ def error_line(exc: BaseException) -> str:
     return " ".join(str(text).split())[:500]
 
 
-def export_html(executed: Path, html_path: Path, *, title: str | None = None) -> None:
-    """Export an executed notebook to offline HTML without inputs or prompts (page title = ``title``)."""
+def failing_cell(nb: Any) -> dict | None:
+    """The cell that stopped the run: its number (as papermill counts), its code and its error line."""
+    for number, cell in enumerate(nb.get("cells", []), start=1):
+        for output in cell.get("outputs", []) or []:
+            if output.get("output_type") == "error":
+                lines = str(cell.get("source", "")).splitlines()
+                code = "\n".join(lines[:15]) + ("\n…" if len(lines) > 15 else "")
+                error = " ".join(f"{output.get('ename', '')}: {output.get('evalue', '')}".split())[:500]
+                return {"number": cell.get("execution_count") or number, "cell": code, "error": error}
+    return None
+
+
+def export_html(executed: Path, html_path: Path, *, title: str | None = None, nb: Any = None,
+                recon: Mapping[str, Any] | None = None) -> None:
+    """Export an executed notebook to offline HTML without inputs or prompts (page title = ``title``).
+
+    ``nb`` is the (already shared) notebook when the caller has it; ``recon`` the alerts, failing cell
+    and footer the page shows (see ``templates/report/nbconvert/recon_offline/index.html.j2``).
+    """
     import nbformat
     from nbconvert import HTMLExporter
 
@@ -126,28 +166,51 @@ def export_html(executed: Path, html_path: Path, *, title: str | None = None) ->
         exclude_input_prompt=True,
         exclude_output_prompt=True,
     )
-    nb = nbformat.read(str(executed), as_version=4)
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title or executed.stem}})
-    html_path.write_text(body, encoding="utf-8")
+    nb = nb if nb is not None else nbformat.read(str(executed), as_version=4)
+    resources = {"metadata": {"name": title or executed.stem}, "recon": dict(recon or {})}
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    export.write_text(html_path, body)
 
 
-def run_notebook(job: NotebookJob) -> NotebookOutcome:
-    """Execute one notebook with papermill, export it, read its figures. Never raises for a failure
-    inside the notebook: that becomes ``status='failed'`` with the error line."""
-    import nbformat
+#: papermill engine name that reports each finished cell to the batch's progress display
+PROGRESS_ENGINE = "recon_progress"
+_progress: Any = None  # the batch's queue, in this worker process: (run id, cells done, cells in all)
+
+
+def _register_progress_engine() -> None:
+    """papermill's nbclient engine, telling the batch after every cell how far this run has got."""
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    class ProgressEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, **kwargs: Any) -> Any:
+            total, complete, key = len(nb_man.nb.cells), nb_man.cell_complete, kwargs.pop("recon_key", "")
+
+            def cell_complete(cell: Any, cell_index: int | None = None, **kw: Any) -> Any:
+                if _progress is not None:
+                    _progress.put((key, (cell_index or 0) + 1, total))
+                return complete(cell, cell_index=cell_index, **kw)
+
+            nb_man.cell_complete = cell_complete
+            return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+
+    papermill_engines.register(PROGRESS_ENGINE, ProgressEngine)
+
+
+def set_progress_queue(queue: Any) -> None:
+    """Worker start-up: where this process reports cell progress (a multiprocessing queue, or None)."""
+    global _progress
+    _progress = queue
+    _register_progress_engine()
+
+
+def _execute(job: NotebookJob, source: Path, executed: Path) -> tuple[str, str | None, dict]:
+    """papermill, with the masking switch in the kernel's environment; a failure is a status, not a raise."""
     import papermill
 
-    source = Path(job.notebook)
-    out_dir = Path(job.out_dir)
-    name = job.scenario or source.stem
-    executed = out_dir / f"{name}.ipynb"
-    html_path = out_dir / f"{name}.html"
-    kpi_path = out_dir / "kpis.json"
-    for stale in (executed, html_path, kpi_path):
-        stale.unlink(missing_ok=True)
-
-    started = time.perf_counter()
-    status, error, parameters = "ok", None, {}
+    os.environ[masking.MASKING_ENV] = "on" if job.mask else "off"
+    engine = {"engine_name": PROGRESS_ENGINE, "recon_key": job.link} if _progress is not None else {}
+    parameters: dict = {}
     try:
         parameters = parameters_for(source, job.offered)
         papermill.execute_notebook(
@@ -163,22 +226,68 @@ def run_notebook(job: NotebookJob) -> NotebookOutcome:
             # the kernel's own start-up warnings (e.g. "running over TCP without encryption" for a
             # kernel on localhost) say nothing about the report; real errors still surface as outputs
             extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            **engine,
         )
     except Exception as exc:  # a failing notebook is a report outcome, not a crash of the batch
-        status, error = "failed", error_line(exc)
+        return "failed", error_line(exc), parameters
+    return "ok", None, parameters
 
-    title, kpis, html = job.title or _source_title(source), [], None
+
+def run_notebook(job: NotebookJob) -> NotebookOutcome:
+    """Execute one notebook with papermill, make its files safe to share, export it, read its figures.
+    Never raises for a failure inside the notebook: that becomes ``status='failed'`` with the error line."""
+    import nbformat
+
+    # a notebook saved without cell ids gets them when written: nbformat's warning says nothing to a reader
+    warnings.filterwarnings("ignore", category=getattr(nbformat.validator, "MissingIDFieldWarning", UserWarning))
+    source = Path(job.notebook)
+    out_dir = Path(job.out_dir)
+    name = job.scenario or source.stem
+    executed = out_dir / f"{name}.ipynb"
+    html_path = out_dir / f"{name}.html"
+    kpi_path = out_dir / "kpis.json"
+    for stale in (executed, html_path, kpi_path):
+        stale.unlink(missing_ok=True)
+
+    started_at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    started = time.perf_counter()
+    status, error, parameters = _execute(job, source, executed)
+    title = job.title or _source_title(source)
+    sharer = Sharer.for_run(data_dir=Path(job.data_dir or out_dir), reports_dir=Path(job.reports_dir or out_dir),
+                            notebooks_dir=Path(job.notebooks_dir) if job.notebooks_dir else source.parent, mask=job.mask,
+                            staging_dir=Path(job.staging_dir) if job.staging_dir else None)
+    error = sharer.text(error) if error else None
+    shown_parameters = {k: sharer.scrub(str(v)) for k, v in parameters.items()}
+
+    kpis, html, nb, failed = [], None, None, None
     if executed.exists():
-        kpis = read_kpis(nbformat.read(str(executed), as_version=4))
+        nb = sharer.notebook(nbformat.read(str(executed), as_version=4))
+        export.write_text(executed, nbformat.writes(nb))
+        kpis = read_kpis(nb)
+        failed = failing_cell(nb) if status != "ok" else None
+    for csv_path in sorted(out_dir.glob("*.csv")):
+        sharer.csv_file(csv_path)
+    # the CSVs were made safe just above: the workbook is built from them as they are
+    workbook = write_workbook(out_dir, out_dir / f"{name}.xlsx", sharer=None, labels=_category_labels(out_dir, name))
+    raised = [a.to_dict() for a in alert_rules.evaluate(scenario=name, run=job.run, ok=status == "ok", run_folder=out_dir,
+                                                        link=_linked(job, html_path.name), run_title=title, kpis=kpis,
+                                                        shown=_outputs_text(nb))]
+    seconds = round(time.perf_counter() - started, 1)
+    if nb is not None:
+        footer = {"version": job.version, "run_id": job.run_id, "started": started_at, "seconds": seconds,
+                  "parameters": shown_parameters, "masking": job.mask, "journal": job.journal}
         try:
-            export_html(executed, html_path, title=title)
+            export_html(executed, html_path, title=title, nb=nb, recon={"alerts": raised, "failed": failed, "footer": footer})
             html = _linked(job, html_path.name)
         except Exception as exc:
             status = "failed"
             error = error or f"HTML export failed: {error_line(exc)}"
+    pdf = _print_pdf(html_path, out_dir / f"{name}.pdf") if job.pdf and html else None
+    if job.pdf and html and pdf is None:
+        status, error = "failed", error or "PDF export failed: see the run's HTML page"
     if kpis:
         doc = {"scenario": name, "run": job.run, "kpis": kpis}
-        kpi_path.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
+        export.write_text(kpi_path, json.dumps(doc, ensure_ascii=False, indent=2))
     return NotebookOutcome(
         name=name,
         run=job.run,
@@ -189,10 +298,58 @@ def run_notebook(job: NotebookJob) -> NotebookOutcome:
         html=html,
         executed=_linked(job, executed.name) if executed.exists() else None,
         kpis=kpis,
-        parameters=parameters,
+        parameters=shown_parameters,
+        alerts=raised,
+        workbook=_linked(job, workbook.name) if workbook else None,
+        failed_cell=failed,
+        pdf=_linked(job, pdf.name) if pdf else None,
     )
 
 
+def _print_pdf(html_path: Path, pdf_path: Path) -> Path | None:
+    """The page as PDF (Chromium's print, CJK fonts embedded), None when it cannot be printed."""
+    from recon_helpers.errors import ReconError
+    from recon_helpers.pdf import html_to_pdf
+
+    try:
+        return html_to_pdf(html_path, pdf_path)
+    except ReconError:
+        return None
+
+
+def _category_labels(out_dir: Path, scenario: str) -> dict[str, str]:
+    """How the run's categories read: engine labels, its recipe's (summary.json names it), its scenario's."""
+    from recon_helpers.engine.recipe import get_recipe
+    from recon_helpers.engine.taxonomy import labels
+    from recon_helpers.scenarios.registry import scenario as registered
+
+    recipe, overrides = None, None
+    try:
+        recipe = get_recipe(json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))["recipe"])
+    except Exception:  # no summary or an ad-hoc recipe: the engine's own labels still name the categories
+        recipe = None
+    try:
+        overrides = registered(scenario).labels
+    except Exception:  # a notebook outside the registry
+        overrides = None
+    return labels(recipe, overrides)
+
+
+def _outputs_text(nb: Any) -> str:
+    """All text and HTML a notebook showed (scripts aside), for the alerts that read what a page says."""
+    if nb is None:
+        return ""
+    parts = []
+    for cell in nb.get("cells", []):
+        for output in cell.get("outputs", []) or []:
+            data = output.get("data") or {}
+            for mime in ("text/plain", "text/html"):
+                value = data.get(mime)
+                if value and "<script" not in str(value)[:2000]:
+                    parts.append("".join(value) if isinstance(value, list) else str(value))
+            if "text" in output:
+                parts.append("".join(output["text"]) if isinstance(output["text"], list) else str(output["text"]))
+    return "\n".join(parts)
 
 
 def _linked(job: NotebookJob, file_name: str) -> str:

@@ -311,8 +311,6 @@ def _neutralised(cell: str, payload: str) -> bool:
     return cell.startswith("'") and cell[1:].lstrip("\t\r") == payload.lstrip("\t\r")
 
 
-@pytest.mark.xfail(strict=True, reason="out.csv writes the 摘要/对方户名 cells as they are: '=HYPERLINK(\"http://evil."
-                                       "example/...\")', \"+cmd|' /C calc'!A0\", '-2+3', '@SUM(...)', '=1+1'")
 def test_csv_output_neutralises_formula_payloads(runs):
     run = runs(gen.BY_NAME["formula_payloads"])
     assert run.code in (0, 1), run.stderr
@@ -325,7 +323,6 @@ def test_csv_output_neutralises_formula_payloads(runs):
     assert by_row[8]["amount"] == "5.00" and by_row[12]["memo"] == "拼多多提现"
 
 
-@pytest.mark.xfail(strict=True, reason="out.rejects.csv writes the rejected cell as it is: value '=1+1' on row 13")
 def test_rejects_csv_neutralises_formula_payloads(runs):
     run = runs(gen.BY_NAME["formula_payloads"])
     assert run.code in (0, 1), run.stderr

@@ -52,7 +52,8 @@ def make_small_notebooks(folder: Path) -> Path:
     """A good notebook that records figures and draws two charts, and one that raises."""
     folder.mkdir()
     write_notebook(folder / "a_hello.ipynb", title="Hello 你好", cells=HELLO_CELLS,
-                   parameters='period: str = "2000-01"  # month\ndata_dir: str = "nowhere"  # data')
+                   parameters='period: str = "2000-01"  # month\ndata_dir: str = "nowhere"  # data\n'
+                              'workspace: str = None  # review workspace')
     write_notebook(folder / "b_broken.ipynb", title="Broken 坏的", parameters=None,
                    cells=["x = 1", "raise ValueError('boom: the bill is missing')", "never = 'reached'"])
     return folder
@@ -111,9 +112,12 @@ def small_run(tmp_path_factory):
     """`recon report` once on the two small notebooks: (exit code, stderr, the month's folder, data)."""
     base = tmp_path_factory.mktemp("small_run")
     notebooks, data, out = make_small_notebooks(base / "notebooks"), make_small_data(base / "data"), base / "reports"
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        code = main(["report", "--period", "2026-10", "--data", str(data), "--out", str(out), "--notebooks", str(notebooks)])
+    err, printed = io.StringIO(), io.StringIO()
+    (base / "ws").mkdir()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(printed):
+        code = main(["report", "--period", "2026-10", "--data", str(data), "--out", str(out), "--notebooks", str(notebooks),
+                     "--workspace", str(base / "ws"), "--jobs", "1"])
+    (base / "stdout.txt").write_text(printed.getvalue(), encoding="utf-8")
     return code, err.getvalue(), out / "2026-10", data
 
 
@@ -123,6 +127,55 @@ def test_a_failing_notebook_fails_the_command_but_not_the_others(small_run):
     assert "b_broken" in err and "1 of 2 notebooks failed" in err
     assert (folder / "a_hello" / "all" / "a_hello.html").is_file()
     assert (folder / "b_broken" / "all" / "b_broken.html").is_file(), "the failed notebook is exported too, to show where it stopped"
+
+
+def test_the_command_ends_with_a_table_of_status_time_and_figures(small_run):
+    printed = (small_run[2].parents[1] / "stdout.txt").read_text(encoding="utf-8")
+    assert "recon report 2026-10" in printed and "headline figures" in printed
+    table = printed[:printed.index("ok     a_hello")]
+    assert "a_hello" in table and "Rows 行数 1,234" in table and "FAILED" in table and "boom" in table
+
+
+def test_a_failure_shows_its_cell_and_error_on_its_page_and_in_the_index(small_run):
+    _, _, folder, _ = small_run
+    page = (folder / "b_broken" / "all" / "b_broken.html").read_text(encoding="utf-8")
+    box = page[page.index('id="recon-failed"'):]
+    assert "raise ValueError(&#39;boom: the bill is missing&#39;)" in box or "raise ValueError('boom: the bill is missing')" in box
+    assert "ValueError: boom: the bill is missing" in box
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    broken = index[index.index('id="b_broken-all"'):]
+    assert "Failing cell" in broken and "boom: the bill is missing" in broken[broken.index("Failing cell"):]
+
+
+def test_the_workspace_is_passed_to_notebooks_that_declare_it(small_run):
+    _, _, folder, _ = small_run
+    executed = nbformat.read(str(folder / "a_hello" / "all" / "a_hello.ipynb"), as_version=4)
+    injected = next(c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", []))
+    assert 'workspace = "' in injected.source and "/ws" in injected.source
+    assert str(folder.parents[1]) not in injected.source, "the executed notebook names no absolute path"
+    broken = nbformat.read(str(folder / "b_broken" / "all" / "b_broken.ipynb"), as_version=4)
+    assert not any("injected-parameters" in c.metadata.get("tags", []) for c in broken.cells)
+
+
+def test_pdf_prints_each_page_and_the_index_links_it(tmp_path, small_notebooks, small_data):
+    pytest.importorskip("recon_helpers.pdf")
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    browser()  # skips without Chromium
+    run = report.run_reports(period="2026-10", data_dir=small_data, out_dir=tmp_path / "p", notebooks_dir=small_notebooks,
+                             only=["a_hello"], pdf=True)
+    pdf = run.out_dir / "a_hello" / "all" / "a_hello.pdf"
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "98,765.40" in text and "recon-workbench" in text
+    assert 'href="a_hello/all/a_hello.pdf"' in run.index.read_text(encoding="utf-8")
+
+
+def test_no_mask_is_stated_on_the_index_the_pages_and_the_manifest(tmp_path, small_notebooks, small_data):
+    run = report.run_reports(period="2026-10", data_dir=small_data, out_dir=tmp_path / "r", notebooks_dir=small_notebooks,
+                             only=["a_hello"], mask=False)
+    assert 'id="unmasked"' in run.index.read_text(encoding="utf-8")
+    assert "personal data NOT masked" in (run.out_dir / "a_hello" / "all" / "a_hello.html").read_text(encoding="utf-8")
+    assert json.loads(run.manifest.read_text(encoding="utf-8"))["masked"] is False
 
 
 def test_index_shows_each_report_with_status_error_and_figures(small_run):

@@ -1,0 +1,89 @@
+"""A big month end to end: ``recon demo --orders 200000`` then ``recon report`` on it (issue #15 item 6).
+
+    .venv/bin/python benchmarks/bench_report.py                   # 200,000 orders, every notebook, --jobs 2
+    .venv/bin/python benchmarks/bench_report.py --orders 20000    # quick try
+    .venv/bin/python benchmarks/bench_report.py --only courier_bill
+
+Target: the whole report (every scenario x run) in under 10 minutes and under 4 GiB on 2 cores.
+Time is the wall clock of the ``recon report`` process; peak memory is the largest resident set of
+that process and all its children together (the worker processes and their kernels), sampled every
+0.2 s with psutil. Per-run seconds come from the report's own manifest.json. The demo month and the
+report are written under benchmarks/data/ and benchmarks/out/ (gitignored).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+HERE = Path(__file__).resolve().parent
+RECON = [sys.executable, "-m", "recon_helpers.cli"]
+
+
+def tree_rss(proc: psutil.Process) -> int:
+    """Resident memory of a process and all its descendants, in bytes (0 once it has gone)."""
+    try:
+        procs = [proc, *proc.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    total = 0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def run_measured(args: list[str]) -> tuple[int, float, int]:
+    """Run a command; return its exit code, wall seconds and peak resident memory of its process tree."""
+    started = time.perf_counter()
+    child = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    watched, peak = psutil.Process(child.pid), 0
+    while child.poll() is None:
+        peak = max(peak, tree_rss(watched))
+        time.sleep(0.2)
+    stderr = child.stderr.read() if child.stderr else ""
+    if child.returncode not in (0, 1):
+        print(stderr, file=sys.stderr)
+    return child.returncode, time.perf_counter() - started, peak
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--orders", type=int, default=200_000)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--period", default="2026-10")
+    parser.add_argument("--only", action="append", default=[])
+    opts = parser.parse_args()
+
+    data, out = HERE / "data" / f"demo_{opts.orders}", HERE / "out" / f"report_{opts.orders}"
+    if not (data / "truth").is_dir():
+        code, seconds, _ = run_measured([*RECON, "demo", "--out", str(data), "--period", opts.period, "--orders", str(opts.orders)])
+        print(f"demo month: {opts.orders:,} orders in {seconds:.0f} s (exit {code})")
+    only = [arg for name in opts.only for arg in ("--only", name)]
+    code, seconds, peak = run_measured([*RECON, "report", "--period", opts.period, "--data", str(data), "--out", str(out),
+                                        "--jobs", str(opts.jobs), *only])
+    manifest = json.loads((out / opts.period / "manifest.json").read_text(encoding="utf-8"))
+    print(f"\nrecon report, {opts.orders:,} orders, --jobs {opts.jobs}, {os.cpu_count()} cores, "
+          f"{platform.python_version()} on {platform.machine()} (exit {code})")
+    print(f"{'run':<28}{'status':<8}{'seconds':>9}")
+    for n in manifest["notebooks"]:
+        label = n["name"] if n["run"] == "all" else f"{n['name']} {n['run']}"
+        print(f"{label:<28}{n['status']:<8}{n['seconds']:>9.1f}")
+    print(f"{'total (wall clock)':<36}{seconds:>9.1f}")
+    print(f"peak memory (process tree): {peak / 2**30:.2f} GiB")
+    largest = max((p.stat().st_size for p in (out / opts.period).rglob("*.html")), default=0)
+    print(f"largest page: {largest / 2**20:.1f} MiB")
+    return 0 if seconds < 600 and peak < 4 * 2**30 and largest < 10 * 2**20 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""The demo month's report in a real browser (playwright driving Debian's chromium, no browser download).
+
+index.html and every page open with no console error and no request outside file://; every plotly
+chart drew its points; a searchable table filters on a typed word; the index's figures equal each
+run's summary.json; payloads stay text. A screenshot of the index is kept in test-artifacts/.
+"""
+from __future__ import annotations
+
+import json
+import os
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.notebook
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+ARTIFACTS = Path(os.environ.get("RECON_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
+LOCAL_SCHEMES = ("file:", "blob:", "data:", "about:")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed (pip install playwright)")
+    if not CHROMIUM.is_file():
+        pytest.skip(f"no Chromium at {CHROMIUM}: install the Debian chromium package (.ci/system-packages)")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield browser
+        browser.close()
+
+
+class Opened:
+    """A page opened from disk, with what it logged and asked for."""
+
+    def __init__(self, browser, path: Path):
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.dialogs: list[str] = []
+        self.page = browser.new_page(viewport={"width": 1280, "height": 900})
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.goto(path.as_uri())
+        self.page.wait_for_load_state("load")
+        self.page.wait_for_timeout(800)
+
+    @property
+    def outside(self) -> list[str]:
+        return [u for u in self.requests if not u.startswith(LOCAL_SCHEMES)]
+
+
+def pages(month: Path) -> list[Path]:
+    return sorted(p for p in month.rglob("*.html") if p.name != "index.html")
+
+
+def test_index_and_every_page_open_offline_without_errors(browser, demo_report):
+    for path in [demo_report.month / "index.html", *pages(demo_report.month)]:
+        opened = Opened(browser, path)
+        assert opened.errors == [], (path.name, opened.errors[:3])
+        assert opened.outside == [], (path.name, opened.outside[:3])
+        assert opened.dialogs == [], f"{path.name}: a payload ran as script: {opened.dialogs}"
+        opened.page.close()
+
+
+def test_every_chart_drew_its_points(browser, demo_report):
+    charted = 0
+    for path in pages(demo_report.month):
+        opened = Opened(browser, path)
+        counts = opened.page.eval_on_selector_all(
+            ".plotly-graph-div",
+            "divs => divs.map(d => d.querySelector('svg.main-svg') ? d.querySelectorAll('.point, .trace path.js-line').length : -1)")
+        assert all(n > 0 for n in counts), (path.name, counts)
+        charted += len(counts)
+        opened.page.close()
+    assert charted >= 12, "the four courier pages hold three charts each"
+
+
+def test_a_searchable_table_filters_on_a_typed_word(browser, demo_report):
+    page_path = demo_report.month / "courier_bill" / "sf" / "courier_bill.html"
+    opened = Opened(browser, page_path)
+    tables = opened.page.locator("div.dt-container")
+    assert tables.count() >= 4, "each action list is a searchable table"
+    fees = tables.nth(3)
+    rows = fees.locator("tbody tr")
+    before = rows.count()
+    word = rows.nth(1).locator("td").first.inner_text().strip()
+    assert before > 1 and word
+    fees.locator("input[type=search]").fill(word)
+    opened.page.wait_for_timeout(300)
+    assert rows.count() == 1 and word in rows.first.inner_text()
+    fees.locator("input[type=search]").fill("no-such-waybill-zzz")
+    opened.page.wait_for_timeout(300)
+    assert "No matching records" in fees.locator("tbody").inner_text()
+    opened.page.close()
+
+
+def expected_tile(summary: dict) -> dict[str, str]:
+    open_ = [c for c in summary["exceptions"] if c["category"] != "out_of_scope"]
+    amount = sum((abs(Decimal(c["amount"])) for c in open_), Decimal("0.00"))
+    return {"rows": f"{summary['rows']:,}", "auto_match_rate": f"{100 * summary['auto_match_rate']:.1f}%",
+            "open_exceptions": f"{sum(c['rows'] for c in open_):,}", "open_amount": f"{amount:,.2f}"}
+
+
+def test_index_figures_equal_each_summary_and_a_screenshot_is_kept(browser, demo_report):
+    opened = Opened(browser, demo_report.month / "index.html")
+    tiles = opened.page.locator("div.tile")
+    assert tiles.count() >= 4
+    for i in range(tiles.count()):
+        tile = tiles.nth(i)
+        scenario, run = tile.get_attribute("data-run").rsplit("-", 1)
+        summary = json.loads((demo_report.month / scenario / run / "summary.json").read_text(encoding="utf-8"))
+        shown = {f: tile.locator(f'[data-figure="{f}"]').inner_text().strip() for f in expected_tile(summary)}
+        assert shown == expected_tile(summary), (scenario, run)
+    alerts = json.loads((demo_report.month / "alerts.json").read_text(encoding="utf-8"))["alerts"]
+    if alerts:
+        assert opened.page.locator("#alerts li").count() == len(alerts)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "report-index.png"
+    opened.page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+    opened.page.close()
+
+
+def test_payloads_show_as_text(browser, demo_report):
+    opened = Opened(browser, demo_report.month / "shared_probe" / "all" / "shared_probe.html")
+    text = opened.page.locator("body").inner_text()
+    assert "<img src=x onerror=alert(1)>" in text and "=cmd|' /C calc'!A0" in text
+    assert opened.dialogs == []
+    opened.page.close()

