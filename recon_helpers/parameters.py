@@ -11,7 +11,8 @@ and every value is checked by the rule its name implies. The first broken one ra
 ==============================================  ============================================
 parameter name                                  rule
 ==============================================  ============================================
-``period``, ``*_period``                        a month ``YYYY-MM`` with month 01-12
+``period``, ``*_period``                        a month ``YYYY-MM`` (01-12), week ``YYYY-Www``
+                                                or day ``YYYY-MM-DD`` (recon_helpers.cycles)
 ``*_dir``, ``*_folder`` (inputs)                text or path of a folder that exists
 ``output_dir``, ``out_dir``, ``report_dir``,    text or path; may not exist yet, but must not
 ``*_output_dir``                                be a file
@@ -32,8 +33,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Callable
 
+from recon_helpers.cycles import Cycle
 from recon_helpers.errors import PeriodError, UsageError
-from recon_helpers.periods import Period
 
 _OUTPUT_DIRS = ("output_dir", "out_dir", "report_dir", "reports_dir")
 
@@ -79,9 +80,9 @@ def _rule_for(name: str) -> Callable[[Any], str | None]:
 
 def _period(value: Any) -> str | None:
     if not isinstance(value, str):
-        return f"a period is text YYYY-MM, not {type(value).__name__}"
+        return f"a period is text YYYY-MM (or a week YYYY-Www, a day YYYY-MM-DD), not {type(value).__name__}"
     try:
-        Period.parse(value)
+        Cycle.parse(value)
     except PeriodError as exc:
         return exc.message.removeprefix(f"period {value!r} ")
     return None

@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 import yaml
 
+from recon_helpers import cycles
 from recon_helpers.errors import PeriodError, UsageError
-from recon_helpers.scenarios import courier_bill, cycles
+from recon_helpers.scenarios import courier_bill
 from recon_helpers.scenarios.courier_bill.platform import split_logistics
 from recon_helpers.sources import load
 from recon_helpers.testing import truth_rows

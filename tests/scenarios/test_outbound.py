@@ -9,8 +9,9 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
+from recon_helpers import cycles
 from recon_helpers.errors import UsageError
-from recon_helpers.scenarios import cycles, outbound, scenario
+from recon_helpers.scenarios import outbound, scenario
 from recon_helpers.scenarios.outbound import rules
 from recon_helpers.testing import canonical_frame, truth_rows
 

@@ -10,16 +10,16 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
+from recon_helpers import cycles
 from recon_helpers.canonical import MONEY_DTYPE
+from recon_helpers.cycles import Cycle
 from recon_helpers.engine.cascade import match
 from recon_helpers.errors import MatchInputError, UsageError
 from recon_helpers.periods import Period
-from recon_helpers.scenarios import cycles
 from recon_helpers.scenarios.base import Check, total
 from recon_helpers.scenarios.courier_bill import disputes, platform, pricing
 from recon_helpers.scenarios.courier_bill.rate_book import RateBook, book_files, read_rate_book
 from recon_helpers.scenarios.courier_bill.rate_card import RateCard, load_rate_card
-from recon_helpers.scenarios.cycles import Cycle
 from recon_helpers.scenarios.registry import scenario
 from recon_helpers.sources.loading import load
 from recon_helpers.sources.result import LoadResult

@@ -8,12 +8,12 @@ from typing import Any
 
 import pandas as pd
 
+from recon_helpers import cycles
 from recon_helpers.canonical import MONEY_DTYPE
+from recon_helpers.cycles import Cycle
 from recon_helpers.engine import match, prepare_tables
 from recon_helpers.errors import UsageError
-from recon_helpers.scenarios import cycles
 from recon_helpers.scenarios.base import Check, total
-from recon_helpers.scenarios.cycles import Cycle
 from recon_helpers.scenarios.outbound import rules
 from recon_helpers.scenarios.registry import scenario
 from recon_helpers.sources.loading import load
@@ -59,7 +59,7 @@ def check(*, period: str, data_dir: str | Path, as_of: str | None = None,
           loaded: dict[str, LoadResult] | None = None) -> OutboundCheck:
     """Load every order export and the WMS outbound file, match per order, apply the outbound rules.
 
-    ``period`` is a month, an ISO week or a day (:mod:`recon_helpers.scenarios.cycles`): the run takes
+    ``period`` is a month, an ISO week or a day (:mod:`recon_helpers.cycles`): the run takes
     the orders of the cycle plus the earlier ones still open at its start (carried in, up to
     ``carry_days`` back), against the outbound rows of the cycle; rows just outside it tell a timing
     difference from a missing one. A daily run is thereby incremental: what is open tonight is

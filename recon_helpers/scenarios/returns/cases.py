@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recon_helpers import cycles
 from recon_helpers.engine.result import MatchResult
-from recon_helpers.scenarios import cycles
 
 SIDES = ("left", "right", "third")
 

@@ -11,12 +11,12 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from recon_helpers.canonical import MONEY_DTYPE
+from recon_helpers.cycles import Cycle
 from recon_helpers.engine import match, prepare_tables
 from recon_helpers.errors import UsageError
 from recon_helpers.periods import Period
 from recon_helpers.scenarios.base import Check, total
 from recon_helpers.scenarios.courier_bill import carrier as courier
-from recon_helpers.scenarios.cycles import Cycle
 from recon_helpers.scenarios.registry import scenario
 from recon_helpers.scenarios.returns import cases as returns_cases
 from recon_helpers.sources.loading import load
