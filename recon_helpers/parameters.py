@@ -80,7 +80,7 @@ def _rule_for(name: str) -> Callable[[Any], str | None]:
 
 def _period(value: Any) -> str | None:
     if not isinstance(value, str):
-        return f"a period is text YYYY-MM (or a week YYYY-Www, a day YYYY-MM-DD), not {type(value).__name__}"
+        return f"a period is text YYYY-MM, not {type(value).__name__} (a week YYYY-Www or a day YYYY-MM-DD also works)"
     try:
         Cycle.parse(value)
     except PeriodError as exc:
