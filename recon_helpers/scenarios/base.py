@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 from recon_helpers.engine.result import EXCEPTION_COLUMNS, MatchResult
 from recon_helpers.engine.taxonomy import labels as category_labels
 from recon_helpers.errors import UsageError
-from recon_helpers.export import write_csv
+from recon_helpers.export import atomic_path, write_csv
 from recon_helpers.periods import Period
 from recon_helpers.scenarios.registry import SINGLE_RUN, Scenario
 from recon_helpers.sources.result import LoadResult
@@ -132,8 +132,8 @@ def write_workbook(sheets: Mapping[str, pd.DataFrame], path: str | Path) -> Path
             width = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)])
             sheet.column_dimensions[get_column_letter(i)].width = min(60, max(8, width + 2))
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    book.save(out)
+    with atomic_path(out) as temp:  # a failed save keeps the previous workbook whole
+        book.save(temp)
     return out
 
 

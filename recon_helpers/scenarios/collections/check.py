@@ -15,7 +15,7 @@ from recon_helpers.canonical import money
 from recon_helpers.engine import get_recipe, match, prepare_tables, recipe_from_dict
 from recon_helpers.engine.recipe import Recipe
 from recon_helpers.engine.result import EXCEPTION_COLUMNS, MatchResult
-from recon_helpers.export import write_csv
+from recon_helpers.export import write_csv, write_text
 from recon_helpers.periods import Period
 from recon_helpers.scenarios.base import Check, age_bucket, as_of_day, hop_exceptions, in_scope_match_rate, total, write_workbook
 from recon_helpers.scenarios.collections import flows
@@ -372,7 +372,7 @@ class CollectionsCheck(Check):
         summary = {hop: r.summary.to_dict() for hop, r in self.hops().items()}
         summary["kpis"] = {k: str(v) for k, v in self.kpis().items()}
         paths["summary"] = folder / "summary.json"
-        paths["summary"].write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        write_text(paths["summary"], json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
         paths["workbook"] = write_workbook(self.lists(), folder / f"{NAME}_{self.run}.xlsx")
         return paths
 
