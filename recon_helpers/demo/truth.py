@@ -11,6 +11,7 @@ import csv
 import io
 from dataclasses import dataclass
 
+from recon_helpers import export
 from recon_helpers.demo.model import Month
 
 SCENARIOS = ("courier_bill", "returns", "outbound", "collections", "customer_statement", "cashier", "ledger")
@@ -67,4 +68,4 @@ class Truth:
             writer = csv.writer(buf, lineterminator="\n")
             writer.writerow(COLUMNS)
             writer.writerows(d.row() for d in rows)
-            month.path(f"truth/{scenario}.csv").write_bytes(buf.getvalue().encode("utf-8"))
+            export.write_bytes(month.path(f"truth/{scenario}.csv"), buf.getvalue().encode("utf-8"))

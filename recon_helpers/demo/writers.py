@@ -20,6 +20,8 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from recon_helpers import export
+
 #: fixed ZIP attributes, so archives do not depend on the platform that wrote them
 _ZIP_CREATE_SYSTEM = 3
 _ZIP_FILE_MODE = 0o644 << 16
@@ -106,8 +108,7 @@ def csv_line(cells: Sequence[object]) -> str:
 def write_text(path: Path, lines: Sequence[str], *, encoding: str, newline: str = "\n") -> None:
     """Write lines with a final newline in ``encoding`` (``utf-8-sig`` = UTF-8 with BOM; ``gbk`` strict)."""
     text = newline.join(lines) + newline
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(text.encode(encoding))
+    export.write_bytes(path, text.encode(encoding))
 
 
 def write_csv(
@@ -142,9 +143,8 @@ class _GbkZipInfo(zipfile.ZipInfo):
 
 def write_zip(path: Path, members: Sequence[tuple[str, bytes]], *, when: dt.datetime, gbk_names: bool = False) -> None:
     """A ZIP whose bytes depend only on ``members`` and ``when`` (entry dates, attributes, order fixed)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     date_time = (when.year, when.month, when.day, when.hour, when.minute, when.second)
-    with zipfile.ZipFile(path, "w") as zf:
+    with export.atomic_path(path) as temp, zipfile.ZipFile(temp, "w") as zf:
         for name, data in members:
             info = (_GbkZipInfo if gbk_names else zipfile.ZipInfo)(name, date_time=date_time)
             info.compress_type = zipfile.ZIP_DEFLATED

@@ -15,7 +15,7 @@ from recon_helpers.engine.recipe import Recipe
 from recon_helpers.engine.sql import ident
 from recon_helpers.engine.store import MatchStore
 from recon_helpers.errors import InvariantError, UsageError
-from recon_helpers.export import write_csv
+from recon_helpers.export import atomic_path, write_csv
 
 LINK_COLUMNS = ("group_id", "side", "source_file", "source_row", "key", "amount", "rule", "status", "score")
 EXCEPTION_COLUMNS = ("side", "source_file", "source_row", "key", "amount", "category", "detail", "candidates",
@@ -192,7 +192,8 @@ class MatchResult:
         decimal strings (``12.50``). Parquet keeps the exact types (decimal128) and is the faster
         choice for very large results. Rows are ordered deterministically: links by group, side,
         row; exceptions by category, key, group, side, row. Files are written by DuckDB directly
-        from the result tables, without a pandas copy.
+        from the result tables, without a pandas copy. Each file is written atomically (a temporary
+        file beside it, renamed when whole), so a write that fails part-way keeps the previous file.
         """
         if format not in WRITE_FORMATS:
             raise UsageError(f"unknown output format {format!r}; use one of {', '.join(WRITE_FORMATS)}")
@@ -206,11 +207,14 @@ class MatchResult:
             if format == "csv":
                 write_csv(self._ws.relation(select), paths[name])
             else:
-                self._ws.write_parquet(select, paths[name])
+                with atomic_path(paths[name]) as temp:
+                    self._ws.write_parquet(select, temp)
         doc = self.summary.to_dict()
         if self.inputs:
             doc["inputs"] = self.inputs
-        paths["summary"].write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        with atomic_path(paths["summary"]) as temp, temp.open("w", encoding="utf-8") as stream:
+            json.dump(doc, stream, ensure_ascii=False, indent=2)
+            stream.write("\n")
         return paths
 
     def close(self) -> None:

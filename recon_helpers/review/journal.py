@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from recon_helpers.export import write_csv
+from recon_helpers.export import atomic_path, write_csv
 from recon_helpers.review.errors import PeriodClosedError
 from recon_helpers.review.workspace import Workspace
 
@@ -163,7 +163,8 @@ def export(workspace: Workspace, path: str | Path, **filters: str | None) -> Pat
     trail = audit_trail(workspace, **filters)
     trail = trail.assign(amount=trail["amount"].map(_money), row_amount=trail["row_amount"].map(_money))
     if out.suffix.lower() == ".xlsx":
-        trail.to_excel(out, index=False, sheet_name="journal")
+        with atomic_path(out) as temp:
+            trail.to_excel(temp, index=False, sheet_name="journal")
     else:
         write_csv(trail, out)
     return out

@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 from recon_helpers.engine.result import EXCEPTION_COLUMNS, MatchResult
 from recon_helpers.engine.taxonomy import labels as category_labels
 from recon_helpers.errors import UsageError
-from recon_helpers.export import write_csv
+from recon_helpers.export import atomic_path, write_csv
 from recon_helpers.periods import Period
 from recon_helpers.scenarios.registry import SINGLE_RUN, Scenario
 from recon_helpers.sources.result import LoadResult
@@ -132,8 +132,8 @@ def write_workbook(sheets: Mapping[str, pd.DataFrame], path: str | Path) -> Path
             width = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)])
             sheet.column_dimensions[get_column_letter(i)].width = min(60, max(8, width + 2))
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    book.save(out)
+    with atomic_path(out) as temp:  # a failed save keeps the previous workbook whole
+        book.save(temp)
     return out
 
 
@@ -197,9 +197,33 @@ class Check:
             exc["group_id"] = [None if pd.isna(g) else f"{h}:{g}" for h, g in zip(exc["hop"], exc["group_id"])]
         return exc.reset_index(drop=True)
 
+    @property
+    def id_columns(self) -> list[str]:
+        """The rows' own id columns the recipes name (``ids:``; order no., waybill, bank serial), over
+        every match of the run: lists and files keep them beside ``key`` so a row joins back to its file."""
+        hops = getattr(self, "hops", None)
+        results = list(hops().values()) if callable(hops) else [self.result]
+        return list(dict.fromkeys(name for r in results for name in r.id_names))
+
+    @property
+    def exception_columns(self) -> list[str]:
+        """The columns of exceptions.csv: the engine's, then the id columns (:attr:`id_columns`)."""
+        return [*EXCEPTION_COLUMNS, *self.id_columns]
+
+    def with_ids(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` (rows of the match, by side, file and row) with the id columns it lacks, from the match."""
+        row = ["side", "source_file", "source_row"]
+        missing = [c for c in self.result.id_names if c not in frame.columns]
+        if not missing or not set(row) <= set(frame.columns) or not len(frame):
+            return frame
+        ids = self.result.exceptions[[*row, *missing]].drop_duplicates(row)
+        merged = frame.merge(ids, on=row, how="left", validate="many_to_one")
+        merged.index = frame.index
+        return merged
+
     def exceptions(self, category: str | tuple[str, ...] | None = None, side: str | None = None) -> pd.DataFrame:
-        """The exceptions of one category (or several, or all) on one side (or both)."""
-        exc = self.exception_table
+        """The exceptions of one category (or several, or all) on one side (or both), with the rows' ids."""
+        exc = self.with_ids(self.exception_table)
         mask = pd.Series(True, index=exc.index)
         if category is not None:
             categories = (category,) if isinstance(category, str) else tuple(category)
@@ -262,7 +286,8 @@ class Check:
         paths = self.result.write(self.output_folder(output_dir))
         refined = self.exception_table
         if refined is not self.result.exceptions and paths["exceptions"].suffix == ".csv":
-            write_csv(refined[[c for c in EXCEPTION_COLUMNS if c in refined.columns]], paths["exceptions"])
+            refined = self.with_ids(refined)
+            write_csv(refined[[c for c in self.exception_columns if c in refined.columns]], paths["exceptions"])
         return paths
 
     def _repr_html_(self) -> str:

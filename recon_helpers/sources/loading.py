@@ -117,7 +117,7 @@ def _load_table(cand: Candidate, fit: HeaderFit, template: SourceTemplate, becau
     report = LoadReport(
         source_file=cand.source_file, template=template.name, detected_because=because, encoding=cand.encoding,
         rows_read=n + n_bad_rows, rows_loaded=len(table), rows_rejected=n_rejected + n_bad_rows,
-        preamble_lines=header_index, footer_lines=len(body.footer), blank_lines=body.blank_lines,
+        preamble_lines=header_line - 1, footer_lines=len(body.footer), blank_lines=body.blank_lines,
         header_line=header_line, sheet=cand.sheet, control_totals=checks, summary_lines=len(summary),
         warnings=warnings + body.warnings + total_warnings)
     report.flags, report.rows_flagged = flags, len({f["source_row"] for f in flags})
@@ -128,7 +128,8 @@ def _load_table(cand: Candidate, fit: HeaderFit, template: SourceTemplate, becau
         report.warnings.append(f"{len(body.footer)} lines after the footer marker on line {body.footer[0].line} "
                                "were not loaded; check they are not data")
     result = LoadResult(table, rejects, report)
-    check_accounting(result, lines=lines_in_file, continuation=body.continuation_lines)
+    header_breaks = cand.head[header_index].lines - 1  # line breaks inside quoted header cells
+    check_accounting(result, lines=lines_in_file, continuation=body.continuation_lines + header_breaks)
     return result
 
 

@@ -27,11 +27,16 @@ _BINARY_MAGIC = {b"%PDF": "a PDF", b"\x89PNG": "a PNG image", b"GIF8": "a GIF im
 
 @dataclass
 class Row:
-    """One scanned line/row of a file's head or footer: physical number, cleaned cells, raw text."""
+    """One scanned record of a file's head or footer: first physical line, cleaned cells, raw text.
+
+    ``lines`` is how many physical lines the record spans: more than one when a quoted cell holds a
+    line break (Excel writes ``"运费\n(元)"`` for a header cell wrapped onto two lines).
+    """
 
     line: int
     cells: list[str]
     text: str
+    lines: int = 1
 
 
 class Candidate:
@@ -58,19 +63,20 @@ class TextCandidate(Candidate):
         head = self.data[:_HEAD_BYTES]
         if len(self.data) > _HEAD_BYTES:
             head = head[: head.rfind(b"\n") + 1]
-        self.offsets: list[int] = []
         if not head and self.data:
             _refuse_long_line(self.data, source_file)
-        self.head = []
-        pos = 0
-        for i, raw_line in enumerate(head.split(b"\n")):
-            if i >= 400 or (pos >= len(head)):
-                break
-            self.offsets.append(pos)
-            text = raw_line.decode(self.codec, errors="replace").rstrip("\r")
-            self.head.append(Row(i + 1, split_line(text), text))
-            pos += len(raw_line) + 1
+        self.head, self.offsets, self.ends = _scan_records(head, self.codec)
 
+    def after(self, index: int) -> tuple[int, int]:
+        """(byte offset, physical line number) where the record after scanned record ``index`` starts."""
+        row = self.head[index]
+        if index + 1 < len(self.offsets):
+            return self.offsets[index + 1], self.head[index + 1].line
+        end = self.ends[index]
+        if end >= len(self.data) or self.data[end - 1:end] != b"\n":  # the head was cut inside this record
+            found = self.data.find(b"\n", end)
+            end = len(self.data) if found < 0 else found + 1
+        return end, row.line + row.lines
 
     def release(self) -> None:
         """Drop the file's bytes once its table is read (the rows scanned for detection stay)."""
@@ -86,6 +92,55 @@ class SheetCandidate(Candidate):
         self.head = [Row(i + 1, [cells.clean_scalar(cells.cell_text(c)) or "" for c in r],
                           ",".join(cells.cell_text(c) or "" for c in r))
                      for i, r in enumerate(rows[:400])]
+
+
+#: physical lines one scanned record may span: a header cell wrapped onto a few lines, never a whole file
+_MAX_RECORD_LINES = 20
+_SCAN_LINES = 400
+
+
+def _scan_records(head: bytes, codec: str) -> tuple[list[Row], list[int], list[int]]:
+    """The head's records (rows, start offsets, end offsets): a quoted cell may run over line ends.
+
+    A physical line with an odd number of quote marks opens a quoted cell; the following lines join
+    it until the quote closes where a cell ends (``csv`` in strict mode agrees). One that does not
+    close within a few lines (a quote never closed) stays a line of its own, as before, so damage
+    cannot swallow the rest of the head.
+    """
+    raw_lines = head.split(b"\n")
+    if raw_lines and raw_lines[-1] == b"":
+        raw_lines.pop()
+    texts = [raw.decode(codec, errors="replace").rstrip("\r") for raw in raw_lines[:_SCAN_LINES]]
+    rows: list[Row] = []
+    offsets: list[int] = []
+    ends: list[int] = []
+    pos = i = 0
+    while i < len(texts):
+        span = _record_span(texts, i)
+        size = sum(len(raw) + 1 for raw in raw_lines[i:i + span])
+        text = "\n".join(texts[i:i + span])
+        offsets.append(pos)
+        rows.append(Row(i + 1, split_line(text), text, span))
+        pos += size
+        ends.append(min(pos, len(head)))
+        i += span
+    return rows, offsets, ends
+
+
+def _record_span(texts: list[str], i: int) -> int:
+    """How many physical lines from ``texts[i]`` on make one CSV record (1 unless a quote runs over)."""
+    quotes = texts[i].count('"')
+    if quotes % 2 == 0:
+        return 1
+    for span in range(2, min(_MAX_RECORD_LINES, len(texts) - i) + 1):
+        quotes += texts[i + span - 1].count('"')
+        if quotes % 2 == 0:
+            try:
+                records = list(csv.reader(["\n".join(texts[i:i + span])], strict=True))
+            except csv.Error:
+                return 1
+            return span if len(records) == 1 else 1
+    return 1
 
 
 def _unify_line_ends(data: bytes) -> bytes:

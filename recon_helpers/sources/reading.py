@@ -81,8 +81,7 @@ def _footer_start(data: bytes, start: int, enc: str, template: SourceTemplate, w
 def text_body(cand: TextCandidate, header_index: int, width: int, needed: list[int],
                template: SourceTemplate) -> Body:
     data, enc = cand.data, cand.codec
-    start = _line_after(cand, header_index)
-    first_line = header_index + 2
+    start, first_line = cand.after(header_index)  # the header may span lines (a quoted line break)
     footer_at = _footer_start(data, start, enc, template, width)
     end = max(start, footer_at if footer_at is not None else len(data))
     footer_rows: list[Row] = []
@@ -190,14 +189,6 @@ def _fast_without_damaged_lines(data: bytes, start: int, end: int, enc: str, fir
         body.bad_rows = [(first_line + k, _preview(data[damaged[k][1]:damaged[k][2]], enc), damaged[k][0])
                          for k in lines]
     return body
-
-
-def _line_after(cand: TextCandidate, index: int) -> int:
-    """Byte offset of the line after scanned line ``index`` (the head may end right after it)."""
-    if index + 1 < len(cand.offsets):
-        return cand.offsets[index + 1]
-    end = cand.data.find(b"\n", cand.offsets[index])
-    return len(cand.data) if end < 0 else end + 1
 
 
 def _text_body_fast(data: bytes, start: int, end: int, enc: str, rows: np.ndarray, width: int,

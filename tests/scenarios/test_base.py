@@ -44,3 +44,25 @@ def test_lists_name_files_relative_to_the_data_folder(tmp_path):
 def test_a_run_writes_into_period_scenario_run(tmp_path):
     written = small_check(tmp_path).write(tmp_path / "out")
     assert written["links"].parent == tmp_path / "out" / "2026-10" / "courier_bill" / "sf"
+
+
+def test_exceptions_and_the_files_carry_the_rows_ids_even_when_a_scenario_refines_them(tmp_path):
+    """The recipe's ids (courier_bill: the waybill as each side wrote it) are in check.exceptions()
+    and exceptions.csv, also when a scenario rebuilds the exception table without them."""
+    import pandas as pd
+
+    class Refined(Check):
+        @property
+        def exception_table(self) -> pd.DataFrame:
+            exc = self.result.exceptions
+            return exc.drop(columns=self.result.id_names).assign(detail=exc["detail"] + " (refined)")
+
+    plain = small_check(tmp_path)
+    assert plain.id_columns == ["waybill_no"]
+    assert list(plain.exceptions("missing_on_left", "right")["waybill_no"]) == ["D"]
+    refined = Refined(**{f: getattr(plain, f) for f in ("scenario", "period", "data_dir", "result", "run")})
+    shown = refined.exceptions(side="right")
+    assert shown["waybill_no"].tolist() == shown["key"].tolist() and shown["detail"].str.endswith("(refined)").all()
+    written = pd.read_csv(refined.write(tmp_path / "out")["exceptions"], encoding="utf-8-sig", dtype=str)
+    assert list(written.columns) == refined.exception_columns
+    assert written.dropna(subset=["source_row"])["waybill_no"].notna().all()

@@ -40,11 +40,11 @@ def test_exact_names_keep_their_unit():
 
 # ----------------------------------------------------------------------------- every sample, headers dressed up
 
-def dressed(name: str, kind: str, *, break_with: str = "\n") -> str:
+def dressed(name: str, kind: str) -> str:
     """How another export would write this header: a unit in full-width brackets, a line break, a colon.
 
-    A CSV gets a space where a spreadsheet cell gets a line break: the loader reads a CSV's header as one
-    physical line, so a quoted line break inside a CSV header cell is not supported yet.
+    In a CSV the line break is quoted inside the cell (as Excel saves a wrapped header cell), so the
+    header record spans several physical lines.
     """
     if header_unit(name) is not None:
         return name.replace("(", "（").replace(")", "）")
@@ -52,7 +52,7 @@ def dressed(name: str, kind: str, *, break_with: str = "\n") -> str:
         return name + "（元）"
     if kind == "measure":
         return name + "(kg)"
-    return (name[:1] + break_with + name[1:] if len(name) > 1 else name) + "："
+    return (name[:1] + "\n" + name[1:] if len(name) > 1 else name) + "："
 
 
 def header_edits(report) -> list[tuple[int, str, str]]:
@@ -63,8 +63,7 @@ def header_edits(report) -> list[tuple[int, str, str]]:
             for alt in column.split("|"):
                 mapped.setdefault(header_key(alt), canonical.CANONICAL_FIELDS[field_name].kind)
     header = header_cells(report)
-    spreadsheet = report.source_file.endswith((".xlsx", ".xls"))
-    return [(report.header_line, cell, dressed(cell, mapped[header_key(cell)], break_with="\n" if spreadsheet else " "))
+    return [(report.header_line, cell, dressed(cell, mapped[header_key(cell)]))
             for cell in header if cell and header_key(cell) in mapped]
 
 
@@ -94,8 +93,8 @@ def dressed_text_copy(src: Path, report, tmp_path: Path, edits: list[tuple[int, 
         new = {old: value for _, old, value in edits}
         cells = next(csv.reader([lines[report.header_line - 1].rstrip("\r")]))
         out = io.StringIO()
-        csv.writer(out, lineterminator="").writerow([new.get(c, c) for c in cells])
-        lines[report.header_line - 1] = out.getvalue()
+        csv.writer(out, lineterminator="\n").writerow([new.get(c, c) for c in cells])  # "\n" makes it quote breaks
+        lines[report.header_line - 1] = out.getvalue()[:-1]
         text = "\n".join(lines)
         return text.encode("utf-16" if codec.startswith("utf-16") else codec)
 

@@ -12,8 +12,8 @@ import pandas as pd
 
 from recon_helpers.canonical import money
 from recon_helpers.engine import match
-from recon_helpers.engine.result import EXCEPTION_COLUMNS, MatchResult
-from recon_helpers.export import write_csv
+from recon_helpers.engine.result import MatchResult
+from recon_helpers.export import write_csv, write_text
 from recon_helpers.periods import Period
 from recon_helpers.scenarios.base import Check, hop_exceptions, in_scope_match_rate, total, write_workbook
 from recon_helpers.scenarios.registry import scenario
@@ -248,11 +248,11 @@ class CashierCheck(Check):
         links = pd.concat([r.links.assign(hop=h) for h, r in self.hops().items()], ignore_index=True)
         exc = self.exception_table
         paths = {"links": write_csv(links[["hop", *[c for c in links.columns if c != "hop"]]], folder / "links.csv"),
-                 "exceptions": write_csv(exc[["hop", *EXCEPTION_COLUMNS, "row_key"]].astype({"candidates": "string"}),
+                 "exceptions": write_csv(exc[["hop", *self.exception_columns, "row_key"]].astype({"candidates": "string"}),
                                          folder / "exceptions.csv")}
         summary = {hop: r.summary.to_dict() for hop, r in self.hops().items()}
         summary["kpis"] = {k: str(v) for k, v in self.kpis().items()}
         paths["summary"] = folder / "summary.json"
-        paths["summary"].write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        write_text(paths["summary"], json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
         paths["workbook"] = write_workbook(self.lists(), folder / f"{NAME}.xlsx")
         return paths

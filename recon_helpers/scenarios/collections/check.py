@@ -14,8 +14,8 @@ import pandas as pd
 from recon_helpers.canonical import money
 from recon_helpers.engine import get_recipe, match, prepare_tables, recipe_from_dict
 from recon_helpers.engine.recipe import Recipe
-from recon_helpers.engine.result import EXCEPTION_COLUMNS, MatchResult
-from recon_helpers.export import write_csv
+from recon_helpers.engine.result import MatchResult
+from recon_helpers.export import write_csv, write_text
 from recon_helpers.periods import Period
 from recon_helpers.scenarios.base import Check, age_bucket, as_of_day, hop_exceptions, in_scope_match_rate, total, write_workbook
 from recon_helpers.scenarios.collections import flows
@@ -355,7 +355,7 @@ class CollectionsCheck(Check):
     def _exceptions_for_people(self) -> pd.DataFrame:
         exc = self.all_exceptions()
         exc = exc[(exc["category"] != "out_of_scope").fillna(False).to_numpy(dtype=bool)]
-        return self.relative_files(exc[["hop", *[c for c in EXCEPTION_COLUMNS if c != "candidates"], "row_key"]]
+        return self.relative_files(exc[["hop", *[c for c in self.exception_columns if c != "candidates"], "row_key"]]
                                    .reset_index(drop=True))
 
     def _repr_html_(self) -> str:
@@ -367,12 +367,12 @@ class CollectionsCheck(Check):
         links = pd.concat([r.links.assign(hop=h) for h, r in self.hops().items()], ignore_index=True)
         exc = self.all_exceptions()
         paths = {"links": write_csv(links[["hop", *[c for c in links.columns if c != "hop"]]], folder / "links.csv"),
-                 "exceptions": write_csv(exc[["hop", *EXCEPTION_COLUMNS, "row_key"]].astype({"candidates": "string"}),
+                 "exceptions": write_csv(exc[["hop", *self.exception_columns, "row_key"]].astype({"candidates": "string"}),
                                          folder / "exceptions.csv")}
         summary = {hop: r.summary.to_dict() for hop, r in self.hops().items()}
         summary["kpis"] = {k: str(v) for k, v in self.kpis().items()}
         paths["summary"] = folder / "summary.json"
-        paths["summary"].write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        write_text(paths["summary"], json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
         paths["workbook"] = write_workbook(self.lists(), folder / f"{NAME}_{self.run}.xlsx")
         return paths
 

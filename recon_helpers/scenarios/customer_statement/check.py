@@ -12,8 +12,7 @@ import pandas as pd
 
 from recon_helpers.canonical import DATE_DTYPE, INT_DTYPE, TEXT_DTYPE, TIME_DTYPE, money
 from recon_helpers.engine import match
-from recon_helpers.engine.result import EXCEPTION_COLUMNS
-from recon_helpers.export import write_csv
+from recon_helpers.export import write_csv, write_text
 from recon_helpers.periods import Period
 from recon_helpers.scenarios.base import Check, age_bucket, as_of_day, in_scope_match_rate, total, write_workbook
 from recon_helpers.scenarios.customer_statement import replies as reply_book
@@ -440,11 +439,11 @@ class StatementCheck(Check):
         """Links, exceptions (with the credit-limit breaches), summary.json and the Excel workbook."""
         folder = self.output_folder(output_dir)
         paths = {"links": write_csv(self.result.links, folder / "links.csv"),
-                 "exceptions": write_csv(self.exceptions()[[*EXCEPTION_COLUMNS, "row_key"]].astype({"candidates": "string"}),
+                 "exceptions": write_csv(self.exceptions()[[*self.exception_columns, "row_key"]].astype({"candidates": "string"}),
                                          folder / "exceptions.csv")}
         summary = self.result.summary.to_dict()
         summary["kpis"] = {k: str(v) for k, v in self.kpis().items()}
         paths["summary"] = folder / "summary.json"
-        paths["summary"].write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        write_text(paths["summary"], json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
         paths["workbook"] = write_workbook(self.lists(), folder / f"{NAME}.xlsx")
         return paths

@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable
 
+from recon_helpers import export
 from recon_helpers.errors import UsageError
 
 REPLIES_FILE = "replies.json"
@@ -59,7 +60,7 @@ def save_reply(folder: str | Path, reply: Reply) -> Path:
     path = Path(folder) / REPLIES_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     doc = {"replies": [{**asdict(r), "disputed_lines": list(r.disputed_lines)} for _, r in sorted(replies.items())]}
-    path.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    export.write_text(path, json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
     return path
 
 
@@ -105,7 +106,7 @@ def write_carry_forward(folder: str | Path, period: str, carried: dict[str, Carr
         {"customer_id": c.customer_id, "status": c.status, "closing": str(c.closing),
          "confirmed_balance": str(c.confirmed_balance),
          "items": [{**i, "amount": str(i["amount"])} for i in c.items]} for c in carried.values()]}
-    path.write_text(json.dumps(doc, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
+    export.write_text(path, json.dumps(doc, ensure_ascii=False, indent=2, default=str) + "\n")
     return path
 
 

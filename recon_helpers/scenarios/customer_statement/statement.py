@@ -14,7 +14,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from recon_helpers import catalog
+from recon_helpers import catalog, export
 from recon_helpers.catalog import StrictModel
 from recon_helpers.pdf import html_to_pdf
 
@@ -114,7 +114,7 @@ def write_statement(statement: Statement, header: Company, folder: str | Path, *
     stem = f"{statement.customer['code']}_{statement.period['label']}"
     html = render_html(statement, header)
     paths = {"html": out / f"{stem}.html"}
-    paths["html"].write_text(html, encoding="utf-8")
+    export.write_text(paths["html"], html)
     if pdf:
         paths["pdf"] = html_to_pdf(paths["html"], out / f"{stem}.pdf")
     return paths

@@ -10,7 +10,6 @@ import pandas as pd
 
 from recon_helpers.canonical import money
 from recon_helpers.engine import match
-from recon_helpers.engine.result import EXCEPTION_COLUMNS
 from recon_helpers.export import write_csv
 from recon_helpers.periods import Period
 from recon_helpers.scenarios.base import Check, in_scope_match_rate, total, write_workbook
@@ -70,7 +69,7 @@ class LedgerCheck(Check):
         """Documents posted in more than one voucher: reverse the extra one (amount = the extra posting)."""
         exc = self.result.exceptions
         extra = exc[((exc["category"] == "duplicate_on_right") & (exc["side"] == "right")).fillna(False).to_numpy(dtype=bool)]
-        lines = extra.merge(self.gl[["source_row", "txn_id", "txn_time"]], on="source_row")
+        lines = extra[["key", "amount", "source_row"]].merge(self.gl[["source_row", "txn_id", "txn_time"]], on="source_row")
         out = lines.groupby("key", sort=True).agg(extra_voucher=("txn_id", lambda s: "、".join(sorted(set(s)))),
                                                  posted=("txn_time", "min"),
                                                  amount=("amount", lambda s: sum(s.tolist(), ZERO))).reset_index()
@@ -200,7 +199,7 @@ class LedgerCheck(Check):
         """Links, exceptions (with wrong accounts), summary.json, ledger.xlsx, and this run in history.json."""
         folder = self.output_folder(output_dir)
         paths = super().write(output_dir)
-        paths["exceptions"] = write_csv(self.exceptions()[list(EXCEPTION_COLUMNS)].astype({"candidates": "string"}),
+        paths["exceptions"] = write_csv(self.exceptions()[self.exception_columns].astype({"candidates": "string"}),
                                         folder / "exceptions.csv")
         paths["workbook"] = write_workbook(self.lists(), folder / f"{NAME}.xlsx")
         paths["history"] = history.append_run(folder, self.findings(), recorded_at=recorded_at)

@@ -12,6 +12,8 @@ from typing import Any
 
 import pandas as pd
 
+from recon_helpers import export
+
 HISTORY_FILE = "history.json"
 
 
@@ -29,7 +31,7 @@ def append_run(folder: str | Path, findings: pd.DataFrame, *, recorded_at: str |
                               for r in findings.itertuples(index=False)]})
     path = Path(folder) / HISTORY_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"runs": runs}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    export.write_text(path, json.dumps({"runs": runs}, ensure_ascii=False, indent=2) + "\n")
     return path
 
 
