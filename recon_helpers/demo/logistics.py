@@ -9,6 +9,8 @@ Scenarios written here:
   code (or the SKU for qty_mismatch) as key2. ``shipped_late`` is not injected but recorded: an order
   the warehouse shipped later than the platform's promised hours after the export's order time
   (``promise_hours`` of templates/scenarios/outbound.yaml), unless the order has another difference.
+  ``not_picked_up``: a shipped waybill the carrier's bill (its record of pickups) never names - the
+  courier_bill ``missing_on_right`` waybills, keyed by their order.
 * **courier_bill** (``erp/shipments.csv`` of one carrier vs that carrier's bill): ``missing_on_right``,
   ``missing_on_left``, ``duplicate_on_right``, ``rate_card_violation`` (a wrong zone's price),
   ``weight_mismatch`` (billed for a heavier parcel), and two kinds of bill line for a parcel we did not
@@ -267,6 +269,9 @@ def _bill_lines(month: Month, shop: Shop, card: rate_card.RateCard, code: str, t
         r = bill.iloc[i]
         truth.add("courier_bill", "missing_on_right", r["waybill"], code, amount_diff_fen=-int(r["total_fen"]),
                   detail=f"{label}账单未列出我方已发运单（应收{fen_str(int(r['total_fen']))}元）")
+        # the bill is the carrier's record of its pickups: the outbound check finds the waybill not picked up
+        truth.add("outbound", "not_picked_up", r["order_no"], r["platform"],
+                  detail=f"仓库已出库运单{r['waybill']}，{label}无揽收记录")
     for i in zone:
         _inject_wrong_zone(rng, card, bill, i, code, label, truth)
     for i in heavy:
