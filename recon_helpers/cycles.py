@@ -89,6 +89,15 @@ class Cycle:
             return Cycle.parse(f"{y}-W{w:02d}")
         return Cycle.parse(Period.parse(self.text).next())
 
+    def previous(self) -> Cycle:
+        """The cycle before this one (previous day, week or month): whose close carries into this one."""
+        if self.kind == "day":
+            return Cycle.parse((self.first_day - dt.timedelta(days=1)).isoformat())
+        if self.kind == "week":
+            y, w, _ = (self.first_day - dt.timedelta(days=7)).isocalendar()
+            return Cycle.parse(f"{y}-W{w:02d}")
+        return Cycle.parse(Period.parse(self.text).previous())
+
 
 def day_of(times: pd.Series) -> pd.Series:
     """The calendar day of each time (null stays null)."""

@@ -9,10 +9,14 @@ Scenarios written here:
   code (or the SKU for qty_mismatch) as key2. ``shipped_late`` is not injected but recorded: an order
   the warehouse shipped later than the platform's promised hours after the export's order time
   (``promise_hours`` of templates/scenarios/outbound.yaml), unless the order has another difference.
+  ``not_picked_up``: a shipped waybill the carrier's bill (its record of pickups) never names - the
+  courier_bill ``missing_on_right`` waybills, keyed by their order.
 * **courier_bill** (``erp/shipments.csv`` of one carrier vs that carrier's bill): ``missing_on_right``,
   ``missing_on_left``, ``duplicate_on_right``, ``rate_card_violation`` (a wrong zone's price),
-  ``weight_mismatch`` (billed for a heavier parcel). Among the ``missing_on_left`` lines are return
-  waybills charged as our parcels and waybills printed for orders cancelled before pickup. Key = waybill, key2 = carrier code. Every other
+  ``weight_mismatch`` (billed for a heavier parcel), and two kinds of bill line for a parcel we did not
+  send that the engine calls ``missing_on_left`` and the check explains by its references:
+  ``return_billed_as_outbound`` (a return waybill charged as our parcel) and ``cancelled_before_pickup``
+  (a waybill printed for an order cancelled before pickup). Key = waybill, key2 = carrier code. Every other
   bill line costs exactly what :func:`recon_helpers.scenarios.courier_bill.pricing.price` says for the parcel we shipped.
 """
 from __future__ import annotations
@@ -232,9 +236,10 @@ def write_courier_bills(month: Month, shop: Shop, truth: Truth, *, returns: pd.D
 
     ``returns`` (the month's return requests) and ``cancelled`` (waybills printed for outbound orders
     cancelled before pickup, from :func:`write_outbound`) let the bills charge a few return waybills as
-    outbound parcels and every cancelled waybill. Both are bill lines for parcels we did not send:
-    truth ``missing_on_left``, the detail saying which (the courier check tells them apart by the
-    return waybills and the WMS outbound file).
+    outbound parcels and every cancelled waybill. Both are bill lines for parcels we did not send (the
+    engine's ``missing_on_left``); the truth gives them the check's own categories,
+    ``return_billed_as_outbound`` and ``cancelled_before_pickup``, which the courier check finds by the
+    return waybills and the WMS outbound file.
     """
     for code in vocab.CARRIERS:
         month.path(f"rate_cards/{code}.yaml").write_bytes((catalog.folder("rate_cards") / f"{code}.yaml").read_bytes())
@@ -264,6 +269,9 @@ def _bill_lines(month: Month, shop: Shop, card: rate_card.RateCard, code: str, t
         r = bill.iloc[i]
         truth.add("courier_bill", "missing_on_right", r["waybill"], code, amount_diff_fen=-int(r["total_fen"]),
                   detail=f"{label}账单未列出我方已发运单（应收{fen_str(int(r['total_fen']))}元）")
+        # the bill is the carrier's record of its pickups: the outbound check finds the waybill not picked up
+        truth.add("outbound", "not_picked_up", r["order_no"], r["platform"],
+                  detail=f"仓库已出库运单{r['waybill']}，{label}无揽收记录")
     for i in zone:
         _inject_wrong_zone(rng, card, bill, i, code, label, truth)
     for i in heavy:
@@ -366,7 +374,7 @@ def _returns_billed(month: Month, card, code: str, returns: pd.DataFrame | None,
     rows = pd.concat([rows, _price_parcels(card, rows)], axis=1)
     label = vocab.CARRIER_NAMES[code]
     for r, return_no in zip(rows.itertuples(), mine["return_no"]):
-        truth.add("courier_bill", "missing_on_left", r.waybill, code, amount_diff_fen=int(r.total_fen),
+        truth.add("courier_bill", "return_billed_as_outbound", r.waybill, code, amount_diff_fen=int(r.total_fen),
                   detail=f"{label}把退货运单（售后单{return_no}）按寄件月结计费{fen_str(int(r.total_fen))}元")
     return rows
 
@@ -389,7 +397,7 @@ def _cancelled_billed(shop: Shop, card, code: str, cancelled: pd.DataFrame | Non
     rows = pd.concat([rows, _price_parcels(card, rows)], axis=1)
     label = vocab.CARRIER_NAMES[code]
     for r in rows.itertuples():
-        truth.add("courier_bill", "missing_on_left", r.waybill, code, amount_diff_fen=int(r.total_fen),
+        truth.add("courier_bill", "cancelled_before_pickup", r.waybill, code, amount_diff_fen=int(r.total_fen),
                   detail=f"订单{r.order_no}揽收前已取消（仓库出库单已取消），{label}仍计费{fen_str(int(r.total_fen))}元")
     return rows
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pandas as pd
 
-from recon_helpers.periods import Period
+from recon_helpers.cycles import Cycle
 from recon_helpers.review.workspace import Workspace
 
 SNAPSHOT_COLUMNS = ["fingerprint", "side", "source_file", "source_row", "key", "amount", "category", "detail",
@@ -26,8 +26,9 @@ def is_closed(workspace: Workspace, *, period: str, scenario: str, run: str) -> 
 
 
 def opening_items(workspace: Workspace, *, period: str, scenario: str, run: str) -> pd.DataFrame:
-    """Open items of the previous period's close (when that period is closed), as queue rows."""
-    previous = str(Period.parse(period).previous())
+    """Open items of the previous period's close (when that period is closed), as queue rows; a day
+    carries from the day before, a week from the week before, a month from the month before."""
+    previous = str(Cycle.parse(period).previous())
     last = last_period_action(workspace, period=previous, scenario=scenario, run=run)
     if not len(last) or last["action"].iloc[0] != "close":
         return pd.DataFrame(columns=SNAPSHOT_COLUMNS)

@@ -35,7 +35,7 @@ def parse_candidates(text: Any) -> list[dict[str, Any]]:
 
 def exception_items(check: Any) -> pd.DataFrame:
     """One row per exception of ``check`` (out-of-scope rows excluded): the queue before any decision."""
-    exc = check.result.exceptions
+    exc = _check_exceptions(check)
     exc = exc[(exc["category"].astype("string") != "out_of_scope").fillna(True).to_numpy(dtype=bool)]
     data_dir = check.data_dir
     tables = [loaded.table for loaded in check.inputs.values()]
@@ -67,6 +67,23 @@ def exception_items(check: Any) -> pd.DataFrame:
     frame["candidates"] = [[{**c, "fingerprint": by_place.get((c["source_file"], c["source_row"]))} for c in cands]
                            for cands in frame["candidates"]]
     return frame[[*ITEM_COLUMNS, "source_file_abs"]]
+
+
+_PLACE = ["side", "source_file", "source_row"]
+
+
+def _check_exceptions(check: Any) -> pd.DataFrame:
+    """The match's exceptions as the check words them: a scenario that only re-categorises the match's
+    rows (courier_bill: a return billed as an outbound, a charge after cancellation, a timing difference)
+    shows its own categories in the queue; one that adds or merges rows keeps the match's."""
+    raw = check.result.exceptions
+    own = getattr(check, "exception_table", raw)
+    if own is raw or not isinstance(own, pd.DataFrame) or len(own) != len(raw) \
+            or not set(raw.columns) <= set(own.columns):
+        return raw
+    def places(frame: pd.DataFrame) -> list[tuple]:
+        return sorted(frame[_PLACE].astype("string").fillna("").itertuples(index=False, name=None))
+    return own[list(raw.columns)] if places(own) == places(raw) else raw
 
 
 def _fallback_fingerprints(frame: pd.DataFrame) -> list[str]:

@@ -11,6 +11,8 @@ recipe(s), its truth file in the demo month, its output folder and its tests. An
 * ``grid``: parameter -> values, one run per value (``courier_bill``: one per carrier); an entry
   without a grid has the single run :data:`SINGLE_RUN`; ``runs``: per run value, what else it needs;
 * ``labels``: how the exception categories read in this scenario;
+* ``cycles``: the periods its notebook reconciles (``month``, ``week``, ``day``: 月对账 / 周对账 /
+  日对账, see :mod:`recon_helpers.cycles`); ``month`` when omitted, the cycle ``recon report`` runs;
 * ``settings``: the words and limits its rules need (status words, age buckets, promised times),
   so that a shop changes them in the entry, not in code.
 
@@ -20,7 +22,7 @@ recipe(s), its truth file in the demo month, its output folder and its tests. An
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -54,6 +56,7 @@ class Scenario(StrictModel):
     runs: dict[str, dict[str, Any]] = Field(default_factory=dict)
     labels: dict[str, str] = Field(default_factory=dict)
     settings: dict[str, Any] = Field(default_factory=dict)
+    cycles: list[Literal["month", "week", "day"]] = Field(default_factory=lambda: ["month"], min_length=1)
 
     @field_validator("grid")
     @classmethod

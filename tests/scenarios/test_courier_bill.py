@@ -34,11 +34,13 @@ def check(request, demo_dir):
 def test_the_lists_hold_exactly_the_injected_waybills(check, demo_dir):
     truth = _truth(demo_dir, check.run)
     want = {cat: {t["key"] for t in truth if t["category"] == cat}
-            for cat in ("missing_on_right", "missing_on_left", "duplicate_on_right")}
+            for cat in ("missing_on_right", "missing_on_left", "duplicate_on_right", "return_billed_as_outbound")}
     assert all(want.values()), "the demo injects each problem for every carrier"
+    want["cancelled_before_pickup"] = {t["key"] for t in truth if t["category"] == "cancelled_before_pickup"}
     assert set(check.shipped_not_billed()["waybill_no"]) == want["missing_on_right"]
-    not_ours = pd.concat([check.billed_not_shipped(), check.returns_billed_as_outbound(), check.cancelled_before_pickup()])
-    assert sorted(not_ours["waybill_no"]) == sorted(want["missing_on_left"])
+    assert set(check.billed_not_shipped()["waybill_no"]) == want["missing_on_left"]
+    assert set(check.returns_billed_as_outbound()["waybill_no"]) == want["return_billed_as_outbound"]
+    assert set(check.cancelled_before_pickup()["waybill_no"]) == want["cancelled_before_pickup"]
     assert set(check.charged_twice()["waybill_no"]) == want["duplicate_on_right"]
 
 
@@ -93,15 +95,28 @@ def _explained(demo_dir) -> dict[str, str]:
             **{w: "return_billed_as_outbound" for w in returns["waybill_no"]}}
 
 
-def test_returns_and_cancelled_orders_billed_are_their_own_lists(check, demo_dir):
+def test_returns_and_cancelled_orders_billed_are_their_own_categories(check, demo_dir, tmp_path):
+    """The engine calls every bill line we did not send missing_on_left; the reference files say why,
+    and the check's exceptions (the table, exceptions.csv, the lists) carry the category of that why."""
     why = _explained(demo_dir)
-    not_ours = {t["key"]: Decimal(t["amount_diff"]) for t in _truth(demo_dir, check.run) if t["category"] == "missing_on_left"}
+    not_ours = {t["key"]: Decimal(t["amount_diff"]) for t in _truth(demo_dir, check.run)
+                if t["category"] in courier_bill.NOT_OURS_CATEGORIES}
+    raw = check.result.exceptions
+    assert set(raw.loc[raw["category"] == "missing_on_left", "key"]) == set(not_ours)
     for reason, listed in (("return_billed_as_outbound", check.returns_billed_as_outbound()),
                            ("cancelled_before_pickup", check.cancelled_before_pickup()),
                            (None, check.billed_not_shipped())):
         want = {k: a for k, a in not_ours.items() if why.get(k) == reason}
         assert dict(zip(listed["waybill_no"], listed["amount"])) == want, reason
+        category = reason or "missing_on_left"
+        assert set(check.exceptions(category, "right")["key"]) == set(want), category
     assert any(why.get(k) == "return_billed_as_outbound" for k in not_ours), "the demo bills returns for every carrier"
+    written = pd.read_csv(check.write(tmp_path)["exceptions"], dtype=str, encoding="utf-8-sig")
+    in_csv = dict(zip(written.loc[written["side"] == "right", "key"], written.loc[written["side"] == "right", "category"]))
+    assert {k: in_csv[k] for k in not_ours} == {k: why.get(k, "missing_on_left") for k in not_ours}
+    assert "not_ours_reason" not in written.columns
+    assert check.labels["return_billed_as_outbound"] == "return billed as outbound 退货按寄件计费"
+    assert check.labels["cancelled_before_pickup"] == "billed after cancellation 取消后计费"
 
 
 def test_each_fee_difference_names_the_rule_the_bill_broke(check, demo_dir):
@@ -117,8 +132,9 @@ def test_each_fee_difference_names_the_rule_the_bill_broke(check, demo_dir):
 
 def test_the_dispute_list_holds_every_overcharge_once(check, demo_dir, tmp_path):
     why = _explained(demo_dir)
-    want = {(t["key"], why.get(t["key"], t["category"]) if t["category"] == "missing_on_left" else t["category"]):
-            Decimal(t["amount_diff"]) for t in _truth(demo_dir, check.run)
+    assert all(why.get(t["key"], "missing_on_left") == t["category"] for t in _truth(demo_dir, check.run)
+               if t["category"] in courier_bill.NOT_OURS_CATEGORIES)
+    want = {(t["key"], t["category"]): Decimal(t["amount_diff"]) for t in _truth(demo_dir, check.run)
             if t["category"] != "missing_on_right" and Decimal(t["amount_diff"]) > 0}
     disputes = check.dispute_list()
     assert {(r.waybill_no, r.category): r.difference for r in disputes.itertuples()} == want

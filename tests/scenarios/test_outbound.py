@@ -184,3 +184,62 @@ def test_a_week_spanning_two_months(demo_dir):
     assert str(run.period) == "2026-W44" and run.as_of == dt.datetime(2026, 11, 2)
     days = cycles.day_of(run.outbound_lines["txn_time"])
     assert days.min() >= dt.date(2026, 10, 26)
+
+
+# --- courier pickups ------------------------------------------------------------------------------
+def test_shipped_waybills_the_carriers_never_picked_up_are_listed(check, demo_dir):
+    """The couriers' bills are their pickup records: a waybill the warehouse shipped that no bill names."""
+    assert {"sf_pickups", "zto_pickups", "yto_pickups", "jdl_pickups"} <= set(check.inputs)
+    billed = set()
+    for name in ("sf_pickups", "zto_pickups", "yto_pickups", "jdl_pickups"):
+        billed |= set(check.inputs[name].table["waybill_no"].astype(str))
+    wms = check.inputs["outbound"].table
+    shipped = wms[(wms["status"] == "已出库").to_numpy(dtype=bool)]
+    never = shipped[~shipped["waybill_no"].astype(str).isin(billed).to_numpy(dtype=bool)]
+    listed = check.not_picked_up()
+    assert set(listed["waybill_no"]) == set(never["waybill_no"]) and len(listed) >= 4
+    assert set(listed["order_id"]) == set(_truth(demo_dir, "not_picked_up"))
+    assert listed["detail"].str.contains("无揽收记录").all()
+    assert check.pickup_count_differences().empty  # the demo's bills carry 1 piece per waybill
+    assert check.kpis()["Not picked up 已出库未揽收"] == len(listed)
+    assert check.labels["not_picked_up"] == "shipped, never picked up 已出库未揽收"
+
+
+def _wms(*rows) -> pd.DataFrame:
+    """Hand-made shipped outbound rows: (order, waybill, carrier, day)."""
+    return pd.DataFrame({"source_file": "wms/outbound.xlsx", "source_row": range(2, 2 + len(rows)),
+                         "order_id": [r[0] for r in rows], "waybill_no": [r[1] for r in rows],
+                         "carrier": [r[2] for r in rows], "status": "已出库",
+                         "txn_time": pd.to_datetime([r[3] for r in rows])})
+
+
+def _records(carrier: str, names: tuple[str, ...], *lines) -> outbound.pickups.Pickups:
+    """Hand-made pickup lines: (waybill, day, pieces or None)."""
+    table = pd.DataFrame({"waybill_no": [x[0] for x in lines], "txn_time": pd.to_datetime([x[1] for x in lines]),
+                          "qty": pd.array([x[2] for x in lines], dtype="Int64")})
+    return outbound.pickups.Pickups(carrier, names, table)
+
+
+COLUMNS = ["side", "source_file", "source_row", "key", "amount", "category", "detail", "candidates", "group_id", "rule"]
+
+
+def test_pickups_on_hand_made_rows():
+    wms = _wms(("A1", "SF1", "顺丰速运", "2026-10-05"),            # picked up
+               ("A2", "SF2", "顺丰速运", "2026-10-05"),            # never picked up
+               ("A3", "SF3", "顺丰速运", "2026-10-06"),            # one waybill, the courier counted 2 pieces
+               ("A4", "SF4", "顺丰速运", "2026-10-06"),            # split: two waybills, both picked up once
+               ("A4", "SF5", "顺丰速运", "2026-10-06"),
+               ("A5", "SF6", "顺丰速运", "2026-10-09"),            # after the courier's last record: not yet due
+               ("A6", "ZT1", "中通快递", "2026-10-05"))            # no ZTO records in the folder: not compared
+    sf = _records("sf", ("顺丰速运", "顺丰"), ("SF1", "2026-10-05", 1), ("SF1", "2026-10-05", 1),  # billed twice: one pickup
+                  ("SF3", "2026-10-06", 2), ("SF4", "2026-10-07", None), ("sf5 ", "2026-10-07", None))
+    found = outbound.pickups.differences(wms, [sf], ["已出库"], COLUMNS)
+    assert list(zip(found["category"], found["key"])) == [("not_picked_up", "A2"), ("pickup_count_mismatch", "A3")]
+    assert found.loc[found["key"] == "A3", "detail"].iloc[0] == "仓库出库1个包裹（SF3），sf揽收2件"
+    assert (found["side"] == "right").all() and list(found["source_row"]) == [3, 4]
+
+
+def test_a_cancelled_outbound_is_not_expected_at_pickup():
+    wms = _wms(("A1", "SF1", "顺丰速运", "2026-10-05")).assign(status="已取消")
+    sf = _records("sf", ("顺丰速运",), ("SF9", "2026-10-06", 1))
+    assert outbound.pickups.differences(wms, [sf], ["已出库"], COLUMNS).empty

@@ -162,7 +162,7 @@ def test_ages_count_to_the_end_of_the_cycle(demo_dir):
 def test_return_shipping_charged_on_the_courier_bills(check, demo_dir):
     waybills = set(check.cases.loc[check.cases["has_waybill"], "waybill_no"])
     want = {t["key"]: Decimal(t["amount_diff"]) for t in truth_rows(demo_dir, "courier_bill")
-            if t["category"] == "missing_on_left" and t["key"] in waybills}
+            if t["category"] == "return_billed_as_outbound" and t["key"] in waybills}
     assert want, "the demo bills some return waybills"
     charged = check.return_shipping_charged()
     assert dict(zip(charged["waybill_no"], charged["amount"])) == want

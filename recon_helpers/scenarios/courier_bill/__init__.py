@@ -6,6 +6,8 @@ shipments and the carrier's bill, prices every shipment of that carrier with its
 the ``courier_bill`` recipe and answers the four questions an analyst acts on:
 
 * ``check.billed_not_shipped()`` (``missing_on_left``): dispute the line, we never sent that waybill;
+  the engine's missing_on_left lines that the references explain get their own categories,
+  ``return_billed_as_outbound`` and ``cancelled_before_pickup`` (:data:`NOT_OURS_CATEGORIES`);
 * ``check.shipped_not_billed()`` (``missing_on_right``): expect it on next month's bill (accrue it);
 * ``check.charged_twice()`` (``duplicate_on_right``): claim the second charge back;
 * ``check.fee_differences()`` (``weight_mismatch``: a higher chargeable weight than ours;
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 from recon_helpers.scenarios.courier_bill.check import (
            FEE_CATEGORIES,
+           NOT_OURS_CATEGORIES,
            NOT_OURS_REASONS,
            Carrier,
            CourierCheck,
@@ -32,4 +35,4 @@ from recon_helpers.scenarios.courier_bill.check import (
            summary,
 )
 
-__all__ = ["FEE_CATEGORIES", "NOT_OURS_REASONS", "Carrier", "CourierCheck", "carrier", "check", "for_carrier", "summary"]
+__all__ = ["FEE_CATEGORIES", "NOT_OURS_CATEGORIES", "NOT_OURS_REASONS", "Carrier", "CourierCheck", "carrier", "check", "for_carrier", "summary"]

@@ -28,11 +28,14 @@ NAME = "courier_bill"
 
 #: categories of a bill line whose fee differs from the rate card (first failing compare of the recipe)
 FEE_CATEGORIES = ("weight_mismatch", "rate_card_violation")
-#: why a bill line for a parcel we did not send (missing_on_left) was billed, when a reference explains it
+#: the scenario's own categories of a bill line for a parcel we did not send: the engine calls every such
+#: line missing_on_left; the check gives it one of these when a reference explains why it was billed
 NOT_OURS_REASONS = {
     "return_billed_as_outbound": "退货按寄件计费 — a return waybill (buyer to us) billed as our outbound parcel",
     "cancelled_before_pickup": "取消后计费 — a waybill printed for an order cancelled before pickup, billed anyway",
 }
+#: every category of a bill line for a parcel we did not send: unexplained, then the explained ones
+NOT_OURS_CATEGORIES = ("missing_on_left", *NOT_OURS_REASONS)
 #: the references that explain a bill line we did not ship (used when the file is in the data folder)
 REFERENCES = ("return_waybills", "outbound")
 
@@ -203,9 +206,9 @@ class CourierCheck(Check):
     @property
     def exception_table(self) -> pd.DataFrame:
         """The match's exceptions, with what the references explain: a bill line we did not send
-        (missing_on_left) for one of our return waybills or for a waybill whose outbound was cancelled
-        says so in its detail and in column ``not_ours_reason``; a heavier billed weight within
-        ``weight_tolerance_kg`` is accepted (out of scope, with why)."""
+        (the engine's missing_on_left) for one of our return waybills is ``return_billed_as_outbound``,
+        for a waybill whose outbound was cancelled ``cancelled_before_pickup`` (each with why in its
+        detail); a heavier billed weight within ``weight_tolerance_kg`` is accepted (out of scope)."""
         if self._refined is None:
             self._refined = self._refine()
         return self._refined
@@ -232,10 +235,9 @@ class CourierCheck(Check):
         cancelled = self._waybills_of("outbound", statuses=list(self.settings.get("cancelled_statuses", ["已取消"])))
         is_return = not_ours & keys.isin(set(returns)).to_numpy(dtype=bool)
         is_cancelled = not_ours & ~is_return & keys.isin(set(cancelled)).to_numpy(dtype=bool)
-        exc["not_ours_reason"] = pd.Series(pd.NA, index=exc.index, dtype="string")
-        exc.loc[is_return, "not_ours_reason"] = "return_billed_as_outbound"
+        exc.loc[is_return, "category"] = "return_billed_as_outbound"
         exc.loc[is_return, "detail"] = [f"退货运单（售后单{returns[k]}）按寄件计费" for k in keys[is_return]]
-        exc.loc[is_cancelled, "not_ours_reason"] = "cancelled_before_pickup"
+        exc.loc[is_cancelled, "category"] = "cancelled_before_pickup"
         exc.loc[is_cancelled, "detail"] = [f"订单{cancelled[k]}揽收前已取消（出库单已取消），仍计费" for k in keys[is_cancelled]]
         self._mark_timing(exc, keys)
         tolerance = Decimal(str(self.settings.get("weight_tolerance_kg", "0")))
@@ -295,11 +297,8 @@ class CourierCheck(Check):
         return self.inputs["bill"].table if self.bill_rows is None else self.bill_rows
 
     # -- the lists an analyst acts on ----------------------------------------------------------
-    def _waybills(self, category: str, side: str, reason: str | None = None) -> pd.DataFrame:
+    def _waybills(self, category: str, side: str) -> pd.DataFrame:
         rows = self.exceptions(category, side)
-        if category == "missing_on_left" and "not_ours_reason" in rows.columns:
-            same = rows["not_ours_reason"].isna() if reason is None else rows["not_ours_reason"] == reason
-            rows = rows[same.fillna(False).to_numpy(dtype=bool)]
         cols = [c for c in _LIST_COLUMNS if c in rows.columns]
         listed = rows[cols].rename(columns=_LIST_COLUMNS).sort_values(["waybill_no", "source_row"], kind="stable")
         return self.relative_files(listed.reset_index(drop=True))
@@ -318,11 +317,11 @@ class CourierCheck(Check):
 
     def returns_billed_as_outbound(self) -> pd.DataFrame:
         """Bill lines for our return waybills charged as outbound parcels (amount = billed)."""
-        return self._waybills("missing_on_left", "right", "return_billed_as_outbound")
+        return self._waybills("return_billed_as_outbound", "right")
 
     def cancelled_before_pickup(self) -> pd.DataFrame:
         """Bill lines for waybills of orders cancelled before the courier picked them up (amount = billed)."""
-        return self._waybills("missing_on_left", "right", "cancelled_before_pickup")
+        return self._waybills("cancelled_before_pickup", "right")
 
     def fee_pairs(self, rows: pd.DataFrame | None = None) -> pd.DataFrame:
         """One row per waybill whose bill line differs from the rate card: expected and billed fee.
@@ -399,7 +398,7 @@ class CourierCheck(Check):
         cancelled orders included), second charges, and the part of a fee above the rate card."""
         diffs = self.fee_pairs()["difference"]
         above = total(diffs[(diffs > 0).fillna(False).to_numpy(dtype=bool)])
-        return self.amount("missing_on_left", "right") + self.amount("duplicate_on_right", "right") + above
+        return self.amount(NOT_OURS_CATEGORIES, "right") + self.amount("duplicate_on_right", "right") + above
 
     def dispute_list(self) -> pd.DataFrame:
         """Every over-charge of this carrier, one line each, ready to send: waybill, billed, expected,

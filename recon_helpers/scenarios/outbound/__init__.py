@@ -12,7 +12,9 @@ express. The lists an analyst acts on:
 * ``check.shipped_after_cancellation()`` (status_mismatch);
 * ``check.shipped_late()`` (shipped_late): later than the platform promises (``promise_hours``);
 * ``check.not_yet_due()``: open orders still in time and closed orders never sent (out of scope);
-* ``check.split_parcels()`` / ``check.merged_parcels()``: for the courier check.
+* ``check.split_parcels()`` / ``check.merged_parcels()``: for the courier check;
+* ``check.not_picked_up()`` (not_picked_up) and ``check.pickup_count_differences()``
+  (pickup_count_mismatch): against the couriers' pickup records where present (:mod:`.pickups`).
 
 ``period`` may be a month, an ISO week or a day: a daily run carries the orders still open at the
 start of the day into it (``check.carried_in()``).
@@ -21,6 +23,7 @@ Status words and promised hours are the registry entry's ``settings`` (templates
 """
 from __future__ import annotations
 
+from recon_helpers.scenarios.outbound import pickups
 from recon_helpers.scenarios.outbound.check import CATEGORIES, OutboundCheck, check, load_inputs
 
-__all__ = ["CATEGORIES", "OutboundCheck", "check", "load_inputs"]
+__all__ = ["CATEGORIES", "OutboundCheck", "check", "load_inputs", "pickups"]

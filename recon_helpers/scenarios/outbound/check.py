@@ -14,7 +14,7 @@ from recon_helpers.cycles import Cycle
 from recon_helpers.engine import match, prepare_tables
 from recon_helpers.errors import UsageError
 from recon_helpers.scenarios.base import Check, total
-from recon_helpers.scenarios.outbound import rules
+from recon_helpers.scenarios.outbound import pickups, rules
 from recon_helpers.scenarios.registry import scenario
 from recon_helpers.sources.loading import load
 from recon_helpers.sources.result import LoadResult
@@ -25,6 +25,7 @@ _SETTING_NAMES = ("closed_statuses", "shipped_statuses", "promise_hours")
 CATEGORIES = {
     "shipped_late": "超时发货 — shipped later than the platform's promised time",
     "sku_mismatch": "商品不符 — the warehouse shipped other SKUs than the order lists",
+    **pickups.CATEGORIES,
 }
 _TIMING = "out_of_scope"
 
@@ -48,11 +49,28 @@ def _load_orders(entry: Any, data_dir: str | Path) -> dict[str, LoadResult]:
 
 
 def load_inputs(data_dir: str | Path) -> dict[str, LoadResult]:
-    """Every order export found and the WMS outbound file, loaded once (for several cycles' runs)."""
+    """Every order export found, the WMS outbound file and the couriers' pickup records found, loaded
+    once (for several cycles' runs)."""
     entry = scenario(NAME)
     loaded = _load_orders(entry, data_dir)
     loaded["outbound"] = load(entry.input_path("outbound", data_dir))
+    for name, spec in entry.settings.get("pickups", {}).items():
+        path = entry.input_path(name, data_dir)
+        if path.exists():
+            loaded[name] = load(path, template=spec.get("template"))
     return loaded
+
+
+def _pickup_records(entry: Any, loaded: dict[str, LoadResult]) -> list[pickups.Pickups]:
+    """The loaded pickup records, each with the names the warehouse writes for its carrier."""
+    couriers = scenario("courier_bill")
+    found = []
+    for name, spec in entry.settings.get("pickups", {}).items():
+        if name in loaded:
+            code = spec["carrier"]
+            aliases = couriers.run_settings(code).get("aliases", [code]) if code in couriers.run_names() else [code]
+            found.append(pickups.Pickups(code, tuple(aliases), loaded[name].table))
+    return found
 
 
 def check(*, period: str, data_dir: str | Path, as_of: str | None = None,
@@ -68,14 +86,15 @@ def check(*, period: str, data_dir: str | Path, as_of: str | None = None,
     entry = scenario(NAME)
     settings = _settings(entry)
     loaded = dict(loaded) if loaded is not None else load_inputs(data_dir)
-    all_orders = pd.concat([loaded[n].table for n in loaded if n != "outbound"], ignore_index=True)
+    all_orders = pd.concat([loaded[n].table for n in loaded if n.endswith("_orders")], ignore_index=True)
     cycle = Cycle.parse(period)
     orders, outbound, near = _cycle_rows(all_orders, loaded["outbound"].table, cycle, settings)
     left, right, _ = prepare_tables(entry.recipes[0], orders, outbound)
     result = match(left, right, entry.recipes[0])
     return OutboundCheck(scenario=entry, period=cycle, data_dir=Path(data_dir), result=result, inputs=loaded,
                          settings=settings, orders=left, outbound=right, order_lines=orders,
-                         outbound_lines=outbound, as_of=rules.as_of_moment(cycle.last_day, as_of), near=near)
+                         outbound_lines=outbound, as_of=rules.as_of_moment(cycle.last_day, as_of), near=near,
+                         pickup_records=_pickup_records(entry, loaded))
 
 
 def _cycle_rows(orders: pd.DataFrame, outbound: pd.DataFrame, cycle: Cycle,
@@ -120,6 +139,7 @@ class OutboundCheck(Check):
     outbound_lines: pd.DataFrame | None = None  # the WMS rows
     as_of: dt.datetime | None = None
     near: dict[str, Any] | None = None
+    pickup_records: list[pickups.Pickups] | None = None  # the couriers' pickup records found
 
     def __post_init__(self) -> None:
         self._exceptions: pd.DataFrame | None = None
@@ -181,6 +201,9 @@ class OutboundCheck(Check):
         self._mark_timing(exc)
         exc["amount"] = pd.array([a if s else None for a, s in zip(left["order_amount"], is_left)], dtype=MONEY_DTYPE)
         added = self._matched_problems(set(exc["group_id"].dropna().astype("int64")))
+        picked = pickups.differences(self.outbound_lines.astype({"source_file": "string"}), self.pickup_records or [],
+                                     self.settings["shipped_statuses"], list(self.result.exceptions.columns))
+        added = pd.concat([f for f in (added, picked) if len(f)], ignore_index=True) if len(added) or len(picked) else added
         table = pd.concat([exc, added], ignore_index=True) if len(added) else exc
         side_no = table["side"].map({"left": 0, "right": 1})
         table = table.assign(_s=side_no).sort_values(["category", "key", "group_id", "_s", "source_row"], kind="stable")
@@ -309,6 +332,22 @@ class OutboundCheck(Check):
         nothing to do now; an open order carries into the next run."""
         return self._orders_of(_TIMING)
 
+    def not_picked_up(self) -> pd.DataFrame:
+        """Waybills the warehouse shipped that the carrier's pickup records never name (find the parcel)."""
+        return self._pickup_rows("not_picked_up")
+
+    def pickup_count_differences(self) -> pd.DataFrame:
+        """Orders whose parcels the carrier picked up in another number of pieces."""
+        return self._pickup_rows("pickup_count_mismatch")
+
+    def _pickup_rows(self, category: str) -> pd.DataFrame:
+        rows = self.exceptions(category, "right").merge(
+            self.outbound_lines[["source_file", "source_row", "txn_time", "waybill_no", "carrier"]].astype({"source_file": "string"}),
+            on=["source_file", "source_row"], how="left")
+        listed = rows[["key", "waybill_no", "carrier", "txn_time", "detail", "source_file", "source_row"]].rename(
+            columns={"key": "order_id", "txn_time": "shipped_time"})
+        return self.relative_files(listed.sort_values(["order_id", "waybill_no"], kind="stable").reset_index(drop=True))
+
     def split_parcels(self) -> pd.DataFrame:
         """Orders that left the warehouse in several parcels (for the courier check: several fees)."""
         return rules.parcels(self.outbound_lines, self.settings)[0]
@@ -348,6 +387,8 @@ class OutboundCheck(Check):
             "Quantity differences 数量不符": len(self.quantity_differences()),
             "Shipped after cancellation 取消后出库": len(self.shipped_after_cancellation()),
             "Shipped late 超时发货": len(self.shipped_late()),
+            "Not picked up 已出库未揽收": len(self.not_picked_up()),
+            "Pickup count differs 揽收件数不符": len(self.pickup_count_differences()),
             "Not yet due / closed 未到期或已关闭": len(self.not_yet_due()),
             "Carried in 上期结转": len((self.near or {}).get("carried", ())),
         }
