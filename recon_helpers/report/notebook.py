@@ -18,7 +18,7 @@ from typing import Any
 
 from recon_helpers import catalog, export, masking
 from recon_helpers.report import alerts as alert_rules
-from recon_helpers.report.cells import read_kpis
+from recon_helpers.report.cells import read_kpis, read_tables
 from recon_helpers.report.sharing import Sharer, write_workbook
 
 NBCONVERT_TEMPLATE = "recon_offline"
@@ -271,7 +271,7 @@ def run_notebook(job: NotebookJob) -> NotebookOutcome:
     workbook = write_workbook(out_dir, out_dir / f"{name}.xlsx", sharer=None, labels=_category_labels(out_dir, name))
     raised = [a.to_dict() for a in alert_rules.evaluate(scenario=name, run=job.run, ok=status == "ok", run_folder=out_dir,
                                                         link=_linked(job, html_path.name), run_title=title, kpis=kpis,
-                                                        shown=_outputs_text(nb))]
+                                                        shown=_outputs_text(nb), tables=read_tables(nb) if nb else [])]
     seconds = round(time.perf_counter() - started, 1)
     if nb is not None:
         footer = {"version": job.version, "run_id": job.run_id, "started": started_at, "seconds": seconds,
