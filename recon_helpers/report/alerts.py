@@ -138,6 +138,16 @@ def _table_check(rule: AlertRule, tables: list[dict], threshold: Decimal) -> str
     return f"{best[0]:,} item(s) beyond {threshold:,.0f}{unit}, {best[1]:,.2f} in all, the oldest {best[2]:,.0f}{unit}"
 
 
+def _stated_rate(kpis: list[dict]) -> Decimal | None:
+    """The run's recorded "Auto-match rate" figure as a fraction (``"93.1%"`` -> 0.931), None if none."""
+    for figure in kpis:
+        if "auto-match rate" in str(figure.get("label", "")).lower():
+            value = as_decimal(str(figure.get("value", "")).rstrip("%"))
+            if value is not None:
+                return value / 100 if str(figure.get("value", "")).endswith("%") else value
+    return None
+
+
 def _check(rule: AlertRule, *, ok: bool, summary: dict | None, rows: list[dict[str, str]], kpis: list[dict],
            shown: str, tables: list[dict] | None = None) -> str | None:
     """The message of the alert when ``rule`` fires, else None."""
@@ -152,9 +162,11 @@ def _check(rule: AlertRule, *, ok: bool, summary: dict | None, rows: list[dict[s
         found = [" ".join(m.group(1).split()[-4:]) + f": file {m.group(2)}, rows {m.group(3)}" for m in _MISMATCH.finditer(shown)]
         return "; ".join(dict.fromkeys(found)) if found else None
     if rule.when == "auto_match_rate_below":
-        if summary is None:
+        stated = _stated_rate(kpis)
+        if summary is None and stated is None:
             return None
-        rate = Decimal(str(summary.get("auto_match_rate", 1)))
+        # the rate the scenario states (over the rows in scope) wins over the raw match summary's
+        rate = stated if stated is not None else Decimal(str(summary.get("auto_match_rate", 1)))
         return f"auto-match rate {rate:.1%} < {threshold:.0%}" if rate < threshold else None
     chosen = [r for r in rows if (not rule.categories or r.get("category") in rule.categories)
               and (rule.side is None or r.get("side") == rule.side)]

@@ -89,13 +89,22 @@ def _recorded_rate(summary: dict[str, Any]) -> str | None:
     return None
 
 
-def tile_figures(summary_path: Path) -> dict[str, Any] | None:
+def _run_rate(kpis: list[dict] | None) -> str | None:
+    """The auto-match rate a run's notebook recorded among its headline figures (``"93.1%"``)."""
+    for figure in kpis or []:
+        if AUTO_MATCH_KPI.lower() in str(figure.get("label", "")).lower():
+            return str(figure.get("display") or figure.get("value"))
+    return None
+
+
+def tile_figures(summary_path: Path, kpis: list[dict] | None = None) -> dict[str, Any] | None:
     """A run's tile: rows, auto-match rate, open exceptions and their money, from its ``summary.json``.
 
     Open = every exception row but ``out_of_scope``; their amount is the sum of the rows' absolute
     amounts (an over-charge and a missing charge both need work), exact to the fen. A run of several
     hops shows each hop's rows ("2,604 + 2,031"), the exceptions of all hops, and the auto-match rate
-    the scenario states over them (the same figure as its headline card).
+    the scenario states over them. The rate shown is the one the run's headline card states (the
+    scenario's rate over the rows in scope), else the match summary's.
     """
     if not summary_path.is_file():
         return None
@@ -108,7 +117,7 @@ def tile_figures(summary_path: Path) -> dict[str, Any] | None:
     rows = [int(h.get("rows", 0)) for h in hops]
     matched = sum(int(h.get("matched_rows", 0)) for h in hops)
     rate = float(hops[0].get("auto_match_rate", 0)) if len(hops) == 1 else (matched / sum(rows) if sum(rows) else 0.0)
-    rate_display = _recorded_rate(summary) or f"{100 * rate:.1f}%"
+    rate_display = _run_rate(kpis) or _recorded_rate(summary) or f"{100 * rate:.1f}%"
     return {"rows": sum(rows), "rows_display": " + ".join(f"{n:,}" for n in rows),
             "auto_match_rate": rate, "auto_match_display": rate_display,
             "open_exceptions": sum(int(c["rows"]) for c in open_), "open_amount": f"{amount:.2f}",
@@ -128,7 +137,7 @@ def render_index(run: Any) -> str:
         template = env.get_template("index.html.j2")
     except jinja2.TemplateNotFound as exc:
         raise ReportError(f"report template {catalog.folder('report') / 'index.html.j2'} is missing: reinstall the workbench") from exc
-    tiles = {o.id: tile_figures(run.out_dir / o.name / o.run / "summary.json") for o in run.outcomes}
+    tiles = {o.id: tile_figures(run.out_dir / o.name / o.run / "summary.json", o.kpis) for o in run.outcomes}
     return template.render(
         period=run.period,
         data_dir=run.data_dir.name,

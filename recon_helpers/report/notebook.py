@@ -170,6 +170,8 @@ def export_html(executed: Path, html_path: Path, *, title: str | None = None, nb
         exclude_output_prompt=True,
     )
     nb = nb if nb is not None else nbformat.read(str(executed), as_version=4)
+    # the review app's widget state (megabytes) cannot run in an offline page: the page shows the cell's text
+    nb = nbformat.from_dict({**nb, "metadata": {k: v for k, v in nb.get("metadata", {}).items() if k != "widgets"}})
     resources = {"metadata": {"name": title or executed.stem}, "recon": dict(recon or {})}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     export.write_text(html_path, body)
@@ -258,7 +260,8 @@ def run_notebook(job: NotebookJob) -> NotebookOutcome:
     title = job.title or _source_title(source)
     sharer = Sharer.for_run(data_dir=Path(job.data_dir or out_dir), reports_dir=Path(job.reports_dir or out_dir),
                             notebooks_dir=Path(job.notebooks_dir) if job.notebooks_dir else source.parent, mask=job.mask,
-                            staging_dir=Path(job.staging_dir) if job.staging_dir else None)
+                            staging_dir=Path(job.staging_dir) if job.staging_dir else None,
+                            workspace_dir=Path(job.offered["workspace"]) if job.offered.get("workspace") else None)
     error = sharer.text(error) if error else None
     shown_parameters = {k: sharer.scrub(str(v)) for k, v in parameters.items()}
 
