@@ -268,6 +268,8 @@ def run_notebook(job: NotebookJob) -> NotebookOutcome:
     kpis, html, nb, failed = [], None, None, None
     if executed.exists():
         nb = sharer.notebook(nbformat.read(str(executed), as_version=4))
+        # the review app's widget state holds its grid's rows unmasked and cannot run outside a kernel
+        nb.metadata.pop("widgets", None)
         export.write_text(executed, nbformat.writes(nb))
         kpis = read_kpis(nb)
         failed = failing_cell(nb) if status != "ok" else None
