@@ -9,7 +9,7 @@ In a notebook::
 
 Modules: ``cells`` (figures, display, action-list tables, rejected rows), ``charts`` (plotly, offline), ``notebook`` (one
 papermill run and its HTML export), ``sharing`` (what leaves the workspace: masked, no paths; the run's
-workbook), ``alerts`` (thresholds from templates/alerts/), ``publish`` (fresh folder, lock, swap),
+workbook), ``files`` (dispute lists, statements and other files a run leaves), ``alerts`` (thresholds from templates/alerts/), ``publish`` (fresh folder, lock, swap),
 ``progress`` (bars and the end table), ``batch`` (every scenario x run: ``run_reports``), ``index``
 (index.html, alerts.json and manifest.json).
 """

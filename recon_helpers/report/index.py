@@ -37,7 +37,7 @@ def package_version() -> str:
     return __version__
 
 
-_MANIFEST_KEYS = ("name", "run", "title", "status", "error", "seconds", "html", "workbook", "pdf", "parameters", "failed_cell")
+_MANIFEST_KEYS = ("name", "run", "title", "status", "error", "seconds", "html", "workbook", "pdf", "files", "parameters", "failed_cell")
 
 
 def write_manifest(run: Any) -> Path:
@@ -69,20 +69,57 @@ def write_alerts(run: Any) -> Path:
     return export.write_text(path, json.dumps(doc, ensure_ascii=False, indent=2))
 
 
-def tile_figures(summary_path: Path) -> dict[str, Any] | None:
+#: how a scenario names its auto-match rate among the figures it writes into summary.json
+AUTO_MATCH_KPI = "Auto-match rate"
+
+
+def summary_hops(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """The match summaries inside a run's ``summary.json``: the document itself, or, for a scenario of
+    several hops (collections: orders -> settlement, payouts -> bank), each hop's, in written order."""
+    if "rows" in summary:
+        return [summary]
+    return [v for v in summary.values() if isinstance(v, dict) and "rows" in v]
+
+
+def _recorded_rate(summary: dict[str, Any]) -> str | None:
+    """The auto-match rate the scenario itself states (``kpis`` of summary.json), e.g. ``"98.3%"``."""
+    for label, value in (summary.get("kpis") or {}).items():
+        if AUTO_MATCH_KPI.lower() in str(label).lower():
+            return str(value)
+    return None
+
+
+def _run_rate(kpis: list[dict] | None) -> str | None:
+    """The auto-match rate a run's notebook recorded among its headline figures (``"93.1%"``)."""
+    for figure in kpis or []:
+        if AUTO_MATCH_KPI.lower() in str(figure.get("label", "")).lower():
+            return str(figure.get("display") or figure.get("value"))
+    return None
+
+
+def tile_figures(summary_path: Path, kpis: list[dict] | None = None) -> dict[str, Any] | None:
     """A run's tile: rows, auto-match rate, open exceptions and their money, from its ``summary.json``.
 
     Open = every exception row but ``out_of_scope``; their amount is the sum of the rows' absolute
-    amounts (an over-charge and a missing charge both need work), exact to the fen.
+    amounts (an over-charge and a missing charge both need work), exact to the fen. A run of several
+    hops shows each hop's rows ("2,604 + 2,031"), the exceptions of all hops, and the auto-match rate
+    the scenario states over them. The rate shown is the one the run's headline card states (the
+    scenario's rate over the rows in scope), else the match summary's.
     """
     if not summary_path.is_file():
         return None
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
-    open_ = [c for c in summary.get("exceptions", []) if c.get("category") != "out_of_scope"]
+    hops = summary_hops(summary)
+    if not hops:
+        return None
+    open_ = [c for h in hops for c in h.get("exceptions", []) if isinstance(c, dict) and c.get("category") != "out_of_scope"]
     amount = sum((abs(Decimal(str(c["amount"]))) for c in open_), Decimal("0.00"))
-    rate = float(summary.get("auto_match_rate", 0))
-    return {"rows": int(summary.get("rows", 0)), "rows_display": f"{int(summary.get('rows', 0)):,}",
-            "auto_match_rate": rate, "auto_match_display": f"{100 * rate:.1f}%",
+    rows = [int(h.get("rows", 0)) for h in hops]
+    matched = sum(int(h.get("matched_rows", 0)) for h in hops)
+    rate = float(hops[0].get("auto_match_rate", 0)) if len(hops) == 1 else (matched / sum(rows) if sum(rows) else 0.0)
+    rate_display = _run_rate(kpis) or _recorded_rate(summary) or f"{100 * rate:.1f}%"
+    return {"rows": sum(rows), "rows_display": " + ".join(f"{n:,}" for n in rows),
+            "auto_match_rate": rate, "auto_match_display": rate_display,
             "open_exceptions": sum(int(c["rows"]) for c in open_), "open_amount": f"{amount:.2f}",
             "open_display": f"{sum(int(c['rows']) for c in open_):,}", "open_amount_display": f"{amount:,.2f}"}
 
@@ -100,7 +137,7 @@ def render_index(run: Any) -> str:
         template = env.get_template("index.html.j2")
     except jinja2.TemplateNotFound as exc:
         raise ReportError(f"report template {catalog.folder('report') / 'index.html.j2'} is missing: reinstall the workbench") from exc
-    tiles = {o.id: tile_figures(run.out_dir / o.name / o.run / "summary.json") for o in run.outcomes}
+    tiles = {o.id: tile_figures(run.out_dir / o.name / o.run / "summary.json", o.kpis) for o in run.outcomes}
     return template.render(
         period=run.period,
         data_dir=run.data_dir.name,

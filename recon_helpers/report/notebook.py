@@ -18,7 +18,8 @@ from typing import Any
 
 from recon_helpers import catalog, export, masking
 from recon_helpers.report import alerts as alert_rules
-from recon_helpers.report.cells import read_kpis
+from recon_helpers.report.cells import read_kpis, read_tables
+from recon_helpers.report.files import run_files
 from recon_helpers.report.sharing import Sharer, write_workbook
 
 NBCONVERT_TEMPLATE = "recon_offline"
@@ -73,6 +74,8 @@ class NotebookOutcome:
     workbook: str | None = None
     failed_cell: dict | None = None
     pdf: str | None = None
+    #: the run's other files for its readers (dispute lists, statements, the scenario's own workbook)
+    files: list[dict] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -167,6 +170,8 @@ def export_html(executed: Path, html_path: Path, *, title: str | None = None, nb
         exclude_output_prompt=True,
     )
     nb = nb if nb is not None else nbformat.read(str(executed), as_version=4)
+    # the review app's widget state (megabytes) cannot run in an offline page: the page shows the cell's text
+    nb = nbformat.from_dict({**nb, "metadata": {k: v for k, v in nb.get("metadata", {}).items() if k != "widgets"}})
     resources = {"metadata": {"name": title or executed.stem}, "recon": dict(recon or {})}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     export.write_text(html_path, body)
@@ -255,29 +260,38 @@ def run_notebook(job: NotebookJob) -> NotebookOutcome:
     title = job.title or _source_title(source)
     sharer = Sharer.for_run(data_dir=Path(job.data_dir or out_dir), reports_dir=Path(job.reports_dir or out_dir),
                             notebooks_dir=Path(job.notebooks_dir) if job.notebooks_dir else source.parent, mask=job.mask,
-                            staging_dir=Path(job.staging_dir) if job.staging_dir else None)
+                            staging_dir=Path(job.staging_dir) if job.staging_dir else None,
+                            workspace_dir=Path(job.offered["workspace"]) if job.offered.get("workspace") else None)
     error = sharer.text(error) if error else None
     shown_parameters = {k: sharer.scrub(str(v)) for k, v in parameters.items()}
 
     kpis, html, nb, failed = [], None, None, None
     if executed.exists():
         nb = sharer.notebook(nbformat.read(str(executed), as_version=4))
+        # the review app's widget state holds its grid's rows unmasked and cannot run outside a kernel
+        nb.metadata.pop("widgets", None)
         export.write_text(executed, nbformat.writes(nb))
         kpis = read_kpis(nb)
         failed = failing_cell(nb) if status != "ok" else None
     for csv_path in sorted(out_dir.glob("*.csv")):
         sharer.csv_file(csv_path)
     # the CSVs were made safe just above: the workbook is built from them as they are
-    workbook = write_workbook(out_dir, out_dir / f"{name}.xlsx", sharer=None, labels=_category_labels(out_dir, name))
+    # a scenario that wrote its own <name>.xlsx (its lists) keeps it; the categories go beside it
+    book_path = out_dir / (f"{name}_exceptions.xlsx" if (out_dir / f"{name}.xlsx").exists() else f"{name}.xlsx")
+    workbook = write_workbook(out_dir, book_path, sharer=None, labels=_category_labels(out_dir, name))
+    files = [f.to_dict() for f in run_files(out_dir, job.link, workbook=workbook, title=title)]
     raised = [a.to_dict() for a in alert_rules.evaluate(scenario=name, run=job.run, ok=status == "ok", run_folder=out_dir,
                                                         link=_linked(job, html_path.name), run_title=title, kpis=kpis,
-                                                        shown=_outputs_text(nb))]
+                                                        shown=_outputs_text(nb), tables=read_tables(nb) if nb else [])]
     seconds = round(time.perf_counter() - started, 1)
     if nb is not None:
         footer = {"version": job.version, "run_id": job.run_id, "started": started_at, "seconds": seconds,
                   "parameters": shown_parameters, "masking": job.mask, "journal": job.journal}
         try:
-            export_html(executed, html_path, title=title, nb=nb, recon={"alerts": raised, "failed": failed, "footer": footer})
+            page_files = ([{"kind": "workbook", "label": f"Excel · {workbook.stem}", "href": workbook.name}] if workbook else []) + \
+                [{**f, "href": f["href"].removeprefix(f"{job.link}/")} for f in files]
+            export_html(executed, html_path, title=title, nb=nb,
+                        recon={"alerts": raised, "failed": failed, "footer": footer, "files": page_files})
             html = _linked(job, html_path.name)
         except Exception as exc:
             status = "failed"
@@ -303,6 +317,7 @@ def run_notebook(job: NotebookJob) -> NotebookOutcome:
         workbook=_linked(job, workbook.name) if workbook else None,
         failed_cell=failed,
         pdf=_linked(job, pdf.name) if pdf else None,
+        files=files,
     )
 
 

@@ -56,9 +56,15 @@ class Sharer:
 
     @classmethod
     def for_run(cls, *, data_dir: Path, reports_dir: Path, notebooks_dir: Path | None, mask: bool,
-                staging_dir: Path | None = None) -> Sharer:
-        """The folders of a report run: data (files read relative to it), reports, notebooks, Python, home."""
-        roots = {str(data_dir): "", str(reports_dir): "<reports>", sys.prefix: "<python>", sys.base_prefix: "<python>"}
+                staging_dir: Path | None = None, workspace_dir: Path | None = None) -> Sharer:
+        """The folders of a report run: data (files read relative to it), reports, notebooks, the review
+        workspace (the one given, else the data folder's default one that the review cell names), Python, home."""
+        from recon_helpers.review.workspace import FOLDER_NAME
+
+        roots = {str(data_dir.resolve().parent / FOLDER_NAME): "<workspace>"}
+        if workspace_dir is not None:
+            roots[str(workspace_dir)] = "<workspace>"
+        roots.update({str(data_dir): "", str(reports_dir): "<reports>", sys.prefix: "<python>", sys.base_prefix: "<python>"})
         if staging_dir is not None:
             roots[str(staging_dir)] = "<reports>"
         if notebooks_dir is not None:

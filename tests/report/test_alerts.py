@@ -60,3 +60,37 @@ def test_a_broken_rule_file_names_the_file_and_the_field(tmp_path):
     (tmp_path / "mine.yaml").write_text("alerts:\n  - name: x\n    title: X\n    when: sometimes\n", encoding="utf-8")
     with pytest.raises(TemplateError, match=r"mine.yaml.*alerts\[0\]\.when"):
         alerts.load_rules(str(tmp_path))
+
+
+def test_unpaid_beyond_days_fires_from_the_collections_list_of_unsettled_orders(tmp_path):
+    from decimal import Decimal
+
+    from recon_helpers.report.cells import TABLE_MIME, ActionTable, read_tables
+
+    unsettled = pd.DataFrame({"order_id": ["T1", "T2", "T3", "T4"], "age_days": [3, 16, 28, 15],
+                              "amount": [Decimal("10.00"), Decimal("20.50"), Decimal("5.25"), Decimal("99.00")],
+                              "follow_up": ["x"] * 4})
+    bundle = ActionTable(unsettled)._repr_mimebundle_()
+    assert set(bundle[TABLE_MIME]["values"]) == {"age_days", "amount"}, "only what a rule reads leaves the kernel"
+    nb = {"cells": [{"cell_type": "code", "outputs": [{"output_type": "display_data", "data": bundle}]}]}
+    raised = names(alerts.evaluate(scenario="collections", run="taobao", ok=True, run_folder=tmp_path, tables=read_tables(nb)))
+    assert raised["unpaid_beyond_days"] == "2 item(s) beyond 15 days, 25.75 in all, the oldest 28 days"
+    assert "overcharge" not in raised and "overdue_beyond_days" not in raised
+    calm = names(alerts.evaluate(scenario="collections", run="taobao", ok=True, run_folder=tmp_path,
+                                 tables=read_tables({"cells": [{"outputs": [{"data": ActionTable(unsettled.head(1))._repr_mimebundle_()}]}]})))
+    assert "unpaid_beyond_days" not in calm
+
+
+def test_overdue_receivables_and_credit_limit_breaches_alert_on_the_customer_statement(tmp_path):
+    folder = tmp_path / "customer_statement" / "all"
+    folder.mkdir(parents=True)
+    write_csv(pd.DataFrame({"side": ["customer", "customer", "left"], "key": ["KH0008", "KH0010", "INV1"],
+                            "amount": ["7747.20", "12839.40", "300.00"],
+                            "category": ["credit_limit_breach", "credit_limit_breach", "missing_on_right"]}),
+              folder / "exceptions.csv")
+    overdue = {"rows": 3, "columns": ["customer_id", "days_past_due", "amount"],
+               "values": {"days_past_due": [45, 31, 30], "amount": ["100.00", "50.00", "70.00"]}}
+    raised = names(alerts.evaluate(scenario="customer_statement", run="all", ok=True, run_folder=folder, tables=[overdue]))
+    assert raised["credit_limit_breach"] == "2 rows > 0, 20,586.60 in all"
+    assert raised["overdue_beyond_days"] == "2 item(s) beyond 30 days, 150.00 in all, the oldest 45 days"
+    assert "overcharge" not in raised, "a customer's payment is not a courier's over-charge"

@@ -5,6 +5,7 @@ Runs the real notebooks (plus the probe of conftest.py) once on a poisoned copy 
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -15,6 +16,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from recon_helpers import catalog
 from recon_helpers.sources.loading import load
 
 pytestmark = pytest.mark.notebook
@@ -22,7 +24,7 @@ pytestmark = pytest.mark.notebook
 MOBILE = re.compile(r"(?<![\dA-Za-z])1[3-9]\d{9}(?![\dA-Za-z])")
 ID_CARD = re.compile(r"(?<![\dA-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![\dA-Za-z])")
 SCRIPT = re.compile(r"<script\b.*?</script>", re.IGNORECASE | re.DOTALL)
-SHARED_SUFFIXES = (".html", ".ipynb", ".csv", ".json", ".xlsx")
+SHARED_SUFFIXES = (".html", ".ipynb", ".csv", ".json", ".xlsx", ".pdf")
 
 
 def shared_files(month: Path) -> list[Path]:
@@ -31,6 +33,10 @@ def shared_files(month: Path) -> list[Path]:
 
 def file_text(path: Path) -> str:
     """A shared file as text; a workbook as the text of all its cells."""
+    if path.suffix == ".pdf":
+        import subprocess
+
+        return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
     if path.suffix == ".xlsx":
         book = openpyxl.load_workbook(path, read_only=True)
         return "\n".join(str(v) for ws in book for row in ws.iter_rows(values_only=True) for v in row if v is not None)
@@ -66,6 +72,10 @@ def test_the_report_ran(demo_report):
 def test_no_shared_file_holds_an_unmasked_mobile_id_card_or_account_number(demo_report):
     known = known_personal_numbers(demo_report.data)
     assert len(known) > 20, "the demo month has personal numbers to hide"
+    # a statement of account prints our own company's receiving account from its header
+    # (templates/statements/company.yaml): a company's published account, not a person's, meant to be there
+    issuer = {str(v) for v in catalog.read_yaml(catalog.folder("statements") / "company.yaml").values()}
+    known -= issuer
     leaks = {}
     for path in shared_files(demo_report.month):
         text = file_text(path)
@@ -104,13 +114,18 @@ def test_payloads_are_text_in_pages_and_neutralised_in_csv_and_excel(demo_report
 
 
 def test_every_workbook_has_no_formula_and_its_totals_equal_the_summary(demo_report):
-    workbooks = sorted(demo_report.month.rglob("*.xlsx"))
-    assert len(workbooks) >= 4, "one workbook per courier run at least"
-    for path in workbooks:
+    for path in sorted(demo_report.month.rglob("*.xlsx")):  # the report's, the dispute lists, the scenarios' own
         book = openpyxl.load_workbook(path)
         formulas = [f"{ws.title}!{c.coordinate}" for ws in book for row in ws.iter_rows() for c in row if c.data_type == "f"]
         assert formulas == [], path
+    runs = json.loads((demo_report.month / "manifest.json").read_text(encoding="utf-8"))["notebooks"]
+    workbooks = [demo_report.month / n["workbook"] for n in runs if n["workbook"]]
+    assert len(workbooks) >= 14, "a workbook per scenario run"
+    for path in workbooks:
+        book = openpyxl.load_workbook(path)
         summary = json.loads((path.parent / "summary.json").read_text(encoding="utf-8"))
+        if "exceptions" not in summary:  # a run of several hops (collections): its hops' summaries differ in shape
+            continue
         listed = [dict(zip([c.value for c in book["汇总 Summary"][1]], r))
                   for r in book["汇总 Summary"].iter_rows(min_row=2, values_only=True) if r[0] and r[2]]
         assert [(r["category"], r["side"], r["rows"]) for r in listed] == \
@@ -128,7 +143,7 @@ def test_every_workbook_has_no_formula_and_its_totals_equal_the_summary(demo_rep
 def test_pages_are_under_10_mb_and_say_what_ran(demo_report):
     pages = [p for p in demo_report.month.rglob("*.html") if p.name != "index.html"]
     assert pages and max(p.stat().st_size for p in pages) < 10 * 1024 * 1024
-    for page in pages:
+    for page in [p for p in pages if "statements" not in p.parts]:  # a statement is the customer's document
         html = page.read_text(encoding="utf-8")
         footer = html[html.index('id="recon-footer"'):]
         assert "recon-workbench" in footer and "personal data masked" in footer and "period=2026-10" in footer
@@ -139,7 +154,50 @@ def test_each_alert_is_on_the_index_and_on_its_run_page(demo_report):
     assert alerts, "the demo month crosses at least one threshold (over-charges above CNY 50)"
     index = (demo_report.month / "index.html").read_text(encoding="utf-8")
     for alert in alerts:
-        assert alert["message"] in index
+        message = html.escape(alert["message"], quote=False)  # "3 rows > 0" is "3 rows &gt; 0" in the markup
+        assert message in index
         page = (demo_report.month / alert["link"]).read_text(encoding="utf-8")
         box = page[page.index('id="recon-alerts"'):]
-        assert alert["message"] in box[:box.index("</div>")]
+        assert message in box[:box.index("</div>")]
+    raised = {a["name"] for a in alerts}
+    assert {"credit_limit_breach", "unpaid_beyond_days", "overcharge"} <= raised, "each alert the demo month crosses"
+
+
+def test_dispute_lists_and_statements_are_linked_from_the_index_and_the_run_page(demo_report):
+    month = demo_report.month
+    index = (month / "index.html").read_text(encoding="utf-8")
+    disputes = sorted(month.glob("courier_bill/*/dispute_*.xlsx"))
+    assert len(disputes) == 4, "a dispute list per carrier"
+    for path in disputes:
+        assert f'href="{path.relative_to(month).as_posix()}"' in index
+        page = (path.parent / "courier_bill.html").read_text(encoding="utf-8")
+        assert f'href="{path.name}"' in page[page.index('id="recon-files"'):]
+    statements = month / "customer_statement" / "all" / "statements"
+    pdfs = sorted(statements.glob("*.pdf"))
+    assert len(pdfs) >= 10, "the report makes every customer's statement as PDF by default"
+    assert 'href="customer_statement/all/statements/index.html"' in index
+    listing = (statements / "index.html").read_text(encoding="utf-8")
+    assert all(f'href="{p.name}"' in listing for p in pdfs)
+    page = (month / "customer_statement" / "all" / "customer_statement.html").read_text(encoding="utf-8")
+    assert 'href="statements/index.html"' in page[page.index('id="recon-files"'):]
+
+
+def test_a_customers_statement_shows_only_that_customers_data(demo_report):
+    """Each PDF names its own customer and its own documents, and none of another customer's."""
+    table = load(str(demo_report.data / "b2b" / "customers.csv")).table
+    customers = dict(zip(table["customer_id"].astype(str), table["counterparty"].astype(str)))
+    invoices = load(str(demo_report.data / "b2b" / "invoices.xlsx")).table
+    docs = {c: set(invoices.loc[invoices["customer_id"] == c, "invoice_no"].astype(str)) for c in customers}
+    statements = demo_report.month / "customer_statement" / "all" / "statements"
+    checked = 0
+    for pdf in sorted(statements.glob("*.pdf")):
+        code = pdf.stem.split("_")[0]
+        text = file_text(pdf)
+        flat = "".join(text.split())
+        assert code in text and customers[code] in flat
+        others = [c for c in customers if c != code and (c in text or customers[c] in flat)]
+        foreign = [d for c, ds in docs.items() if c != code for d in ds if d in flat]
+        assert others == [] and foreign == [], (pdf.name, others[:3], foreign[:3])
+        assert all(d in flat for d in docs[code]), f"{pdf.name} lists all its customer's invoices"
+        checked += 1
+    assert checked >= 10
