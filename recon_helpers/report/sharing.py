@@ -126,6 +126,10 @@ class Sharer:
             output["evalue"] = self.text(str(output.get("evalue", "")))
             output["traceback"] = [self.text(line) for line in output.get("traceback", [])]
         data = output.get("data") or {}
+        if "text/html" in data and "text/plain" in data:
+            # the plain form is the object's repr (whole tables, account numbers and all); the page shows
+            # the HTML, which was built from masked tables, so the shared notebook keeps only that form
+            data["text/plain"] = "(shown as HTML)"
         for mime in list(data):
             value = data[mime]
             if mime == "text/html":

@@ -13,6 +13,7 @@ Helpers for the money scenarios: :func:`age_bucket` (the aging buckets a collect
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from html import escape
@@ -26,7 +27,7 @@ import pyarrow.compute as pc
 from recon_helpers.engine.result import EXCEPTION_COLUMNS, MatchResult
 from recon_helpers.engine.taxonomy import labels as category_labels
 from recon_helpers.errors import UsageError
-from recon_helpers.export import atomic_path, write_csv
+from recon_helpers.export import atomic_path, write_csv, write_text
 from recon_helpers.periods import Period
 from recon_helpers.scenarios.registry import SINGLE_RUN, Scenario
 from recon_helpers.sources.result import LoadResult
@@ -288,7 +289,26 @@ class Check:
         if refined is not self.result.exceptions and paths["exceptions"].suffix == ".csv":
             refined = self.with_ids(refined)
             write_csv(refined[[c for c in self.exception_columns if c in refined.columns]], paths["exceptions"])
+            refine_summary(paths.get("summary"), refined)
         return paths
 
     def _repr_html_(self) -> str:
         return f"<b>{escape(self.title)}</b>" + self.result._repr_html_()
+
+
+def refine_summary(path: Path | None, refined: pd.DataFrame) -> None:
+    """summary.json's exception counts from the refined exceptions, so that it, exceptions.csv and the
+    workbook built from both tell the same story (a return billed as an outbound is its own category
+    there, not the engine's missing_on_left)."""
+    if path is None or not Path(path).is_file() or "category" not in refined.columns:
+        return
+    summary = json.loads(Path(path).read_text(encoding="utf-8"))
+    counts: dict[tuple[str, str], list] = {}
+    for category, side, amount in zip(refined["category"], refined["side"], refined.get("amount", [None] * len(refined))):
+        entry = counts.setdefault((str(category), str(side)), [0, Decimal(0)])
+        entry[0] += 1
+        if amount is not None and not pd.isna(amount):
+            entry[1] += Decimal(str(amount))
+    summary["exceptions"] = [{"category": c, "side": s, "rows": n, "amount": str(total)}
+                             for (c, s), (n, total) in sorted(counts.items())]
+    write_text(path, json.dumps(summary, ensure_ascii=False, indent=2))

@@ -135,6 +135,7 @@ def test_every_workbook_has_no_formula_and_its_totals_equal_the_summary(demo_rep
             amount_col = 1 + [x.value for x in ws[1]].index("amount")
             totals = {ws.cell(r, 1).value: ws.cell(r, amount_col).value for r in range(2, ws.max_row + 1)
                       if str(ws.cell(r, 1).value or "").startswith("合计 Total · ")}
+            assert f"合计 Total · {c['side']} ({c['rows']:,})" in totals, (path, row["sheet"], totals, c)
             assert totals[f"合计 Total · {c['side']} ({c['rows']:,})"] == pytest.approx(float(Decimal(c["amount"])), abs=0.001)
             assert Decimal(str(row["amount"])) == Decimal(c["amount"])
         assert book[book.sheetnames[1]].freeze_panes == "A2" and book[book.sheetnames[1]].auto_filter.ref
