@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from recon_helpers.canonical import MONEY_DTYPE
+from recon_helpers.export import atomic_path
 from recon_helpers.scenarios.courier_bill import pricing
 from recon_helpers.scenarios.courier_bill.rate_card import RateCard, normalise_province
 
@@ -121,5 +122,6 @@ def write_dispute_xlsx(disputes: pd.DataFrame, path: Path, *, title: str, labels
     for col, width in zip("ABCDEFGH", (20, 22, 10, 10, 10, 40, 70, 8)):
         sheet.column_dimensions[col].width = width
     path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
+    with atomic_path(path) as temp:  # a failed save keeps the previous dispute list whole
+        book.save(temp)
     return path
