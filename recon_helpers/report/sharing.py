@@ -35,7 +35,7 @@ class Sharer:
     """Cleans text, tables and notebooks of one report run: paths scrubbed, personal data masked.
 
     ``roots`` maps an absolute folder to what a reader sees instead (``""`` for the data folder, so
-    ``/home/me/data/courier/sf.xlsx`` reads ``courier/sf.xlsx``).
+    ``<data folder>/courier/sf.xlsx`` reads ``courier/sf.xlsx``).
     """
 
     roots: Mapping[str, str]

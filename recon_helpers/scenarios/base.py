@@ -292,6 +292,21 @@ class Check:
             refine_summary(paths.get("summary"), refined)
         return paths
 
+    def write_hops(self, output_dir: str | Path, exceptions: pd.DataFrame, workbook_name: str) -> dict[str, Path]:
+        """Write a run of several matches (``self.hops()``): links and ``exceptions`` with a ``hop`` column,
+        summary.json with one summary per hop plus the KPIs, and the workbook of ``self.lists()``."""
+        folder = self.output_folder(output_dir)
+        links = pd.concat([r.links.assign(hop=h) for h, r in self.hops().items()], ignore_index=True)
+        paths = {"links": write_csv(links[["hop", *[c for c in links.columns if c != "hop"]]], folder / "links.csv"),
+                 "exceptions": write_csv(exceptions[["hop", *self.exception_columns, "row_key"]]
+                                         .astype({"candidates": "string"}), folder / "exceptions.csv")}
+        summary = {hop: r.summary.to_dict() for hop, r in self.hops().items()}
+        summary["kpis"] = {k: str(v) for k, v in self.kpis().items()}
+        paths["summary"] = folder / "summary.json"
+        write_text(paths["summary"], json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+        paths["workbook"] = write_workbook(self.lists(), folder / workbook_name)
+        return paths
+
     def _repr_html_(self) -> str:
         return f"<b>{escape(self.title)}</b>" + self.result._repr_html_()
 

@@ -1,7 +1,6 @@
 """The cashier check: the match, and the lists behind a salesperson's month."""
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -13,9 +12,8 @@ import pandas as pd
 from recon_helpers.canonical import money
 from recon_helpers.engine import match
 from recon_helpers.engine.result import MatchResult
-from recon_helpers.export import write_csv, write_text
 from recon_helpers.periods import Period
-from recon_helpers.scenarios.base import Check, hop_exceptions, in_scope_match_rate, total, write_workbook
+from recon_helpers.scenarios.base import Check, hop_exceptions, in_scope_match_rate, total
 from recon_helpers.scenarios.registry import scenario
 from recon_helpers.sources.loading import load
 
@@ -244,15 +242,4 @@ class CashierCheck(Check):
 
     def write(self, output_dir: str | Path) -> dict[str, Path]:
         """Both hops' links and exceptions (with ``hop``), summary.json and cashier.xlsx (every list)."""
-        folder = self.output_folder(output_dir)
-        links = pd.concat([r.links.assign(hop=h) for h, r in self.hops().items()], ignore_index=True)
-        exc = self.exception_table
-        paths = {"links": write_csv(links[["hop", *[c for c in links.columns if c != "hop"]]], folder / "links.csv"),
-                 "exceptions": write_csv(exc[["hop", *self.exception_columns, "row_key"]].astype({"candidates": "string"}),
-                                         folder / "exceptions.csv")}
-        summary = {hop: r.summary.to_dict() for hop, r in self.hops().items()}
-        summary["kpis"] = {k: str(v) for k, v in self.kpis().items()}
-        paths["summary"] = folder / "summary.json"
-        write_text(paths["summary"], json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
-        paths["workbook"] = write_workbook(self.lists(), folder / f"{NAME}.xlsx")
-        return paths
+        return self.write_hops(output_dir, self.exception_table, f"{NAME}.xlsx")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from html import escape
@@ -15,9 +14,8 @@ from recon_helpers.canonical import money
 from recon_helpers.engine import get_recipe, match, prepare_tables, recipe_from_dict
 from recon_helpers.engine.recipe import Recipe
 from recon_helpers.engine.result import MatchResult
-from recon_helpers.export import write_csv, write_text
 from recon_helpers.periods import Period
-from recon_helpers.scenarios.base import Check, age_bucket, as_of_day, hop_exceptions, in_scope_match_rate, total, write_workbook
+from recon_helpers.scenarios.base import Check, age_bucket, as_of_day, hop_exceptions, in_scope_match_rate, total
 from recon_helpers.scenarios.collections import flows
 from recon_helpers.scenarios.collections.fees import (
     FeeSchedule,
@@ -363,18 +361,7 @@ class CollectionsCheck(Check):
 
     def write(self, output_dir: str | Path) -> dict[str, Path]:
         """Write both hops' links and exceptions (with ``hop``), summary.json and collections.xlsx."""
-        folder = self.output_folder(output_dir)
-        links = pd.concat([r.links.assign(hop=h) for h, r in self.hops().items()], ignore_index=True)
-        exc = self.all_exceptions()
-        paths = {"links": write_csv(links[["hop", *[c for c in links.columns if c != "hop"]]], folder / "links.csv"),
-                 "exceptions": write_csv(exc[["hop", *self.exception_columns, "row_key"]].astype({"candidates": "string"}),
-                                         folder / "exceptions.csv")}
-        summary = {hop: r.summary.to_dict() for hop, r in self.hops().items()}
-        summary["kpis"] = {k: str(v) for k, v in self.kpis().items()}
-        paths["summary"] = folder / "summary.json"
-        write_text(paths["summary"], json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
-        paths["workbook"] = write_workbook(self.lists(), folder / f"{NAME}_{self.run}.xlsx")
-        return paths
+        return self.write_hops(output_dir, self.all_exceptions(), f"{NAME}_{self.run}.xlsx")
 
 
 def _hop_html(name: str, result: MatchResult) -> str:
