@@ -235,36 +235,38 @@ class OutboundCheck(Check):
             .sort_values("order_id", kind="stable").reset_index(drop=True)
 
     def _matched_problems(self, excepted_groups: set[int]) -> pd.DataFrame:
-        """Rows of matched orders that break a rule the recipe cannot check (late, other SKUs)."""
+        """Rows of matched orders that break a rule the recipe cannot check (other SKUs, late), one
+        category per order (a SKU difference is listed first); every row of such an order's group."""
         links = self.result.links.astype({"source_file": "string"})
         links = links[~links["group_id"].isin(excepted_groups)]
-        per_group = self.late_shipments(links)
+        late = self.late_shipments(links)
         skus = rules.sku_differences(self.order_lines, self.outbound_lines, self.settings)
-        rows = []
-        for category, groups, detail in (
-                ("sku_mismatch", links[links["key"].isin(set(skus["order_id"]))]["group_id"].unique(),
-                 {g: f"订单商品{o}，仓库出库{s}" for g, o, s in self._sku_text(links, skus)}),
-                ("shipped_late", per_group["group_id"].unique(),
-                 {r.group_id: f"{r.order_time:%m-%d %H:%M}下单，{r.shipped_time:%m-%d %H:%M}出库，用时{r.hours:.1f}小时，"
-                              f"超过承诺的{r.promise_hours}小时" for r in per_group.itertuples()})):
-            for g in groups:
-                if any(r["group_id"] == g for r in rows):
-                    continue  # one category per order: the SKU difference was listed first
-                for link in links[links["group_id"] == g].itertuples():
-                    rows.append({"side": link.side, "source_file": link.source_file, "source_row": link.source_row,
-                                 "key": link.key, "amount": None, "category": category, "detail": detail[g],
-                                 "candidates": None, "group_id": g, "rule": link.rule})
-        frame = pd.DataFrame(rows, columns=list(self.result.exceptions.columns))
+        sku_text = {k: f"订单商品{o}，仓库出库{s}" for k, o, s in zip(skus["order_id"], skus["ordered"], skus["shipped"])}
+        sku_groups = links.loc[links["key"].isin(set(sku_text)).to_numpy(dtype=bool), ["group_id", "key"]].drop_duplicates("group_id")
+        sku_detail = {g: sku_text[k] for g, k in zip(sku_groups["group_id"], sku_groups["key"])}
+        late_detail = {r.group_id: f"{r.order_time:%m-%d %H:%M}下单，{r.shipped_time:%m-%d %H:%M}出库，用时{r.hours:.1f}小时，"
+                                   f"超过承诺的{r.promise_hours}小时"
+                       for r in late.itertuples() if r.group_id not in sku_detail}
+        parts = [self._group_rows(links, category, detail)
+                 for category, detail in (("sku_mismatch", sku_detail), ("shipped_late", late_detail)) if detail]
+        columns = list(self.result.exceptions.columns)
+        frame = pd.concat(parts, ignore_index=True).reindex(columns=columns) if parts else pd.DataFrame(columns=columns)
         if len(frame):
             facts = self.order_facts[["source_file", "source_row", "order_amount"]]
             money = frame.merge(facts, on=["source_file", "source_row"], how="left")["order_amount"]
             frame["amount"] = pd.array([m if s == "left" else None for m, s in zip(money, frame["side"])], dtype=MONEY_DTYPE)
         return frame
 
-    def _sku_text(self, links: pd.DataFrame, skus: pd.DataFrame):
-        by_order = {r.order_id: (r.ordered, r.shipped) for r in skus.itertuples()}
-        for g, key in links[links["key"].isin(set(by_order))][["group_id", "key"]].drop_duplicates("group_id").itertuples(index=False):
-            yield g, by_order[key][0], by_order[key][1]
+    @staticmethod
+    def _group_rows(links: pd.DataFrame, category: str, detail: dict[Any, str]) -> pd.DataFrame:
+        """Every link row of the groups ``detail`` names, as exception rows (groups in ``detail``'s order)."""
+        order = {g: i for i, g in enumerate(detail)}
+        rows = links[links["group_id"].isin(set(order)).to_numpy(dtype=bool)]
+        rows = rows.assign(_order=rows["group_id"].map(order)).sort_values("_order", kind="stable")
+        return pd.DataFrame({"side": rows["side"].to_numpy(), "source_file": rows["source_file"].to_numpy(),
+                             "source_row": rows["source_row"].to_numpy(), "key": rows["key"].to_numpy(), "amount": None,
+                             "category": category, "detail": rows["group_id"].map(detail).to_numpy(),
+                             "candidates": None, "group_id": rows["group_id"].to_numpy(), "rule": rows["rule"].to_numpy()})
 
     def late_shipments(self, links: pd.DataFrame | None = None) -> pd.DataFrame:
         """Matched orders whose last outbound left later than the platform promised."""

@@ -47,26 +47,22 @@ def _pieces(table: pd.DataFrame) -> dict[str, int]:
     billed twice is one pickup: the larger count of its lines, never their sum."""
     keys = _waybills(table["waybill_no"])
     qty = table["qty"] if "qty" in table.columns else pd.Series(pd.NA, index=table.index)
-    out: dict[str, int] = {}
-    for k, q in zip(keys, qty):
-        if k is pd.NA or not k:
-            continue
-        n = 1 if q is None or pd.isna(q) else int(q)
-        out[k] = max(out.get(k, 0), n)
-    return out
+    pieces = pd.Series([1 if q is None or pd.isna(q) else int(q) for q in qty], index=table.index, dtype="int64")
+    named = (keys.notna() & (keys != "")).fillna(False).to_numpy(dtype=bool)
+    return pieces[named].groupby(keys[named].to_numpy(dtype=object), sort=False).max().to_dict()
 
 
 def differences(outbound: pd.DataFrame, pickups: Sequence[Pickups], shipped_statuses: Sequence[str],
                 columns: Sequence[str]) -> pd.DataFrame:
     """Exception rows (in ``columns``, side ``right``, key = order id) for every shipped waybill no
     pickup names and every order whose picked-up pieces differ from its parcels."""
-    rows: list[dict] = []
     if not len(outbound) or "waybill_no" not in outbound.columns or "carrier" not in outbound.columns:
-        return pd.DataFrame(rows, columns=list(columns))
+        return pd.DataFrame([], columns=list(columns))
     shipped = outbound[outbound["status"].astype("string").isin(list(shipped_statuses)).fillna(False).to_numpy(dtype=bool)
                        & outbound["waybill_no"].notna().to_numpy(dtype=bool)]
     shipped = shipped.assign(_wb=_waybills(shipped["waybill_no"]), _day=cycles.day_of(shipped["txn_time"]),
                              _carrier=shipped["carrier"].astype("string").str.strip())
+    rows: list[dict] = []
     for records in pickups:
         mine = shipped[shipped["_carrier"].isin(list(records.aliases)).fillna(False).to_numpy(dtype=bool)]
         if not len(mine) or not len(records.table):
@@ -74,21 +70,30 @@ def differences(outbound: pd.DataFrame, pickups: Sequence[Pickups], shipped_stat
         last = cycles.day_of(records.table["txn_time"]).max()
         mine = mine[(mine["_day"] <= last).fillna(False).to_numpy(dtype=bool)]
         pieces = _pieces(records.table)
-        for (order, waybill), part in mine.groupby(["order_id", "_wb"], sort=True, dropna=False):
-            if waybill not in pieces:
-                first = part.iloc[0]
-                rows.append(_row(first, "not_picked_up",
-                                 f"仓库{first['_day']}出库运单{first['waybill_no']}，{records.carrier}无揽收记录"))
-        for order, part in mine.groupby("order_id", sort=True):
-            taken = [w for w in dict.fromkeys(part["_wb"]) if w in pieces]
-            if not taken:
-                continue
-            got = sum(pieces[w] for w in taken)
-            if got != len(taken):
-                first = part[part["_wb"].isin(taken)].iloc[0]
-                rows.append(_row(first, "pickup_count_mismatch",
-                                 f"仓库出库{len(taken)}个包裹（{'、'.join(taken)}），{records.carrier}揽收{got}件"))
+        rows += _not_picked_up(mine, pieces, records.carrier)
+        rows += _count_differences(mine, pieces, records.carrier)
     return pd.DataFrame(rows, columns=list(columns))
+
+
+def _not_picked_up(mine: pd.DataFrame, pieces: dict[str, int], carrier: str) -> list[dict]:
+    """One row per order and shipped waybill the carrier's records never name (its first outbound row)."""
+    missing = mine[~mine["_wb"].isin(set(pieces)).to_numpy(dtype=bool)]
+    firsts = missing.drop_duplicates(["order_id", "_wb"]).sort_values(["order_id", "_wb"], kind="stable")
+    return [_row(first, "not_picked_up", f"仓库{first['_day']}出库运单{first['waybill_no']}，{carrier}无揽收记录")
+            for _, first in firsts.iterrows()]
+
+
+def _count_differences(mine: pd.DataFrame, pieces: dict[str, int], carrier: str) -> list[dict]:
+    """One row per order whose picked-up waybills carry another number of pieces than parcels shipped."""
+    taken = mine[mine["_wb"].isin(set(pieces)).to_numpy(dtype=bool) & mine["order_id"].notna().to_numpy(dtype=bool)]
+    parcels = taken.drop_duplicates(["order_id", "_wb"])
+    parcels = parcels.assign(_pieces=parcels["_wb"].map(pieces).astype("int64"))
+    per_order = parcels.groupby("order_id", sort=True).agg(parcels=("_wb", "size"), got=("_pieces", "sum"))
+    differ = per_order[(per_order["got"] != per_order["parcels"]).to_numpy(dtype=bool)]
+    listed = parcels[parcels["order_id"].isin(set(differ.index)).to_numpy(dtype=bool)]
+    return [_row(part.iloc[0], "pickup_count_mismatch",
+                 f"仓库出库{len(part)}个包裹（{'、'.join(part['_wb'])}），{carrier}揽收{int(differ.loc[order, 'got'])}件")
+            for order, part in listed.groupby("order_id", sort=True)]
 
 
 def _row(outbound_row: pd.Series, category: str, detail: str) -> dict:
