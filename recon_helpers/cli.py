@@ -67,7 +67,9 @@ def demo(out_dir: Path, period: str, seed: int, orders: int) -> None:
 # report
 # --------------------------------------------------------------------------------------------
 @cli.command()
-@click.option("--period", required=True, help="The month to report, YYYY-MM.")
+@click.option("--period", required=True,
+              help="The period to report: a month YYYY-MM, an ISO week YYYY-Www or a day YYYY-MM-DD (a week or a "
+                   "day runs the scenarios whose registry entry lists that cycle).")
 @click.option("--data", "data_dir", type=click.Path(path_type=Path), required=True,
               help="Folder with the month's downloads (e.g. the demo made by `recon demo`).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True,
@@ -86,7 +88,7 @@ def demo(out_dir: Path, period: str, seed: int, orders: int) -> None:
 @click.pass_context
 def report(ctx: click.Context, period: str, data_dir: Path, out_dir: Path, notebooks_dir: Path | None, jobs: int | None,
            only: tuple[str, ...], workspace: Path | None, no_mask: bool, wait: float, pdf: bool) -> None:
-    """Run every scenario x run for a month; write OUT/<period>/index.html."""
+    """Run every scenario x run for a period; write OUT/<period>/index.html."""
     from rich.console import Console
 
     from recon_helpers.report.batch import default_jobs, run_reports
@@ -104,6 +106,8 @@ def report(ctx: click.Context, period: str, data_dir: Path, out_dir: Path, noteb
         click.echo(f"{status} {label:<24} {outcome.seconds:>6.1f} s  {where}")
         if outcome.error:
             click.echo(f"       {outcome.error}")
+    for skipped in run.skipped:
+        click.echo(f"skipped {skipped.scenario:<23} {skipped.reason}")
     for alert in run.alerts:
         click.echo(f"alert: {alert['scenario']} {alert['run']}: {alert['title']}: {alert['message']}")
     if not run.masked:
@@ -240,7 +244,7 @@ def _ensure_parent(path: Path) -> None:
 # close
 # --------------------------------------------------------------------------------------------
 @cli.command()
-@click.option("--period", required=True, help="The month to close (or reopen), YYYY-MM.")
+@click.option("--period", required=True, help="The period to close (or reopen): YYYY-MM, YYYY-Www or YYYY-MM-DD.")
 @click.option("--scenario", "scenario_name", required=True, help="The scenario, e.g. courier_bill.")
 @click.option("--by", "by", required=True, help="Who signs the period off (or reopens it); goes into the journal.")
 @click.option("--note", default="", help="A note for the journal (required with --reopen: why).")

@@ -26,6 +26,8 @@ _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 _DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 BEFORE, INSIDE, AFTER = "before", "inside", "after"
+#: the kinds of cycle, as a scenario's registry entry lists them (``cycles:``), and how they read
+KIND_LABELS = {"month": "月对账 month", "week": "周对账 week", "day": "日对账 day"}
 
 
 @dataclass(frozen=True, order=True)
@@ -65,6 +67,17 @@ class Cycle:
 
     def __str__(self) -> str:
         return self.text
+
+    @property
+    def kind_label(self) -> str:
+        """How the cycle's kind reads to a person: 月对账 month, 周对账 week, 日对账 day."""
+        return KIND_LABELS[self.kind]
+
+    @property
+    def label(self) -> str:
+        """The cycle as a title names it: ``周对账 week 2026-W44 (2026-10-26 – 2026-11-01)``."""
+        span = "" if self.kind == "day" else f" ({self.first_day} – {self.last_day})"
+        return f"{self.kind_label} {self.text}{span}"
 
     @property
     def days(self) -> list[dt.date]:

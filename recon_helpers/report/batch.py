@@ -3,7 +3,10 @@
 ``recon report --period 2026-10 --data data/demo --out reports`` calls :func:`run_reports`, which
 
 1. plans the runs: every registry scenario with a notebook, once per run of its grid (courier_bill:
-   sf, zto, yto, jdl), plus any other notebook in the folder as a single run;
+   sf, zto, yto, jdl), plus any other notebook in the folder as a single run; ``--period`` may be a
+   month, an ISO week (``2026-W44``) or a day (``2026-10-15``), and only the scenarios whose registry
+   entry lists that kind in ``cycles:`` run (the others are listed as skipped, with why: see
+   :func:`plan_report`);
 2. takes the month's lock (:mod:`~recon_helpers.report.publish`) and builds into a fresh folder;
 3. runs each notebook with papermill (in ``jobs`` processes, a progress bar per run and overall),
    injecting ``period``, ``data_dir``, ``output_dir``, ``workspace`` and the run's grid parameter - only
@@ -29,12 +32,12 @@ from pathlib import Path
 from typing import Any
 
 from recon_helpers import catalog
+from recon_helpers.cycles import KIND_LABELS, Cycle
 from recon_helpers.errors import UsageError
-from recon_helpers.periods import Period
 from recon_helpers.report import publish
 from recon_helpers.report.index import package_version, write_alerts, write_index, write_manifest
 from recon_helpers.report.notebook import NotebookJob, NotebookOutcome, run_notebook, set_progress_queue
-from recon_helpers.scenarios.registry import SINGLE_RUN, with_notebooks
+from recon_helpers.scenarios.registry import SINGLE_RUN, list_scenarios, with_notebooks
 
 
 # --------------------------------------------------------------------------------------------
@@ -58,6 +61,8 @@ class ReportRun:
     parameters: dict = field(default_factory=dict)
     alerts_file: Path | None = None
     journal: str | None = None
+    kind: str = "month"                              # month, week or day (recon_helpers.cycles)
+    skipped: list[SkippedRun] = field(default_factory=list)
 
     @property
     def alerts(self) -> list[dict]:
@@ -115,6 +120,47 @@ def plan_runs(notebooks_dir: Path, *, only: list[str] | None = None) -> list[Pla
                              f"choose from {', '.join(dict.fromkeys(p.scenario for p in planned))}")
         planned = [p for p in planned if p.scenario in only]
     return planned
+
+
+@dataclass(frozen=True)
+class SkippedRun:
+    """A scenario the batch does not run for this kind of period, and why (shown in the end table, the
+    index and the manifest)."""
+
+    scenario: str
+    title: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"name": self.scenario, "title": self.title, "status": "skipped", "reason": self.reason}
+
+
+def scenario_cycles(name: str) -> list[str]:
+    """The kinds of period a scenario reconciles: its registry entry's ``cycles`` (a notebook that is not
+    in the registry reconciles months, as an entry without ``cycles`` does)."""
+    entry = next((s for s in list_scenarios() if s.name == name), None)
+    return list(entry.cycles) if entry is not None else ["month"]
+
+
+def plan_report(notebooks_dir: Path, *, only: list[str] | None = None,
+                kind: str = "month") -> tuple[list[PlannedRun], list[SkippedRun]]:
+    """The runs of a ``kind`` period (month, week, day) and the scenarios skipped because their registry
+    entry does not list that cycle; nothing left to run is a UsageError that says which cycles exist."""
+    planned, skipped, kinds = [], {}, {}
+    for run in plan_runs(notebooks_dir, only=only):
+        cycles = kinds.setdefault(run.scenario, scenario_cycles(run.scenario))
+        if kind in cycles:
+            planned.append(run)
+        elif run.scenario not in skipped:
+            title = (run.title or run.scenario).split(" · ")[0]
+            skipped[run.scenario] = SkippedRun(run.scenario, title, (
+                f"未运行 not run for a {kind}: reconciles {', '.join(KIND_LABELS[c] for c in cycles)} only "
+                f"(cycles: in templates/scenarios/{run.scenario}.yaml)"))
+    if not planned:
+        offered = [s.name for s in with_notebooks() if kind in s.cycles]
+        raise UsageError(f"no scenario {'of --only ' if only else ''}reconciles a {kind}: "
+                         + (f"choose from {', '.join(offered)}" if offered else "give a month, YYYY-MM"))
+    return planned, list(skipped.values())
 
 
 def check_data_dir(data_dir: Path) -> Path:
@@ -224,7 +270,8 @@ def run_reports(
 
     Parameters
     ----------
-    period : the month, ``YYYY-MM``.
+    period : the month ``YYYY-MM``, ISO week ``YYYY-Www`` or day ``YYYY-MM-DD``; a week or a day runs
+        the scenarios whose registry entry lists that cycle (``ReportRun.skipped``: the others).
     data_dir : folder with the downloads (e.g. the demo month made by ``recon demo``).
     out_dir : reports root; everything lands in ``out_dir/<period>/``.
     notebooks_dir : folder of ``.ipynb`` files; default the workbench's own ``notebooks/``.
@@ -245,19 +292,21 @@ def run_reports(
     PeriodError, UsageError : bad period, missing data folder, unwritable output, no notebooks.
     ReportBusyError : another run of the same month into the same folder holds the lock.
     """
-    month = str(Period.parse(period))
+    cycle = Cycle.parse(period)
+    month = str(cycle)
     if jobs < 1:
         raise UsageError(f"--jobs must be 1 or more, not {jobs}")
     data = check_data_dir(Path(data_dir))
     notebooks = Path(notebooks_dir) if notebooks_dir is not None else catalog.notebooks_folder()
-    planned = plan_runs(notebooks, only=only)
+    planned, skipped = plan_report(notebooks, only=only, kind=cycle.kind)
     root = prepare_out_dir(Path(out_dir), named=Path(out_dir) / month)
     with publish.month_lock(root, month, wait=wait):
         publish.recover(root, month)
         staged = publish.staging_root(root, month)
         try:
             run = _build(month=month, data=data, root=root, staged=staged, notebooks=notebooks, planned=planned, jobs=jobs,
-                         kernel_name=kernel_name, workspace=workspace, mask=mask, progress=progress, pdf=pdf)
+                         kernel_name=kernel_name, workspace=workspace, mask=mask, progress=progress, pdf=pdf,
+                         kind=cycle.kind, skipped=skipped)
             live = publish.swap_in(staged, root, month)
         except BaseException:
             import shutil
@@ -271,7 +320,7 @@ def run_reports(
 
 def _build(*, month: str, data: Path, root: Path, staged: Path, notebooks: Path, planned: list[PlannedRun], jobs: int,
            kernel_name: str, workspace: str | Path | None, mask: bool, progress: Progress | None,
-           pdf: bool = False) -> ReportRun:
+           pdf: bool = False, kind: str = "month", skipped: list[SkippedRun] | None = None) -> ReportRun:
     """Run everything into ``staged/<month>/`` and write its index, alerts and manifest there."""
     folder = staged / month
     run_id = f"{dt.datetime.now():%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
@@ -294,9 +343,10 @@ def _build(*, month: str, data: Path, root: Path, staged: Path, notebooks: Path,
     run = ReportRun(period=month, data_dir=data, out_dir=folder, index=folder / "index.html",
                     manifest=folder / "manifest.json", outcomes=outcomes, started=started, finished=_now(),
                     run_id=run_id, masked=mask, workspace=str(workspace) if workspace is not None else None,
-                    parameters={"period": month, "jobs": jobs, "only": sorted({p.scenario for p in planned}),
-                                "mask": mask, "workspace": Path(workspace).name if workspace is not None else None},
-                    journal=_journal_position(workspace))
+                    parameters={"period": month, "period_kind": kind, "jobs": jobs,
+                                "only": sorted({p.scenario for p in planned}), "mask": mask,
+                                "workspace": Path(workspace).name if workspace is not None else None},
+                    journal=_journal_position(workspace), kind=kind, skipped=list(skipped or []))
     run.alerts_file = write_alerts(run)
     write_manifest(run)
     write_index(run)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from recon_helpers import catalog, export
+from recon_helpers.cycles import Cycle
 from recon_helpers.errors import ReportError
 
 
@@ -45,6 +46,7 @@ def write_manifest(run: Any) -> Path:
     parameters, the workspace's journal position, how long, and how each run went."""
     manifest = {
         "period": run.period,
+        "period_kind": getattr(run, "kind", "month"),
         "run_id": getattr(run, "run_id", ""),
         "data_dir": run.data_dir.name,
         "inputs": input_files(run.data_dir),
@@ -54,6 +56,7 @@ def write_manifest(run: Any) -> Path:
         "masked": getattr(run, "masked", True),
         "workspace_journal": getattr(run, "journal", None),
         "notebooks": [{k: v for k, v in asdict(o).items() if k in _MANIFEST_KEYS} for o in run.outcomes],
+        "skipped": [s.to_dict() for s in getattr(run, "skipped", [])],
         "alerts": len(getattr(run, "alerts", [])),
         "started": run.started,
         "finished": run.finished,
@@ -140,6 +143,8 @@ def render_index(run: Any) -> str:
     tiles = {o.id: tile_figures(run.out_dir / o.name / o.run / "summary.json", o.kpis) for o in run.outcomes}
     return template.render(
         period=run.period,
+        period_label=Cycle.parse(run.period).label,
+        skipped=[s.to_dict() for s in getattr(run, "skipped", [])],
         data_dir=run.data_dir.name,
         reports=run.outcomes,
         tiles=tiles,

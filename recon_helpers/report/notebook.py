@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from recon_helpers import catalog, export, masking
+from recon_helpers.cycles import Cycle
 from recon_helpers.report import alerts as alert_rules
 from recon_helpers.report.cells import read_kpis, read_tables
 from recon_helpers.report.files import run_files
@@ -286,7 +287,8 @@ def run_notebook(job: NotebookJob) -> NotebookOutcome:
     seconds = round(time.perf_counter() - started, 1)
     if nb is not None:
         footer = {"version": job.version, "run_id": job.run_id, "started": started_at, "seconds": seconds,
-                  "parameters": shown_parameters, "masking": job.mask, "journal": job.journal}
+                  "parameters": shown_parameters, "masking": job.mask, "journal": job.journal,
+                  "period": Cycle.parse(job.offered["period"]).label if job.offered.get("period") else None}
         try:
             page_files = ([{"kind": "workbook", "label": f"Excel · {workbook.stem}", "href": workbook.name}] if workbook else []) + \
                 [{**f, "href": f["href"].removeprefix(f"{job.link}/")} for f in files]

@@ -63,4 +63,6 @@ def outcome_table(run: Any) -> Table:
         label = o.name if o.run == "all" else f"{o.name} {o.run}"
         status = "[green]ok[/green]" if o.ok else "[red]FAILED[/red]"
         table.add_row(escape(label), status, f"{o.seconds:.1f}", escape(headline(o) if o.ok else (o.error or "")))
+    for s in getattr(run, "skipped", []):
+        table.add_row(escape(s.scenario), "[yellow]skipped[/yellow]", "-", escape(s.reason))
     return table

@@ -142,9 +142,9 @@ def close_scenario(*, period: str, scenario: str, by: str, note: str = "", data_
     so one refusal closes none of them. Returns one line per closed run."""
     import importlib
 
-    from recon_helpers.periods import Period
+    from recon_helpers.cycles import Cycle
 
-    Period.parse(period)
+    Cycle.parse(period)  # a month, an ISO week or a day (the logistics scenarios close each)
     if data_dir is None:
         raise DecisionRefused("closing needs --data: the month's check is run again to snapshot it")
     entry, chosen = _runs(scenario, runs)
