@@ -106,6 +106,7 @@ _FIELDS = [
     # goods and parcels
     Field("item_name", "text", "goods title"),
     Field("qty", "int", "quantity of goods or parcels"),
+    Field("pieces", "int", "pieces (件数) sent under one waybill (a multi-piece consignment: more than 1)"),
     Field("weight", "measure", "actual weight in kg"),
     Field("billed_weight", "measure", "chargeable weight in kg as billed"),
     Field("volume_weight", "measure", "volumetric weight in kg"),

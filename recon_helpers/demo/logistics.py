@@ -11,6 +11,9 @@ Scenarios written here:
   (``promise_hours`` of templates/scenarios/outbound.yaml), unless the order has another difference.
   ``not_picked_up``: a shipped waybill the carrier's bill (its record of pickups) never names - the
   courier_bill ``missing_on_right`` waybills, keyed by their order.
+  ``pickup_count_mismatch``: SF's bill (the only one listing 件数) counts one piece more than we sent
+  under a waybill; a few SF orders are genuine two-piece consignments (件数 2 in the ERP, the WMS and
+  the bill) and are not differences.
 * **courier_bill** (``erp/shipments.csv`` of one carrier vs that carrier's bill): ``missing_on_right``,
   ``missing_on_left``, ``duplicate_on_right``, ``rate_card_violation`` (a wrong zone's price),
   ``weight_mismatch`` (billed for a heavier parcel), and two kinds of bill line for a parcel we did not
@@ -37,7 +40,7 @@ from recon_helpers.scenarios.courier_bill import pricing, rate_card
 from recon_helpers.scenarios.registry import scenario
 
 SHIPMENTS_HEADER = "运单号,快递公司,订单号,平台,发货时间,收件省份,重量(kg),长(cm),宽(cm),高(cm),件数,仓库".split(",")
-OUTBOUND_HEADER = "出库单号,订单号,平台,SKU,商品名称,出库数量,出库时间,仓库,运单号,快递公司,状态".split(",")
+OUTBOUND_HEADER = "出库单号,订单号,平台,SKU,商品名称,出库数量,出库时间,仓库,运单号,快递公司,状态,件数".split(",")
 SF_HEADER = ("序号,运单号码,寄件日期,原寄地,目的地,产品类型,件数,实际重量(kg),体积重(kg),计费重量(kg),运费,保价费,燃油附加费,"
              "应付金额,客户订单号").split(",")
 ZTO_HEADER = "运单号,揽收时间,目的省份,重量,计费重量,首重费用,续重费用,面单费,总费用,订单号".split(",")
@@ -64,7 +67,7 @@ def write_shipments(month: Month, shop: Shop) -> None:
         "长(cm)": int_text(p["length_cm"]),
         "宽(cm)": int_text(p["width_cm"]),
         "高(cm)": int_text(p["height_cm"]),
-        "件数": "1",
+        "件数": int_text(p["pieces"]),
         "仓库": p["warehouse"].to_numpy(),
     })
     write_csv(month.path("erp/shipments.csv"), SHIPMENTS_HEADER, body, encoding="utf-8-sig")
@@ -113,11 +116,12 @@ def write_outbound(month: Month, shop: Shop, truth: Truth) -> pd.DataFrame:
         "运单号": shipped["waybill"].to_numpy(),
         "快递公司": shipped["carrier"].map(vocab.CARRIER_NAMES).to_numpy(),
         "状态": "已出库",
+        "件数": int_text(shipped["pieces"]),
     })
     cancelled = _cancelled_outbound(month, shop, rng)
     rows = pd.concat([rows, cancelled.drop(columns=["order_idx", "carrier_code"])], ignore_index=True)
     write_xlsx(month.path("wms/outbound.xlsx"), OUTBOUND_HEADER, rows, when=month.export_time,
-               sheet_name="出库单", numeric={"出库数量": "int"})
+               sheet_name="出库单", numeric={"出库数量": "int", "件数": "int"})
     _outbound_truth(shop, truth)
     return cancelled.drop_duplicates("运单号")[["运单号", "order_idx", "carrier_code"]].reset_index(drop=True)
 
@@ -147,6 +151,7 @@ def _cancelled_outbound(month: Month, shop: Shop, rng: np.random.Generator) -> p
         "运单号": [waybills[i] for i in ln["order_idx"]],
         "快递公司": oo["carrier"].map(vocab.CARRIER_NAMES).to_numpy(),
         "状态": "已取消",
+        "件数": "1",
         "order_idx": ln["order_idx"].to_numpy(),
         "carrier_code": oo["carrier"].to_numpy(),
     })
@@ -285,9 +290,27 @@ def _bill_lines(month: Month, shop: Shop, card: rate_card.RateCard, code: str, t
     for _, r in unknown.iterrows():
         truth.add("courier_bill", "missing_on_left", r["waybill"], code, amount_diff_fen=int(r["total_fen"]),
                   detail=f"{label}账单收费的运单不是我方发出的（{fen_str(int(r['total_fen']))}元）")
+    if code == "sf":  # of the four bills only SF's lists the pieces (件数) it picked up
+        _inject_extra_pieces(month, bill, np.setdiff1d(eligible, picks), label, truth)
     kept = bill.drop(index=bill.index[missing])
     body = pd.concat([kept, unknown], ignore_index=True).sort_values(["ship_s", "waybill"], kind="stable")
     return pd.concat([body, extra], ignore_index=True)
+
+
+def _inject_extra_pieces(month: Month, bill: pd.DataFrame, eligible: np.ndarray, label: str, truth: Truth) -> None:
+    """A few waybills billed with one piece more than we sent (件数 2 for a single parcel, 3 for a
+    two-piece consignment): the outbound check's ``pickup_count_mismatch``. The fee is the waybill's, so
+    the courier check sees no price difference. A separate random stream keeps the other injections."""
+    rng = month.rng("bill-pieces")
+    k = min(max(2, month.count(len(bill), 0.001)), len(eligible))
+    multi = eligible[bill["pieces"].to_numpy()[eligible] > 1]
+    chosen = np.unique(np.concatenate([rng.choice(eligible, size=k, replace=False), multi[:1]]))
+    for i in chosen:
+        sent = int(bill.iloc[i]["pieces"])
+        bill.iloc[i, bill.columns.get_loc("pieces")] = sent + 1
+        r = bill.iloc[i]
+        truth.add("outbound", "pickup_count_mismatch", r["order_no"], r["platform"],
+                  detail=f"仓库出库运单{r['waybill']}共{sent}件，{label}揽收{sent + 1}件")
 
 
 def _inject_wrong_zone(rng, card, bill: pd.DataFrame, i: int, code: str, label: str, truth: Truth) -> None:
@@ -345,6 +368,7 @@ def _unknown_waybills(month: Month, shop: Shop, card, code: str, k: int, rng: np
         "warehouse": vocab.CARRIER_WAREHOUSE[code],
         "reship": False,
         "note": "",
+        "pieces": 1,
     })
     return pd.concat([rows, _price_parcels(card, rows)], axis=1)
 
@@ -369,7 +393,7 @@ def _returns_billed(month: Month, card, code: str, returns: pd.DataFrame | None,
         "length_cm": np.array([p[5] for p in vocab.PRODUCTS], dtype=np.int64)[prods],
         "width_cm": np.array([p[6] for p in vocab.PRODUCTS], dtype=np.int64)[prods],
         "height_cm": np.array([p[7] for p in vocab.PRODUCTS], dtype=np.int64)[prods],
-        "warehouse": mine["warehouse"].to_numpy(), "reship": False, "note": "",
+        "warehouse": mine["warehouse"].to_numpy(), "reship": False, "note": "", "pieces": 1,
     })
     rows = pd.concat([rows, _price_parcels(card, rows)], axis=1)
     label = vocab.CARRIER_NAMES[code]
@@ -392,7 +416,7 @@ def _cancelled_billed(shop: Shop, card, code: str, cancelled: pd.DataFrame | Non
         "ship_s": o["paid_s"].to_numpy() + 2 * HOUR, "prov_full": o["prov_full"].to_numpy(),
         "weight_g": o["weight_g"].to_numpy(), "length_cm": o["length_cm"].to_numpy(),
         "width_cm": o["width_cm"].to_numpy(), "height_cm": o["height_cm"].to_numpy(),
-        "warehouse": o["warehouse"].to_numpy(), "reship": False, "note": "",
+        "warehouse": o["warehouse"].to_numpy(), "reship": False, "note": "", "pieces": 1,
     })
     rows = pd.concat([rows, _price_parcels(card, rows)], axis=1)
     label = vocab.CARRIER_NAMES[code]
@@ -420,7 +444,7 @@ def _write_sf(month: Month, bill: pd.DataFrame) -> None:
         "原寄地": bill["warehouse"].map(vocab.WAREHOUSE_CITY).to_numpy(),
         "目的地": bill["prov_full"].to_numpy(),
         "产品类型": "顺丰标快",
-        "件数": "1",
+        "件数": int_text(bill["pieces"]),
         "实际重量(kg)": grams_text(bill["weight_g"]),
         "体积重(kg)": _vol_text(bill),
         "计费重量(kg)": grams_text(bill["charge_g"]),

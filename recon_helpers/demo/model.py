@@ -376,4 +376,18 @@ def _parcels(month: Month, orders: pd.DataFrame, book: WaybillBook) -> pd.DataFr
         "order_idx": src.index.to_numpy(), "reship": True,
     })
     out = pd.concat([parcels, reship], ignore_index=True)
+    out["pieces"] = _multi_piece(month, out, orders)
     return out.sort_values(["ship_s", "waybill"], kind="stable").reset_index(drop=True)
+
+
+def _multi_piece(month: Month, parcels: pd.DataFrame, orders: pd.DataFrame) -> np.ndarray:
+    """Pieces per waybill: 1, except a few SF orders of several items sent as one multi-piece consignment
+    (子母件, 2 pieces under one waybill), which our ERP, the WMS and SF's bill all count as 2. Its own
+    random stream, so every other draw of the month stays as it was."""
+    pieces = np.ones(len(parcels), dtype=np.int64)
+    qty = orders["qty_total"].to_numpy()[parcels["order_idx"].to_numpy()]
+    eligible = np.flatnonzero((parcels["carrier"].to_numpy() == "sf") & ~parcels["reship"].to_numpy() & (qty >= 2))
+    rng = month.rng("multi-piece")
+    k = min(max(3, month.count(len(parcels), 0.002)), len(eligible))
+    pieces[rng.choice(eligible, size=k, replace=False)] = 2
+    return pieces

@@ -200,9 +200,24 @@ def test_shipped_waybills_the_carriers_never_picked_up_are_listed(check, demo_di
     assert set(listed["waybill_no"]) == set(never["waybill_no"]) and len(listed) >= 4
     assert set(listed["order_id"]) == set(_truth(demo_dir, "not_picked_up"))
     assert listed["detail"].str.contains("无揽收记录").all()
-    assert check.pickup_count_differences().empty  # the demo's bills carry 1 piece per waybill
     assert check.kpis()["Not picked up 已出库未揽收"] == len(listed)
     assert check.labels["not_picked_up"] == "shipped, never picked up 已出库未揽收"
+
+
+def test_pieces_the_carrier_counted_differently_are_exactly_the_truth_and_multi_piece_waybills_are_not(check, demo_dir):
+    """The demo sends a few SF orders as two-piece consignments (件数 2 in the ERP, the WMS and SF's bill)
+    and SF bills a few waybills with one piece more than sent; only those are listed."""
+    wms = check.inputs["outbound"].table
+    multi = set(wms.loc[(wms["pieces"] > 1).fillna(False).to_numpy(dtype=bool), "order_id"])
+    want = _truth(demo_dir, "pickup_count_mismatch")
+    listed = check.pickup_count_differences()
+    assert len(multi) >= 3 and len(want) >= 2
+    assert set(listed["order_id"]) == set(want)
+    assert multi - set(want), "some multi-piece waybills are billed with their right count"
+    assert (listed["carrier"] == "顺丰速运").all() and listed["detail"].str.contains("sf揽收").all()
+    two = listed[listed["order_id"].isin(multi)]
+    assert len(two) and two["detail"].str.contains("共2件").all() and two["detail"].str.endswith("揽收3件").all()
+    assert check.kpis()["Pickup count differs 揽收件数不符"] == len(want)
 
 
 def _wms(*rows) -> pd.DataFrame:
@@ -237,6 +252,17 @@ def test_pickups_on_hand_made_rows():
     assert list(zip(found["category"], found["key"])) == [("not_picked_up", "A2"), ("pickup_count_mismatch", "A3")]
     assert found.loc[found["key"] == "A3", "detail"].iloc[0] == "仓库出库1个包裹（SF3），sf揽收2件"
     assert (found["side"] == "right").all() and list(found["source_row"]) == [3, 4]
+
+
+def test_a_multi_piece_waybill_counts_its_pieces_on_both_sides():
+    wms = _wms(("B1", "SF1", "顺丰速运", "2026-10-05"), ("B1", "SF1", "顺丰速运", "2026-10-05"),  # two lines, 2 pieces
+               ("B2", "SF2", "顺丰速运", "2026-10-05"),            # 2 pieces sent, the courier counted 3
+               ("B3", "SF3", "顺丰速运", "2026-10-05"))            # no 件数 in the WMS row: one parcel
+    wms["pieces"] = pd.array([2, 2, 2, None], dtype="Int64")
+    sf = _records("sf", ("顺丰速运",), ("SF1", "2026-10-05", 2), ("SF2", "2026-10-05", 3), ("SF3", "2026-10-05", 2))
+    found = outbound.pickups.differences(wms, [sf], ["已出库"], COLUMNS)
+    assert list(zip(found["category"], found["key"])) == [("pickup_count_mismatch", "B2"), ("pickup_count_mismatch", "B3")]
+    assert list(found["detail"]) == ["仓库出库1个运单共2件（SF2），sf揽收3件", "仓库出库1个包裹（SF3），sf揽收2件"]
 
 
 def test_a_cancelled_outbound_is_not_expected_at_pickup():

@@ -6,8 +6,9 @@ shipped outbound rows, per waybill and per order:
 
 * ``not_picked_up`` (已出库未揽收): the warehouse shipped the waybill, the carrier's records never name
   it (the parcel is still at the dock, lost, or left with another carrier);
-* ``pickup_count_mismatch`` (揽收件数不符): the order left the warehouse in N parcels (waybills), the
-  carrier picked up M pieces under those waybills.
+* ``pickup_count_mismatch`` (揽收件数不符): the order left the warehouse in N pieces (one per waybill, or
+  the WMS's 件数 where it records a multi-piece consignment, 子母件), the carrier picked up M pieces
+  under those waybills.
 
 Only carriers whose records are in the data folder are compared, and only up to the last day those
 records reach (a parcel shipped after the carrier's last pickup line is not yet due: next bill).
@@ -84,16 +85,34 @@ def _not_picked_up(mine: pd.DataFrame, pieces: dict[str, int], carrier: str) -> 
 
 
 def _count_differences(mine: pd.DataFrame, pieces: dict[str, int], carrier: str) -> list[dict]:
-    """One row per order whose picked-up waybills carry another number of pieces than parcels shipped."""
+    """One row per order whose picked-up waybills carry another number of pieces than the warehouse sent
+    under them (its ``pieces`` per waybill where the WMS records them, else 1 parcel per waybill)."""
     taken = mine[mine["_wb"].isin(set(pieces)).to_numpy(dtype=bool) & mine["order_id"].notna().to_numpy(dtype=bool)]
+    sent = _sent_pieces(taken)
     parcels = taken.drop_duplicates(["order_id", "_wb"])
-    parcels = parcels.assign(_pieces=parcels["_wb"].map(pieces).astype("int64"))
-    per_order = parcels.groupby("order_id", sort=True).agg(parcels=("_wb", "size"), got=("_pieces", "sum"))
-    differ = per_order[(per_order["got"] != per_order["parcels"]).to_numpy(dtype=bool)]
+    parcels = parcels.assign(_sent=parcels["_wb"].map(sent).astype("int64"),
+                             _pieces=parcels["_wb"].map(pieces).astype("int64"))
+    per_order = parcels.groupby("order_id", sort=True).agg(sent=("_sent", "sum"), got=("_pieces", "sum"))
+    differ = per_order[(per_order["got"] != per_order["sent"]).to_numpy(dtype=bool)]
     listed = parcels[parcels["order_id"].isin(set(differ.index)).to_numpy(dtype=bool)]
-    return [_row(part.iloc[0], "pickup_count_mismatch",
-                 f"仓库出库{len(part)}个包裹（{'、'.join(part['_wb'])}），{carrier}揽收{int(differ.loc[order, 'got'])}件")
+    return [_row(part.iloc[0], "pickup_count_mismatch", _count_text(part, differ.loc[order], carrier))
             for order, part in listed.groupby("order_id", sort=True)]
+
+
+def _sent_pieces(rows: pd.DataFrame) -> dict[str, int]:
+    """Waybill -> pieces the warehouse sent under it: the WMS's 件数 (the largest of the waybill's rows,
+    which repeat it per order line), 1 where it records none."""
+    if "pieces" not in rows.columns:
+        return dict.fromkeys(rows["_wb"], 1)
+    given = pd.to_numeric(rows["pieces"], errors="coerce").astype("Float64").fillna(1).astype("int64")
+    return given.groupby(rows["_wb"].to_numpy(dtype=object), sort=False).max().to_dict()
+
+
+def _count_text(parcels: pd.DataFrame, counts: pd.Series, carrier: str) -> str:
+    waybills = "、".join(parcels["_wb"])
+    if int(counts["sent"]) == len(parcels):
+        return f"仓库出库{len(parcels)}个包裹（{waybills}），{carrier}揽收{int(counts['got'])}件"
+    return f"仓库出库{len(parcels)}个运单共{int(counts['sent'])}件（{waybills}），{carrier}揽收{int(counts['got'])}件"
 
 
 def _row(outbound_row: pd.Series, category: str, detail: str) -> dict:
