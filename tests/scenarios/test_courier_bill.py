@@ -223,6 +223,9 @@ def test_from_the_platform_exports_the_waybill_outcomes_are_those_of_the_erp(che
     wrong_zone = check.fee_differences()
     wrong_zone = wrong_zone[wrong_zone["category"] == "rate_card_violation"]
     assert set(fees["waybill_no"]) == set(wrong_zone["waybill_no"]) - unnamed
+    # ... and the report says so plainly instead of an empty weight-dispute list
+    assert platform.kpis()["Weights 重量核对"].startswith("未核对 NOT checked")
+    assert check.kpis()["Weights 重量核对"].startswith("已核对 checked") and "0.2 kg" in check.kpis()["Weights 重量核对"]
 
 
 def test_our_side_must_be_erp_or_platform(demo_dir):

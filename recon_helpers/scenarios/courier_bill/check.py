@@ -156,7 +156,7 @@ def check(*, period: str, data_dir: str | Path, carrier: str = "sf", our_side: s
     return CourierCheck(scenario=entry, period=cycle, data_dir=Path(data_dir), result=result,
                         inputs=inputs, run=run, carrier=which, card=card, priced=priced,
                         settings=dict(entry.settings), book=book, bill_rows=bill_rows,
-                        near={"left": priced_near, "right": bill_near}, pricing=options)
+                        near={"left": priced_near, "right": bill_near}, pricing=options, our_side=our_side)
 
 
 def _parcels_in_month(shipments: pd.DataFrame, cycle: Cycle) -> int:
@@ -193,6 +193,7 @@ class CourierCheck(Check):
     bill_rows: pd.DataFrame | None = None
     near: dict[str, pd.DataFrame] = field(default_factory=dict)
     pricing: dict[str, Any] = field(default_factory=dict)
+    our_side: str = "erp"
 
     def __post_init__(self) -> None:
         self._refined: pd.DataFrame | None = None
@@ -506,6 +507,21 @@ class CourierCheck(Check):
         fig.update_yaxes(title_text="CNY 金额")
         return fig
 
+    @property
+    def weights_checked(self) -> bool:
+        """Whether billed weights were compared with weights of our own: yes from the ERP shipments;
+        not from the platforms' order exports, which carry none (parcels priced at the billed weight)."""
+        return self.our_side == "erp"
+
+    def weight_check(self) -> str:
+        """One plain sentence for the report: were weights checked, and against what. Without our own
+        weights the page must say so, not show an empty weight-dispute list as if none were found."""
+        if self.weights_checked:
+            tolerance = self.settings.get("weight_tolerance_kg", "0")
+            return f"已核对 checked: billed weights against our shipments' weights (tolerance {tolerance} kg)"
+        return ("未核对 NOT checked: the platform order exports carry no weight of our own, so every parcel is "
+                "priced at the weight the carrier billed and weight disputes cannot be found")
+
     def kpis(self) -> dict[str, Any]:
         """The headline figures of the courier check, in the order the report shows them."""
         return {
@@ -517,6 +533,7 @@ class CourierCheck(Check):
             "Auto-match rate 自动核对率": self.auto_match_rate,
             "Overcharge 多收金额": self.overcharge(),
             "Disputed lines 争议笔数": len(self.dispute_list()),
+            "Weights 重量核对": self.weight_check(),
         }
 
 
