@@ -237,6 +237,23 @@ def test_sum_by_adds_exactly_and_keeps_every_row_traceable():
     assert out["amount"].dtype == MONEY_DTYPE and out["rows_summed"].sum() == len(t)
 
 
+def test_sum_by_empties_what_a_group_disagrees_on_and_groups_by_the_trimmed_key_across_files():
+    r = with_prepare("left", {"sum_by": {"by": ["batch_id"], "sum": ["amount", "qty"], "latest": ["txn_time"]}})
+    t = frame(batch_id=["B1", " B1", "B2", "B2", "B3"], amount=[Decimal("1.10"), None, None, None, Decimal("2.00")],
+              qty=[1, 2, 3, 4, 5], memo=["x", "y", "z", None, "w"],
+              txn_time=pd.to_datetime(["2026-10-01", "2026-10-05", "2026-10-02", None, "2026-10-03"]))
+    t.loc[1, "source_file"] = "e.csv"   # the same batch in another file: one group, shown at the first file
+    out = prepare(t, r, "left")
+    assert list(out["source_file"]) == ["e.csv", "f.csv", "f.csv"] and list(out["rows_summed"]) == [2, 2, 1]
+    first = out.iloc[0]
+    assert first["amount"] == Decimal("1.10") and first["qty"] == 3 and pd.isna(first["memo"])   # x vs y: empty
+    assert first["txn_time"] == pd.Timestamp("2026-10-05") and first["source_rows"] == "3;2"
+    b2 = out.iloc[1]
+    assert b2["amount"] == Decimal("0.00") and b2["qty"] == 7 and pd.isna(b2["memo"])   # z and an empty: empty
+    assert b2["txn_time"] == pd.Timestamp("2026-10-02") and b2["source_rows"] == "4;5"
+    assert out["amount"].dtype == MONEY_DTYPE and out["qty"].dtype == "int64" and out["rows_summed"].sum() == len(t)
+
+
 def test_prepare_lists_every_missing_column_and_is_harmless_twice():
     r = with_prepare("left", {"concat": {"column": "line", "from": ["order_id", "sku"]}},
                      {"sum_by": {"by": ["line"], "sum": ["qty"]}})
