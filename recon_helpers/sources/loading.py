@@ -66,6 +66,10 @@ def _header_width(cand: Candidate, header_index: int, template: SourceTemplate) 
     header = list(cand.head[header_index].cells)
     while header and not header[-1]:
         header.pop()
+    if len(header) > limits.get("max_columns"):
+        line = cand.head[header_index].line
+        raise SourceFileError(f"the header has {len(header):,} columns, far more than any export; "
+                              f"{limits.how_to_raise('max_columns')}", source_file=cand.source_file, row=line)
     footer = footer_regex(template)
     samples = []
     for r in cand.head[header_index + 1: header_index + 51]:

@@ -487,11 +487,34 @@ def _oversized_sheets(data: bytes, source_file: str) -> set[str]:
     return big
 
 
+_UNIQUE_COUNT = re.compile(rb'<sst\b[^>]*?\buniqueCount="([0-9]+)"')
+#: the smallest shared string entry, ``<si><t/></si>``: a part of N bytes holds at most N / 13 strings
+_MIN_SHARED_STRING_BYTES = 13
+
+
+def _overstated_shared_strings(data: bytes) -> bool:
+    """Whether the shared strings part declares more strings than its bytes can hold.
+
+    A reader that reserves room for the declared ``uniqueCount`` is asked for gigabytes by a 1 MB
+    workbook declaring two billion strings (calamine aborts the process); such a workbook is read by
+    the streaming reader, which only keeps the strings that are there.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        info = archive.getinfo("xl/sharedStrings.xml")
+        with archive.open(info) as stream:
+            head = stream.read(4096)
+    except (KeyError, *_ZIP_ERRORS):
+        return False
+    m = _UNIQUE_COUNT.search(head)
+    return bool(m) and int(m.group(1)) > info.file_size // _MIN_SHARED_STRING_BYTES
+
+
 def _workbook_candidates(data: bytes, source_file: str, kind: str) -> list[Candidate]:
     import python_calamine
 
     big = _oversized_sheets(data, source_file) if kind == "xlsx" else set()
-    if big:
+    if big or (kind == "xlsx" and _overstated_shared_strings(data)):
         return _sparse_workbook_candidates(data, source_file)
     try:
         book = python_calamine.load_workbook(io.BytesIO(data))
@@ -508,7 +531,8 @@ def _workbook_candidates(data: bytes, source_file: str, kind: str) -> list[Candi
 
 
 def _sparse_workbook_candidates(data: bytes, source_file: str) -> list[Candidate]:
-    """A workbook with a sheet too big for a dense grid (a stray cell at XFD1048576): read row by row.
+    """A workbook with a sheet too big for a dense grid (a stray cell at XFD1048576), or whose shared
+    strings overstate their number: read row by row.
 
     openpyxl's streaming reader keeps only the cells that exist, so the rows between the data and a
     stray far-away cell cost nothing; the real cells are still bounded by ``max_sheet_cells``.
