@@ -9,7 +9,9 @@ Why it is built this way:
   WeChat 16 -> 17 -> 18), so the header row is the scanned row that best fits a template's column
   fingerprint, and the data ends where the footer starts: the last block of lines that start with a
   marker or totals label (``#…``, ``----``, ``合计``, ``本页合计`` ...) and are shaped like a footer
-  (``sources/footers.py``), never at a data row that happens to hold such a word.
+  (``sources/footers.py``), never at a data row that happens to hold such a word. Page subtotals
+  inside the data, and the footer's own figures, are confirmed by totals that tie
+  (``sources/subtotals.py``).
 * **Speed.** The data block between header and footer is handed as bytes to ``pyarrow.csv`` (which
   transcodes GBK itself, multithreaded) as all-string columns; cleaning and parsing are
   ``pyarrow.compute`` kernels. Python walks rows only when a file is irregular (ragged rows, quoted
@@ -56,6 +58,7 @@ from recon_helpers.sources.opening import (
 from recon_helpers.sources.reading import Body, footer_regex, long_cells, sheet_body, text_body
 from recon_helpers.sources.rejects import rejects_frame, rows_rejected
 from recon_helpers.sources.result import ControlCheck, LoadReport, LoadResult, check_accounting
+from recon_helpers.sources.subtotals import check_footer, split_page_subtotals
 from recon_helpers.sources.templates import SourceTemplate, get_template, list_templates
 from recon_helpers.sources.totals import check_totals
 
@@ -100,6 +103,7 @@ def _load_table(cand: Candidate, fit: HeaderFit, template: SourceTemplate, becau
     look.body = body
     look.preamble = "\n".join(r.text for r in cand.head[:header_index])
     summary = split_summary_rows(template, look)
+    subtotals = split_page_subtotals(template, look)
     values, problems, warnings = build_fields(template, look)
     problems += too_long_problems(look)
     n = body.n
@@ -114,6 +118,9 @@ def _load_table(cand: Candidate, fit: HeaderFit, template: SourceTemplate, becau
     flags = flagged_cells(problems, look, keep) if n else []
     preamble = cand.head[:header_index]
     checks, total_warnings = check_totals(template, look, keep, preamble, summary + body.footer)
+    footer_checks = check_footer(template, look, keep, body.footer, max((r.line for r in subtotals), default=None))
+    checks += footer_checks
+    total_warnings += [f"control total mismatch: {c}" for c in footer_checks if c.ok is False]
     table = _assemble(template, values, keep, body, cand.source_file, n)
     rejects = rejects_frame(entries)
     n_bad_rows = len(body.bad_rows)
@@ -122,7 +129,7 @@ def _load_table(cand: Candidate, fit: HeaderFit, template: SourceTemplate, becau
         source_file=cand.source_file, template=template.name, detected_because=because, encoding=cand.encoding,
         rows_read=n + n_bad_rows, rows_loaded=len(table), rows_rejected=n_rejected + n_bad_rows,
         preamble_lines=header_line - 1, footer_lines=len(body.footer), blank_lines=body.blank_lines,
-        header_line=header_line, sheet=cand.sheet, control_totals=checks, summary_lines=len(summary),
+        header_line=header_line, sheet=cand.sheet, control_totals=checks, summary_lines=len(summary) + len(subtotals),
         warnings=warnings + body.warnings + total_warnings)
     report.flags, report.rows_flagged = flags, len({f["source_row"] for f in flags})
     report.warnings[0:0] = flag_warnings(flags)

@@ -49,7 +49,7 @@ class LoadReport:
     preamble_lines: int = 0
     footer_lines: int = 0
     blank_lines: int = 0
-    summary_lines: int = 0
+    summary_lines: int = 0       # in-table summary lines (template summary_rows) and page subtotals that tie
     header_line: int | None = None
     sheet: str | None = None
     control_totals: list[ControlCheck] = field(default_factory=list)
