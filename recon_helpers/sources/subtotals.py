@@ -20,7 +20,7 @@ Figures are compared only in the columns the template reads (the others are not 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -50,7 +50,30 @@ class Figures:
     values: dict[int, Any]
 
 
-def figure_columns(template: SourceTemplate, look: Columns) -> Figures:
+@dataclass
+class Tally:
+    """Figures of some rows per column (a sum, or the number of rows for a count column)."""
+
+    sums: dict[int, Decimal] = field(default_factory=dict)
+    n: int = 0
+
+    def plus(self, other: "Tally") -> "Tally":
+        keys = set(self.sums) | set(other.sums)
+        return Tally({j: self.sums.get(j, Decimal(0)) + other.sums.get(j, Decimal(0)) for j in keys}, self.n + other.n)
+
+    def figures(self, found: dict[int, Decimal], how: dict[int, str]) -> dict[int, Decimal]:
+        return {j: Decimal(self.n) if how[j] == "count" else self.sums.get(j, Decimal(0)) for j in found}
+
+
+@dataclass
+class Carry:
+    """The data rows before a chunk of a file read in chunks: since the last subtotal, and since the header."""
+
+    page: Tally = field(default_factory=Tally)
+    run: Tally = field(default_factory=Tally)
+
+
+def figure_how(template: SourceTemplate, look: Columns) -> dict[int, str]:
     """The columns read whose figure on a totals line has a meaning: a sum, or the number of rows."""
     how: dict[int, str] = {}
     for fname, spec in template.mapping.items():
@@ -66,6 +89,12 @@ def figure_columns(template: SourceTemplate, look: Columns) -> Figures:
                 how[j] = "sum"
             elif kind in _COUNTED:
                 how.setdefault(j, "count")
+    return how
+
+
+def figure_columns(template: SourceTemplate, look: Columns) -> Figures:
+    """:func:`figure_how` and the sum columns parsed (empty or unreadable cells count 0)."""
+    how = figure_how(template, look)
     values = {}
     for j, what in how.items():
         if what == "sum":
@@ -74,70 +103,87 @@ def figure_columns(template: SourceTemplate, look: Columns) -> Figures:
     return Figures(how, values)
 
 
-def line_figures(texts: list[str], figures: Figures) -> dict[int, Decimal] | None:
+def line_figures(texts: list[str], how: dict[int, str]) -> dict[int, Decimal] | None:
     """The figures of a totals line by column, or None when a filled cell besides the label is no figure."""
     label_at = next((j for j, t in enumerate(texts) if t), None)
     out = {}
     for j, text in enumerate(texts):
         if not text or j == label_at:
             continue
-        value = cells.scalar_decimal(text) if j in figures.how else None
+        value = cells.scalar_decimal(text) if j in how else None
         if value is None:
             return None
         out[j] = value
     return out
 
 
-def _range_figures(found: dict[int, Decimal], figures: Figures, start: int, stop: int,
-                   skip: list[int]) -> dict[int, Decimal]:
-    """The figures rows ``start`` to ``stop`` give (rows in ``skip``, earlier subtotals, left out)."""
+def _tally(figures: Figures, start: int, stop: int, skip: list[int], mask: Any = None) -> Tally:
+    """The rows ``start`` to ``stop`` (those in ``skip`` left out; with ``mask``, only where it is True)."""
     skip = [k for k in skip if start <= k < stop]
-    out: dict[int, Decimal] = {}
-    for j in found:
-        if figures.how[j] == "count":
-            out[j] = Decimal(stop - start - len(skip))
-        else:
-            column = figures.values[j]
-            total = pc.sum(column.slice(start, stop - start)).as_py() or Decimal(0)
-            out[j] = total - sum((column[k].as_py() for k in skip), Decimal(0))
-    return out
+    sums: dict[int, Decimal] = {}
+    if mask is not None:
+        chosen = pc.fill_null(_array(mask).slice(start, stop - start), False)
+        n = int(pc.sum(pc.cast(chosen, pa.int64())).as_py() or 0)
+        for j, column in figures.values.items():
+            sums[j] = pc.sum(pc.filter(column.slice(start, stop - start), chosen)).as_py() or Decimal(0)
+        return Tally(sums, n)
+    for j, column in figures.values.items():
+        total = pc.sum(column.slice(start, stop - start)).as_py() or Decimal(0)
+        sums[j] = total - sum((column[k].as_py() for k in skip), Decimal(0))
+    return Tally(sums, stop - start - len(skip))
 
 
 def _ties(found: dict[int, Decimal], given: dict[int, Decimal]) -> bool:
     return all(given[j] == value for j, value in found.items())
 
 
-def split_page_subtotals(template: SourceTemplate, look: Columns) -> list[Row]:
-    """Take page subtotals (label lines whose figures tie with the rows above) out of the data."""
+def _labelled(look: Columns) -> Any:
+    """Rows whose first columns read hold a totals label (the candidates, checked one by one)."""
+    labelled = None
+    for j in sorted(look.body.columns)[:_LABEL_COLUMNS]:
+        hit = pc.fill_null(pc.match_substring_regex(look.clean(j), footers.LABEL_CELL.pattern), False)
+        labelled = hit if labelled is None else pc.or_(labelled, hit)
+    return labelled
+
+
+def split_page_subtotals(template: SourceTemplate, look: Columns, carry: Carry | None = None) -> list[Row]:
+    """Take page subtotals (label lines whose figures tie with the rows above) out of the data.
+
+    ``carry``: for a file read in chunks, the rows before this chunk (updated with this chunk's).
+    """
     body = look.body
     if not body.n:
         return []
-    read = sorted(body.columns)[:_LABEL_COLUMNS]
-    labelled = None
-    for j in read:
-        hit = pc.fill_null(pc.match_substring_regex(look.clean(j), footers.LABEL_CELL.pattern), False)
-        labelled = hit if labelled is None else pc.or_(labelled, hit)
-    if labelled is None or not pc.any(labelled).as_py():
+    labelled = _labelled(look)
+    candidates = pc.indices_nonzero(_array(labelled)).to_pylist() if labelled is not None else []
+    if not candidates and carry is None:
         return []
     figures = figure_columns(template, look)
     width = max(body.columns) + 1
     subtotals: list[int] = []
+    before = carry or Carry()
     start = 0
-    for i in pc.indices_nonzero(_array(labelled)).to_pylist():
-        texts = [""] * width
-        for j in body.columns:
-            texts[j] = cells.clean_scalar(body.columns[j][i].as_py()) or ""
+    for i in candidates:
+        texts = _texts(body, i, width)
         if not footers.LABEL_CELL.match(next((t for t in texts if t), "")):
             continue
-        found = line_figures(texts, figures)
-        page = found and _range_figures(found, figures, start, i, subtotals)
-        running = found and _range_figures(found, figures, 0, i, subtotals)  # a running total since the header
-        if found and (_ties(found, page) or _ties(found, running)):
+        found = line_figures(texts, figures.how)
+        if not found:
+            continue
+        rows = _tally(figures, start, i, subtotals)
+        page = rows if subtotals else before.page.plus(rows)
+        running = before.run.plus(_tally(figures, 0, i, subtotals))  # a running total since the header
+        if _ties(found, page.figures(found, figures.how)) or _ties(found, running.figures(found, figures.how)):
             subtotals.append(i)
             start = i + 1
+    if carry is not None:
+        chunk = _tally(figures, 0, body.n, subtotals)
+        tail = _tally(figures, start, body.n, subtotals)
+        carry.page = tail if subtotals else carry.page.plus(chunk)
+        carry.run = carry.run.plus(chunk)
     if not subtotals:
         return []
-    rows = [Row(body.rows[i].as_py(), _texts(body, i, width), ",".join(_texts(body, i, width))) for i in subtotals]
+    rows_out = [Row(body.rows[i].as_py(), _texts(body, i, width), ",".join(_texts(body, i, width))) for i in subtotals]
     keep = np.ones(body.n, dtype=bool)
     keep[subtotals] = False
     keep = pa.array(keep)
@@ -146,7 +192,7 @@ def split_page_subtotals(template: SourceTemplate, look: Columns) -> list[Row]:
     body.n = len(body.rows)
     look._clean.clear()
     look._money.clear()
-    return rows
+    return rows_out
 
 
 def _array(values: Any) -> pa.Array:
@@ -160,49 +206,62 @@ def _texts(body: Any, i: int, width: int) -> list[str]:
     return texts
 
 
-def check_footer(template: SourceTemplate, look: Columns, keep: Any, footer: list[Row],
-                 last_subtotal_line: int | None) -> list[ControlCheck]:
+@dataclass
+class Loaded:
+    """The loaded rows' figures for the footer: all of them, and the last page's (after the last subtotal)."""
+
+    all: Tally = field(default_factory=Tally)
+    page: Tally = field(default_factory=Tally)
+    any_subtotal: bool = False
+
+
+def footer_lines(template: SourceTemplate, look: Columns, footer: list[Row]) -> list[tuple[Row, str, dict, dict]]:
+    """The footer's totals lines with figures: (row, label, figures and their kind by column); none when the template
+    declares its own control totals (those check the footer instead)."""
+    if template.control_totals or not footer:
+        return []
+    how = figure_how(template, look)
+    out = []
+    for row in footer:
+        first = next((c for c in row.cells if c), "")
+        if footers.is_note(row.text) or not footers.LABEL_CELL.match(first):
+            continue
+        found = line_figures(list(row.cells), how)
+        if found:
+            out.append((row, first, found, {j: how[j] for j in found}))
+    return out
+
+
+def tally_loaded(template: SourceTemplate, look: Columns, keep: Any, subtotal_lines: list[int],
+                 before: Loaded | None = None) -> Loaded:
+    """Add the loaded rows of ``look`` (``keep``) to ``before``: all, and those after the last subtotal."""
+    before = before or Loaded()
+    if not look.body.n:
+        return before
+    figures = figure_columns(template, look)
+    chunk = _tally(figures, 0, look.body.n, [], keep)
+    if subtotal_lines:
+        after = pc.and_(_array(keep), pc.greater(look.body.rows, max(subtotal_lines)))
+        return Loaded(before.all.plus(chunk), _tally(figures, 0, look.body.n, [], after), True)
+    return Loaded(before.all.plus(chunk), before.page.plus(chunk), before.any_subtotal)
+
+
+def check_footer(look: Columns, lines: list[tuple[Row, str, dict, dict]], loaded: Loaded) -> list[ControlCheck]:
     """The footer's totals lines against the loaded rows (or the last page's): one check per figure.
 
     Labelled ``footer line N (label) column`` so a mismatch names the line; the file is named by the
     report the checks go into.
     """
-    if template.control_totals or not footer or not look.body.n:
-        return []
-    figures = figure_columns(template, look)
-    if not figures.how:
-        return []
-    loaded = _array(keep)
-    scopes = [loaded]
-    if last_subtotal_line is not None:
-        scopes.append(pc.and_(loaded, pc.greater(look.body.rows, last_subtotal_line)))
     checks: list[ControlCheck] = []
-    for row in footer:
-        if footers.is_note(row.text) or not footers.LABEL_CELL.match(next((c for c in row.cells if c), "")):
-            continue
-        found = line_figures(list(row.cells), figures)
-        if not found:
-            continue
-        label = next(c for c in row.cells if c)
-        results = [_scope_figures(found, figures, scope) for scope in scopes]
+    for row, label, found, how in lines:
+        scopes = [loaded.all] + ([loaded.page] if loaded.any_subtotal else [])
+        results = [scope.figures(found, how) for scope in scopes]
         actual = next((r for r in results if _ties(found, r)), results[0])
         for j, expected in found.items():
-            name = f"footer line {row.line} ({label}) {look.name(j)}"
-            measure = "count" if figures.how[j] == "count" else "total"
-            checks.append(ControlCheck(name, measure, expected, _as_written(actual[j], expected),
-                                       expected == actual[j]))
+            measure = "count" if how[j] == "count" else "total"
+            checks.append(ControlCheck(f"footer line {row.line} ({label}) {look.name(j)}", measure, expected,
+                                       _as_written(actual[j], expected), expected == actual[j]))
     return checks
-
-
-def _scope_figures(found: dict[int, Decimal], figures: Figures, scope: Any) -> dict[int, Decimal]:
-    n = int(pc.sum(pc.cast(scope, pa.int64())).as_py() or 0)
-    out: dict[int, Decimal] = {}
-    for j in found:
-        if figures.how[j] == "count":
-            out[j] = Decimal(n)
-        else:
-            out[j] = pc.sum(pc.filter(figures.values[j], scope)).as_py() or Decimal(0)
-    return out
 
 
 def _as_written(actual: Decimal, expected: Decimal) -> Decimal:
