@@ -22,7 +22,11 @@ Why it is built this way:
   add up to the lines of the file (``result.check_accounting``: an ``InvariantError`` is a bug).
   A damaged row is rejected, not its file. Totals the file states about itself are checked and a
   mismatch becomes a report warning.
-* **Bounded.** Sizes, ZIP members, sheets, lines and cells are capped (``sources/limits.py``).
+* **Bounded.** Sizes, ZIP members, sheets, lines and cells are capped (``sources/limits.py``). A big
+  text table is decoded, parsed and canonicalised in chunks of about 32 MiB (``RECON_CHUNK_BYTES``),
+  and a file on disk is read again piece by piece instead of being held whole, so memory is the
+  result plus a chunk; the chunks' rejects, flags, warnings and totals add up to the file's, and the
+  counts are checked on the whole file.
 """
 from __future__ import annotations
 
@@ -150,6 +154,8 @@ def _bodies(cand: Candidate, header_index: int, width: int, needed: list[int], t
         layout = text_layout(cand, header_index, width, template)
         tallies.footer = footer_lines(template, look, layout.footer)
         size = chunk_bytes()
+        if cand.rereadable and layout.end - layout.start > size:
+            cand.release()  # a big file on disk: its body is read again piece by piece, not held whole
         return (text_chunks(cand, layout, width, needed, size), layout.footer, layout.blank_tail,
                 layout.end - layout.start > size)
     body = sheet_body(cand, header_index, width, needed, template)

@@ -128,20 +128,34 @@ def text_chunks(cand: TextCandidate, layout: TextLayout, width: int, needed: lis
     over the cut). Where that cannot be found, or a record still runs past the piece's end (a quote
     never closed, a stray quote), the piece is read row by row and stops before that record, which
     starts the next, longer piece: every record is read whole, as if the file were read at once.
+    Pieces come from :meth:`TextCandidate.piece`: memory, or the file on disk once the bytes held in
+    memory are released, so only one piece of the file is held at a time.
     """
-    data, enc = cand.data, cand.codec
     size = size or chunk_bytes()
+    cap = limits.get("max_line_bytes")
     pos, end, line, want = layout.start, layout.end, layout.first_line, size
     while True:
-        cut, even = _cut(data, pos, end, want)
-        body = text_block(data, pos, cut, enc, line, width, needed, open_end=cut < end, row_by_row=not even)
+        window = cand.piece(pos, min(end, pos + want + cap))
+        cut, even = _cut(window, 0, len(window), want)
+        while cut == len(window) and pos + cut < end:  # no line end far enough on: cut earlier, or read on
+            before = window.rfind(b"\n", 0, want) + 1
+            if before:
+                cut, even = before, window.count(b'"', 0, before) % 2 == 0
+                break
+            window = cand.piece(pos, min(end, pos + 2 * len(window)))
+            cut, even = _cut(window, 0, len(window), want)
+        final = pos + cut >= end
+        piece = window if cut == len(window) else window[:cut]
+        del window
+        body = text_block(piece, 0, cut, cand.codec, line, width, needed, open_end=not final, row_by_row=not even)
         stop = cut if body.stopped_at is None else body.stopped_at
         yield body
-        if stop >= end:
+        if final and body.stopped_at is None:
             return
-        want = size if body.stopped_at is None else 2 * (cut - pos) + 2 * limits.get("max_line_bytes")
-        line += data.count(b"\n", pos, stop)
-        pos = stop
+        want = size if body.stopped_at is None else 2 * cut + 2 * cap
+        line += piece.count(b"\n", 0, stop)
+        pos += stop
+        del piece, body
 
 
 def _cut(data: bytes, pos: int, end: int, size: int) -> tuple[int, bool]:

@@ -92,3 +92,18 @@ def test_a_quote_never_closed_before_a_quoted_line_break_near_a_cut(tmp_path, mo
     pd.testing.assert_frame_equal(whole.rejects, chunked.rejects)
     assert chunked.table["source_row"].tolist() == [2, 4, 5, 7] and chunked.rejects["source_row"].tolist() == [3]
     assert chunked.table["warehouse"].tolist()[2] == "杭州仓\n二号库"
+
+
+@pytest.mark.parametrize("ends", [["\r\n"], ["\r"], ["\n", "\r\n", "\r"]], ids=["crlf", "cr", "mixed"])
+def test_pieces_read_again_from_disk_keep_their_line_ends(tmp_path, monkeypatch, ends):
+    """A big file's body is read from disk piece by piece; CR-only and mixed line ends read as at once."""
+    lines = [SHIP_HEADER] + [ship(i, '"杭州仓\n二号库"' if i % 13 == 0 else "杭州仓") for i in range(1, 301)]
+    text = "".join(line + ends[k % len(ends)] for k, line in enumerate(lines))
+    path = tmp_path / "ship.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    whole = load(path)
+    monkeypatch.setenv("RECON_CHUNK_BYTES", "1000")
+    chunked = load(path)
+    pd.testing.assert_frame_equal(whole.table, chunked.table)
+    assert chunked.report.rows_loaded == 300 and not len(chunked.rejects)
+    assert chunked.table["warehouse"].tolist()[12] == "杭州仓\n二号库"
