@@ -23,7 +23,7 @@ from recon_helpers.scenarios.customer_statement.statement import (
     StatementPreview,
     company,
     render_html,
-    write_statement,
+    write_statements,
 )
 from recon_helpers.scenarios.registry import scenario
 from recon_helpers.sources.loading import load
@@ -373,11 +373,11 @@ class StatementCheck(Check):
         """Write every customer's statement (HTML, and PDF unless ``pdf=False``) into
         ``<run folder>/statements/``; returns what was written per customer."""
         folder = self.output_folder(output_dir) / "statements"
-        rows = []
-        for code in customers or list(self.balances()["customer_id"]):
-            paths = write_statement(self.statement(code), self.header, folder, pdf=pdf)
-            rows.append([code, self.balances().set_index("customer_id").loc[code, "closing"],
-                         paths["html"].name, paths.get("pdf").name if "pdf" in paths else ""])
+        codes = customers or list(self.balances()["customer_id"])
+        written = write_statements([self.statement(code) for code in codes], self.header, folder, pdf=pdf)
+        closing = self.balances().set_index("customer_id")["closing"]
+        rows = [[code, closing.loc[code], paths["html"].name, paths["pdf"].name if "pdf" in paths else ""]
+                for code, paths in zip(codes, written)]
         out = pd.DataFrame(rows, columns=["customer_id", "closing", "html", "pdf"])
         out["closing"] = money(out["closing"].tolist())
         return out
