@@ -20,8 +20,6 @@ from recon_helpers.errors import UsageError
 
 #: mime type of the output that carries a notebook's headline figures
 KPI_MIME = "application/vnd.recon.kpis+json"
-#: mime type of the figures an action list hands to the batch's alerts (only the columns a rule reads)
-TABLE_MIME = "application/vnd.recon.table+json"
 #: the parameters ``recon report`` knows how to fill
 
 
@@ -159,36 +157,6 @@ def read_kpis(notebook: Any) -> list[dict]:
     return found
 
 
-def read_tables(notebook: Any) -> list[dict]:
-    """What the action lists of a notebook handed to the alerts (:data:`TABLE_MIME`), in page order."""
-    found: list[dict] = []
-    for cell in notebook.get("cells", []):
-        for output in cell.get("outputs", []) or []:
-            payload = (output.get("data") or {}).get(TABLE_MIME)
-            if payload is not None:
-                found.append(json.loads(payload) if isinstance(payload, str) else dict(payload))
-    return found
-
-
-def table_payload(frame: "pd.DataFrame", watched: frozenset[str] | set[str]) -> dict | None:
-    """The columns of ``frame`` that an alert rule reads, every row, as exact strings (None when it has
-    none of them). Ages and amounts only: nothing personal goes into the notebook this way."""
-    present = [c for c in frame.columns if c in watched]
-    if not present:
-        return None
-    values = {c: [None if _missing(v) else _json_figure(v) for v in frame[c].tolist()] for c in present}
-    return {"rows": len(frame), "columns": [str(c) for c in frame.columns], "values": values}
-
-
-def _missing(value: Any) -> bool:
-    try:
-        import pandas as pd
-
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
 #: rows an action list shows on its page; longer lists are capped with a note (the full list is in Excel)
 MAX_TABLE_ROWS = 500
 _itables_embedded = False
@@ -242,16 +210,6 @@ class ActionTable:
     def to_html(self) -> str:
         """The static table (escaped), with the cap note."""
         return self.styler().to_html() + self.note()
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        """The page's table, plus (hidden from the page) the figures the month's alerts read from it."""
-        from recon_helpers.report.alerts import watched_columns
-
-        bundle: dict[str, Any] = {"text/html": self._repr_html_()}
-        payload = table_payload(self.data, watched_columns())
-        if payload is not None:
-            bundle[TABLE_MIME] = payload
-        return bundle
 
     def _repr_html_(self) -> str:
         global _itables_embedded

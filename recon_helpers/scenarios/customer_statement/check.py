@@ -14,7 +14,16 @@ from recon_helpers.canonical import DATE_DTYPE, INT_DTYPE, TEXT_DTYPE, TIME_DTYP
 from recon_helpers.engine import match
 from recon_helpers.export import write_csv, write_text
 from recon_helpers.periods import Period
-from recon_helpers.scenarios.base import Check, age_bucket, as_of_day, in_scope_match_rate, refine_summary, total, write_workbook
+from recon_helpers.scenarios.base import (
+    Check,
+    age_bucket,
+    as_of_day,
+    in_scope_match_rate,
+    record_ages,
+    refine_summary,
+    total,
+    write_workbook,
+)
 from recon_helpers.scenarios.customer_statement import replies as reply_book
 from recon_helpers.scenarios.customer_statement.statement import (
     Company,
@@ -446,5 +455,6 @@ class StatementCheck(Check):
         paths["summary"] = folder / "summary.json"
         write_text(paths["summary"], json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
         refine_summary(paths["summary"], self.exceptions())  # counts as exceptions.csv lists them
+        record_ages(paths["summary"], "overdue_invoices", self.overdue(), days="days_past_due")  # for the alerts
         paths["workbook"] = write_workbook(self.lists(), folder / f"{NAME}.xlsx")
         return paths
