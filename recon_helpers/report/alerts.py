@@ -48,8 +48,8 @@ FIELDS: dict[str, frozenset[str]] = {
 #: how an alert reads when its rule gives no ``message`` of its own
 DEFAULT_MESSAGES: dict[str, str] = {
     "run_failed": "报告运行中断，未生成完整结果。The report stopped with an error before it finished.",
-    "control_total_mismatch": "文件自带的合计与明细之和不符：{totals}。A file's own total does not equal the sum of its "
-                              "rows: {totals}.",
+    "control_total_mismatch": "文件自带的合计与明细之和不符：{totals}。The total a file states does not equal the sum of "
+                              "its rows: {totals}.",
     "auto_match_rate_below": "自动核对率为 {rate}，低于 {threshold} 的下限。The auto-match rate is {rate}, below the "
                              "{threshold} floor.",
     "row_amount_above": "{count} 笔差异单笔超过 {threshold} 元，最大 {largest} 元。{count} line(s) differ by more than "

@@ -10,12 +10,15 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
+import functools
 import json
 from collections.abc import Mapping
 from decimal import Decimal
 from html import escape
 from typing import Any
 
+from recon_helpers import catalog
+from recon_helpers.catalog import StrictModel
 from recon_helpers.errors import UsageError
 
 #: mime type of the output that carries a notebook's headline figures
@@ -157,6 +160,37 @@ def read_kpis(notebook: Any) -> list[dict]:
     return found
 
 
+class ColumnLabels(StrictModel):
+    """``templates/report/columns.yaml``: how a list's column headers read on a page."""
+
+    columns: dict[str, str]
+
+
+@functools.lru_cache(maxsize=1)
+def column_labels() -> dict[str, str]:
+    """Field name -> the header a page shows ("客户编码 Customer"); fields not listed keep their name."""
+    return catalog.read_entry(catalog.folder("report") / "columns.yaml", ColumnLabels, what="column label file",
+                              keys="columns: {field: label}").columns
+
+
+def _readable(frame: "pd.DataFrame") -> "pd.DataFrame":
+    """The list as a reader sees it: headers from :func:`column_labels`, money with thousands separators
+    (DataTables still sorts "12,345.60" as a number)."""
+    labels = column_labels()
+    shown = frame.copy()
+    for column in shown.columns:
+        if any(isinstance(v, Decimal) for v in shown[column].head(50)):
+            shown[column] = [format_figure(v) if isinstance(v, Decimal) else v for v in shown[column]]
+    taken: set[str] = set()
+    names = []
+    for column in shown.columns:
+        label = labels.get(str(column), str(column))
+        names.append(label if label not in taken else str(column))
+        taken.add(names[-1])
+    shown.columns = names
+    return shown
+
+
 #: rows an action list shows on its page; longer lists are capped with a note (the full list is in Excel)
 MAX_TABLE_ROWS = 500
 _itables_embedded = False
@@ -195,14 +229,19 @@ class ActionTable:
             raise AttributeError(name)
         return getattr(self.styler(), name)
 
+    def _wide_labels(self) -> list[str]:
+        labels = column_labels()
+        return [labels.get(c, c) for c in self.wide]
+
     def styler(self) -> Any:
-        frame = self.shown()
+        frame = _readable(self.shown())
         styler = frame.style.format(escape="html", na_rep="").hide(axis="index").set_table_styles(
             [{"selector": "td, th", "props": [("padding", "2px 8px")]}])
-        narrow = [c for c in frame.columns if c not in self.wide]
+        wide = self._wide_labels()
+        narrow = [c for c in frame.columns if c not in wide]
         if narrow:
             styler = styler.set_properties(subset=narrow, **{"white-space": "nowrap"})
-        present = [c for c in self.wide if c in frame.columns]
+        present = [c for c in wide if c in frame.columns]
         if present:
             styler = styler.set_properties(subset=present, **{"white-space": "normal", "min-width": "18em", "text-align": "left"})
         return styler
@@ -215,8 +254,9 @@ class ActionTable:
         global _itables_embedded
         from itables import javascript
 
-        frame = self.shown().astype("string").fillna("")
-        wide = [i for i, c in enumerate(frame.columns) if c in self.wide]
+        frame = _readable(self.shown()).astype("string").fillna("")
+        wide_labels = self._wide_labels()
+        wide = [i for i, c in enumerate(frame.columns) if c in wide_labels]
         options: dict[str, Any] = {"columnDefs": [{"targets": wide, "className": "recon-wide", "width": "24em"}]} if wide else {}
         html = javascript.to_html_datatable(
             frame, connected=False, showIndex=False, display_logo_when_loading=False, allow_html=False,
