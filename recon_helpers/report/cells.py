@@ -257,7 +257,7 @@ class ActionTable:
         frame = _readable(self.shown()).astype("string").fillna("")
         wide_labels = self._wide_labels()
         wide = [i for i, c in enumerate(frame.columns) if c in wide_labels]
-        options: dict[str, Any] = {"columnDefs": [{"targets": wide, "className": "recon-wide", "width": "24em"}]} if wide else {}
+        options: dict[str, Any] = {"columnDefs": [{"targets": wide, "className": "recon-wide", "width": "16em"}]} if wide else {}
         html = javascript.to_html_datatable(
             frame, connected=False, showIndex=False, display_logo_when_loading=False, allow_html=False,
             # search first: a layout other than itables' default keeps the search box on short lists too
@@ -268,7 +268,7 @@ class ActionTable:
         style = ("<style>.recon-table table{font-size:0.85em}.recon-table td{white-space:nowrap}"
                  ".recon-table th,.recon-table td{text-align:left!important}"
                  ".recon-table td.dt-type-numeric,.recon-table th.dt-type-numeric{text-align:right!important}"
-                 ".recon-table td.recon-wide{white-space:normal!important;min-width:24em;max-width:40em}</style>")
+                 ".recon-table td.recon-wide{white-space:normal!important;min-width:14em;max-width:30em}</style>")
         bundle = "" if _itables_embedded else javascript.generate_init_offline_itables_html(javascript.opt.dt_bundle)
         _itables_embedded = True
         return f'<div class="recon-table">{bundle}{style}{html}{self.note()}</div>'
