@@ -43,10 +43,24 @@ class BlockResult:
     pairing is not forced, as ``("left"|"right", rid)``, to up to three ranked candidates
     ``(other_side, other_rid, cost)``, cheapest first. Rows of a block that appear in neither are
     unmatched in every optimal assignment: later rules (or the final sweep) deal with them.
+    ``ranked`` holds the same candidates as one flat frame (see :meth:`ranked_candidates`).
     """
 
     pairs: list[tuple[int, int, float]]
     ambiguous: dict[tuple[str, int], list[Candidate]] = field(default_factory=dict)
+    ranked: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+
+    def ranked_candidates(self) -> pd.DataFrame:
+        """The candidates of ``ambiguous`` as one frame: side, rid, cside, crid, cost, rank (0 = best),
+        in the order of ``ambiguous``. Why: explaining half a million open rows goes column by
+        column, not through a dict of tuples."""
+        if self.ranked is not None:
+            return self.ranked
+        rows = [(side, rid, cside, crid, cost, rank) for (side, rid), cands in self.ambiguous.items()
+                for rank, (cside, crid, cost) in enumerate(cands)]
+        frame = pd.DataFrame(rows, columns=["side", "rid", "cside", "crid", "cost", "rank"])
+        return frame.astype({"side": object, "rid": np.int64, "cside": object, "crid": np.int64,
+                             "cost": np.float64, "rank": np.int64})
 
     def pairs_frame(self) -> pd.DataFrame:
         """The accepted pairs as a DataFrame (left_rid, right_rid, cost) for a SQL layer to register."""
@@ -92,13 +106,15 @@ def one_to_one(candidates: pd.DataFrame, *, max_block: int = 200) -> BlockResult
     alone = _isolated_pair_mask(left, right)  # a pair listed twice is not alone, so no dedupe needed here
     pair_parts = [(left[alone], right[alone], cost[alone])]
     ambiguous: dict[tuple[str, int], list[Candidate]] = {}
+    ranked = None
     if not alone.all():
         rest = ~alone
         edges = _cheapest_edge_per_pair(left[rest], right[rest], cost[rest])
         pairs, open_left, open_right = _decide_blocks(*edges, max_block=max_block)
         pair_parts += pairs
-        ambiguous = _candidates_of(*edges, open_left, open_right)
-    return BlockResult(pairs=_sorted_pairs(pair_parts), ambiguous=ambiguous)
+        ranked = _ranked_candidates(*edges, open_left, open_right)
+        ambiguous = _candidates_dict(ranked)
+    return BlockResult(pairs=_sorted_pairs(pair_parts), ambiguous=ambiguous, ranked=ranked)
 
 
 def _decide_blocks(left: np.ndarray, right: np.ndarray, cost: np.ndarray, *, max_block: int):
@@ -308,27 +324,38 @@ def _row_in_some_optimum(matrix: np.ndarray, is_edge: np.ndarray, k: int, best: 
     return False
 
 
-def _candidates_of(left: np.ndarray, right: np.ndarray, cost: np.ndarray,
-                   open_left: np.ndarray, open_right: np.ndarray) -> dict[tuple[str, int], list[Candidate]]:
-    """Up to three ranked candidates (cheapest, then lowest row id) for each open row, all rows at once.
+def _ranked_candidates(left: np.ndarray, right: np.ndarray, cost: np.ndarray,
+                       open_left: np.ndarray, open_right: np.ndarray) -> pd.DataFrame:
+    """Up to three ranked candidates (cheapest, then lowest row id) for each open row, all rows at once:
+    a frame side, rid, cside, crid, cost, rank, sorted by side (left first), rid and rank.
 
     A row's edges all lie inside its own block, so ranking its edges over the whole graph gives the
-    same candidates as ranking them block by block. Keys come out sorted (left rows, then right rows,
-    by row id).
+    same candidates as ranking them block by block.
     """
-    out: dict[tuple[str, int], list[Candidate]] = {}
+    parts = []
     for own_name, other_name, own, other, rows in (("left", "right", left, right, open_left),
                                                    ("right", "left", right, left, open_right)):
         pick = np.flatnonzero(np.isin(own, rows))
         order = pick[np.lexsort((other[pick], cost[pick], own[pick]))]
-        o_own, o_other, o_cost = own[order], other[order], cost[order]
+        o_own = own[order]
         start = np.flatnonzero(np.r_[True, o_own[1:] != o_own[:-1]]) if order.size else order
         rank = np.arange(order.size) - np.repeat(start, np.diff(np.r_[start, order.size]))
-        keep = rank < MAX_CANDIDATES
-        for rid, o, c in zip(o_own[keep].tolist(), o_other[keep].tolist(), o_cost[keep].tolist()):
-            key = (own_name, rid)
-            if key in out:
-                out[key].append((other_name, o, c))
-            else:
-                out[key] = [(other_name, o, c)]
+        keep = order[rank < MAX_CANDIDATES]
+        parts.append(pd.DataFrame({
+            "side": np.full(keep.size, own_name, dtype=object), "rid": own[keep].astype(np.int64),
+            "cside": np.full(keep.size, other_name, dtype=object), "crid": other[keep].astype(np.int64),
+            "cost": cost[keep].astype(np.float64), "rank": rank[rank < MAX_CANDIDATES].astype(np.int64)}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _candidates_dict(ranked: pd.DataFrame) -> dict[tuple[str, int], list[Candidate]]:
+    """The ranked frame as ``{(side, rid): [(other_side, other_rid, cost), ...]}``, keys in frame order."""
+    out: dict[tuple[str, int], list[Candidate]] = {}
+    for side, rid, cside, crid, c in zip(ranked["side"].tolist(), ranked["rid"].tolist(), ranked["cside"].tolist(),
+                                         ranked["crid"].tolist(), ranked["cost"].tolist()):
+        key = (side, rid)
+        if key in out:
+            out[key].append((cside, crid, c))
+        else:
+            out[key] = [(cside, crid, c)]
     return out
