@@ -318,8 +318,8 @@ def _amount_date(ws: MatchStore, recipe: Recipe, rule: AmountDateRule, compares:
         return
     decided = keyless.decide(cand, rule.prefer)
     ws.record_assigned_pairs(_pairs_frame(decided.pairs), rule.name, compares)
-    if decided.ambiguous:
-        ranked = decided.ranked_candidates()
+    ranked = decided.ranked_candidates()
+    if not ranked.empty:
         labels = {s: ws.row_label_series(s, ranked.loc[ranked["cside"] == s, "crid"]) for s in ("left", "right")}
         ws.record_ambiguous(keyless.ambiguous_rows(ranked, cand, rule=rule, labels=labels), rule=rule.name)
 

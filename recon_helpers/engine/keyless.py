@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from recon_helpers.engine import windows
 from recon_helpers.engine.one_to_one import COST_TIE, one_to_one
@@ -37,8 +39,10 @@ def decide(cand: pd.DataFrame, prefer: str):
 
 def ambiguous_rows(ranked: pd.DataFrame, cand: pd.DataFrame, *, rule: Any,
                    labels: dict[str, pd.Series]) -> pd.DataFrame:
-    """One row per (ambiguous row, candidate): side, rid, cside, crid, score, rank and a ``detail``
-    that names each candidate, its score and its differences, and says why the rule refused.
+    """One row per (ambiguous row, candidate): side, rid, cside, crid, score, rank and, on each row's
+    first candidate (null on the others: the text is the row's, not the candidate's, and repeating
+    a few hundred characters per candidate cost hundreds of MB), a ``detail`` that names each
+    candidate, its score and its differences, and says why the rule refused.
 
     ``ranked``: :meth:`BlockResult.ranked_candidates` (side, rid, cside, crid, cost, rank), grouped by
     row, best first; ``labels``: per side, ``file:row`` by rid. The text is :func:`explain`'s, built
@@ -58,34 +62,44 @@ def ambiguous_rows(ranked: pd.DataFrame, cand: pd.DataFrame, *, rule: Any,
     seen = cand[["left_rid", "right_rid", "damount", "ddays"]].drop_duplicates(["left_rid", "right_rid"], keep="last")
     diffs = pairs.merge(seen.astype({"left_rid": np.int64, "right_rid": np.int64}), how="left",
                         on=["left_rid", "right_rid"], sort=False)
-    amount = np.array([str(x) for x in diffs["damount"].tolist()], dtype=object)
-    amount[diffs["damount"].isna().to_numpy()] = "?"
-    days = diffs["ddays"].fillna(0).to_numpy().astype(np.int64)
+    amount = pa.array(diffs["damount"].astype(object).where(diffs["damount"].notna(), "?").map(str).to_numpy(),
+                      pa.string())
+    sign = pc.if_else(pc.starts_with(amount, "-"), "", "+")
     where = np.empty(len(ranked), dtype=object)
     for name in ("left", "right"):
         mine = cside == name
         got = labels.get(name, pd.Series(dtype=object)).reindex(crid[mine]).to_numpy(dtype=object)
-        missing = pd.isna(got)
-        got[missing] = f"{name} row"
+        got[pd.isna(got)] = f"{name} row"
         where[mine] = got
-    sign = np.where(np.char.startswith(amount.astype(str), "-"), "", "+").astype(object)
-    piece = (cside + ":" + where + " score " + np.char.mod("%.2f", 1.0 / (1.0 + cost)).astype(object)
-             + " (amount " + sign + amount + ", " + np.char.mod("%+d", days).astype(object) + " days)")
+    score = 1.0 / (1.0 + cost)
+    piece = pc.binary_join_element_wise(
+        pa.array(cside, pa.string()), ":", pa.array(where, pa.string()), " score ", _formatted(score, "{:.2f}"),
+        " (amount ", sign, amount, ", ", _formatted(diffs["ddays"].fillna(0).to_numpy().astype(np.int64), "{:+d}"),
+        " days)", "")
 
     start = np.flatnonzero(np.r_[True, (side[1:] != side[:-1]) | (rid[1:] != rid[:-1])])
     count = np.diff(np.r_[start, len(ranked)])
-    saw = piece[start].copy()
-    for k in range(1, int(count.max())):
-        more = count > k
-        saw[more] = saw[more] + "; " + piece[start[more] + k]
-    low = np.minimum.reduceat(cost, start)
-    high = np.maximum.reduceat(cost, start)
-    text = np.array([_refusal(rule, int(n), bool(h - lo <= COST_TIE)) for n, lo, h in zip(count, low, high)],
-                    dtype=object)
-    detail = np.repeat(text + saw + ". Not linked - choose one", count)
-    frame = pd.DataFrame({"side": side, "rid": rid, "cside": cside, "crid": crid, "score": 1.0 / (1.0 + cost),
-                          "rank": ranked["rank"].to_numpy(dtype=np.int64), "detail": detail})
-    return frame.astype({"rid": "int64", "crid": "Int64", "score": "float64", "rank": "int64"})
+    saw = pc.binary_join(pa.ListArray.from_arrays(pa.array(np.r_[start, len(ranked)], pa.int32()), piece), "; ")
+    equal = (np.maximum.reduceat(cost, start) - np.minimum.reduceat(cost, start)) <= COST_TIE
+    kind, which = np.unique(count * 2 + equal, return_inverse=True)
+    head = pa.array([_refusal(rule, int(k) // 2, bool(k % 2)) for k in kind.tolist()], pa.string()).take(which)
+    detail = pc.binary_join_element_wise(head, saw, ". Not linked - choose one", "")
+    on_first = np.zeros(len(ranked), dtype=np.int64)
+    on_first[start] = np.arange(start.size)
+    first = np.zeros(len(ranked), dtype=bool)
+    first[start] = True
+    detail = detail.take(pa.array(on_first, mask=~first))
+    frame = pd.DataFrame({"side": side, "rid": rid, "cside": cside, "crid": crid, "score": score,
+                          "rank": ranked["rank"].to_numpy(dtype=np.int64),
+                          "detail": pd.arrays.ArrowExtensionArray(detail)})
+    return frame.astype({"crid": "Int64"})
+
+
+def _formatted(values: np.ndarray, spec: str) -> pa.Array:
+    """``spec.format(v)`` for every value, formatting each distinct value once (scores and day
+    differences take a handful of values across a month)."""
+    distinct, which = np.unique(values, return_inverse=True)
+    return pa.array([spec.format(v) for v in distinct.tolist()], pa.string()).take(pa.array(which.ravel()))
 
 
 def _refusal(rule: Any, n: int, equal: bool) -> str:

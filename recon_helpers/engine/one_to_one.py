@@ -12,6 +12,7 @@ same answer, because every block is sorted by row id before it is solved.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -39,28 +40,26 @@ class BlockResult:
     """What ``one_to_one`` decided.
 
     ``pairs`` are the links it is sure of: ``(left_rid, right_rid, cost)`` sorted by left then right
-    row id, each present in every optimal assignment of its block. ``ambiguous`` maps each row whose
-    pairing is not forced, as ``("left"|"right", rid)``, to up to three ranked candidates
-    ``(other_side, other_rid, cost)``, cheapest first. Rows of a block that appear in neither are
-    unmatched in every optimal assignment: later rules (or the final sweep) deal with them.
-    ``ranked`` holds the same candidates as one flat frame (see :meth:`ranked_candidates`).
+    row id, each present in every optimal assignment of its block. ``ranked`` lists, for each row whose
+    pairing is not forced, up to three ranked candidates (columns side, rid, cside, crid, cost, rank;
+    rows sorted by side, rid and rank, cheapest first); ``ambiguous`` is the same as a dict
+    ``("left"|"right", rid) -> [(other_side, other_rid, cost), ...]``, built when first asked for
+    (half a million open rows make a dict of tuples that costs seconds, which the engine's own path
+    never needs). Rows of a block that appear in neither are unmatched in every optimal assignment:
+    later rules (or the final sweep) deal with them.
     """
 
     pairs: list[tuple[int, int, float]]
-    ambiguous: dict[tuple[str, int], list[Candidate]] = field(default_factory=dict)
-    ranked: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    ranked: pd.DataFrame = field(default_factory=lambda: _ranked_frame([], [], [], [], [], []), repr=False,
+                                 compare=False)
+
+    @cached_property
+    def ambiguous(self) -> dict[tuple[str, int], list[Candidate]]:
+        return _candidates_dict(self.ranked)
 
     def ranked_candidates(self) -> pd.DataFrame:
-        """The candidates of ``ambiguous`` as one frame: side, rid, cside, crid, cost, rank (0 = best),
-        in the order of ``ambiguous``. Why: explaining half a million open rows goes column by
-        column, not through a dict of tuples."""
-        if self.ranked is not None:
-            return self.ranked
-        rows = [(side, rid, cside, crid, cost, rank) for (side, rid), cands in self.ambiguous.items()
-                for rank, (cside, crid, cost) in enumerate(cands)]
-        frame = pd.DataFrame(rows, columns=["side", "rid", "cside", "crid", "cost", "rank"])
-        return frame.astype({"side": object, "rid": np.int64, "cside": object, "crid": np.int64,
-                             "cost": np.float64, "rank": np.int64})
+        """The candidates of ``ambiguous`` as one frame: side, rid, cside, crid, cost, rank (0 = best)."""
+        return self.ranked
 
     def pairs_frame(self) -> pd.DataFrame:
         """The accepted pairs as a DataFrame (left_rid, right_rid, cost) for a SQL layer to register."""
@@ -101,20 +100,16 @@ def one_to_one(candidates: pd.DataFrame, *, max_block: int = 200) -> BlockResult
     """
     left, right, cost = _edge_arrays(candidates)
     if left.size == 0:
-        return BlockResult(pairs=[], ambiguous={})
+        return BlockResult(pairs=[])
 
     alone = _isolated_pair_mask(left, right)  # a pair listed twice is not alone, so no dedupe needed here
     pair_parts = [(left[alone], right[alone], cost[alone])]
-    ambiguous: dict[tuple[str, int], list[Candidate]] = {}
-    ranked = None
-    if not alone.all():
-        rest = ~alone
-        edges = _cheapest_edge_per_pair(left[rest], right[rest], cost[rest])
-        pairs, open_left, open_right = _decide_blocks(*edges, max_block=max_block)
-        pair_parts += pairs
-        ranked = _ranked_candidates(*edges, open_left, open_right)
-        ambiguous = _candidates_dict(ranked)
-    return BlockResult(pairs=_sorted_pairs(pair_parts), ambiguous=ambiguous, ranked=ranked)
+    if alone.all():
+        return BlockResult(pairs=_sorted_pairs(pair_parts))
+    rest = ~alone
+    edges = _cheapest_edge_per_pair(left[rest], right[rest], cost[rest])
+    pairs, open_left, open_right = _decide_blocks(*edges, max_block=max_block)
+    return BlockResult(pairs=_sorted_pairs(pair_parts + pairs), ranked=_ranked_candidates(*edges, open_left, open_right))
 
 
 def _decide_blocks(left: np.ndarray, right: np.ndarray, cost: np.ndarray, *, max_block: int):
@@ -341,11 +336,18 @@ def _ranked_candidates(left: np.ndarray, right: np.ndarray, cost: np.ndarray,
         start = np.flatnonzero(np.r_[True, o_own[1:] != o_own[:-1]]) if order.size else order
         rank = np.arange(order.size) - np.repeat(start, np.diff(np.r_[start, order.size]))
         keep = order[rank < MAX_CANDIDATES]
-        parts.append(pd.DataFrame({
-            "side": np.full(keep.size, own_name, dtype=object), "rid": own[keep].astype(np.int64),
-            "cside": np.full(keep.size, other_name, dtype=object), "crid": other[keep].astype(np.int64),
-            "cost": cost[keep].astype(np.float64), "rank": rank[rank < MAX_CANDIDATES].astype(np.int64)}))
-    return pd.concat(parts, ignore_index=True)
+        parts.append((np.full(keep.size, own_name, dtype=object), own[keep], np.full(keep.size, other_name, dtype=object),
+                      other[keep], cost[keep], rank[rank < MAX_CANDIDATES]))
+    return _ranked_frame(*(np.concatenate(cols) for cols in zip(*parts)))
+
+
+def _ranked_frame(side, rid, cside, crid, cost, rank) -> pd.DataFrame:
+    """The ranked-candidates frame with its dtypes (sides as plain objects: no string conversion)."""
+    return pd.DataFrame({"side": pd.Series(np.asarray(side, dtype=object), dtype=object),
+                         "rid": np.asarray(rid, dtype=np.int64),
+                         "cside": pd.Series(np.asarray(cside, dtype=object), dtype=object),
+                         "crid": np.asarray(crid, dtype=np.int64), "cost": np.asarray(cost, dtype=np.float64),
+                         "rank": np.asarray(rank, dtype=np.int64)})
 
 
 def _candidates_dict(ranked: pd.DataFrame) -> dict[tuple[str, int], list[Candidate]]:

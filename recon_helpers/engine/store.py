@@ -366,8 +366,8 @@ class MatchStore(ThreeWaySql, KeylessSql):
 
     def record_ambiguous(self, rows: pd.DataFrame, *, rule: str, detail: str | None = None) -> None:
         """Rows the data cannot decide (columns side, rid, cside, crid, score, rank, optionally a
-        per-row ``detail`` that wins over ``detail``): exceptions 'ambiguous' with their ranked
-        candidates; never linked."""
+        per-row ``detail`` that wins over ``detail``, on at least one of the row's lines): exceptions
+        'ambiguous' with their ranked candidates; never linked."""
         if rows.empty:
             return
         own = "detail" in rows.columns

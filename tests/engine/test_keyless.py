@@ -211,5 +211,6 @@ def test_every_ambiguous_row_reads_as_the_one_row_explanation(prefer):
     for (side, rid), cands in decided.ambiguous.items():
         rows = frame[(frame["side"] == side) & (frame["rid"] == rid)]
         assert list(rows["crid"]) == [c[1] for c in cands]
-        assert set(rows["detail"]) == {keyless.explain(side, rid, cands, diffs, rule=rule, labels=labels)}
+        assert rows["detail"].iloc[0] == keyless.explain(side, rid, cands, diffs, rule=rule, labels=labels)
+        assert rows["detail"].iloc[1:].isna().all()  # the row's text once, on its best candidate
     assert frame["detail"].str.contains(f"{first[0][0]}:{first[0][0]} row").any()
