@@ -16,9 +16,6 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linear_sum_assignment
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from recon_helpers.errors import MatchInputError
 
@@ -211,11 +208,31 @@ def _block_labels(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.n
     right row codes (dense 0..n-1)."""
     left_ids, left_code = np.unique(left, return_inverse=True)
     right_ids, right_code = np.unique(right, return_inverse=True)
-    n_left, n_nodes = left_ids.size, left_ids.size + right_ids.size
-    graph = coo_matrix((np.ones(left.size, dtype=np.int8), (left_code, n_left + right_code)),
-                       shape=(n_nodes, n_nodes))
-    _, labels = connected_components(graph, directed=False)
-    return labels[left_code], left_code, right_code
+    root = _component_roots(left_ids.size + right_ids.size, left_code, left_ids.size + right_code)
+    return np.unique(root[left_code], return_inverse=True)[1], left_code, right_code
+
+
+def _component_roots(n_nodes: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Smallest node of each node's connected component, for the undirected edges a-b.
+
+    Why not scipy's ``connected_components``: importing scipy.sparse cost a fresh process about
+    50 MiB and a second, for what numpy does in a few passes: every round, each root hooks onto the
+    smallest root it shares an edge with, then pointers are followed until every node points at its
+    root. Roots only ever point at smaller roots, so this ends, in a few rounds on candidate graphs.
+    """
+    parent = np.arange(n_nodes)
+    while True:
+        ra, rb = parent[a], parent[b]
+        apart = ra != rb
+        if not apart.any():
+            return parent
+        low, high = np.minimum(ra[apart], rb[apart]), np.maximum(ra[apart], rb[apart])
+        np.minimum.at(parent, high, low)
+        while True:
+            grand = parent[parent]
+            if np.array_equal(grand, parent):
+                break
+            parent = grand
 
 
 def _first_of_each(code: np.ndarray) -> np.ndarray:
@@ -258,6 +275,8 @@ def _assign(matrix: np.ndarray, is_edge: np.ndarray) -> tuple[np.ndarray, np.nda
     """Optimal assignment of a (rectangular) matrix; non-edges carry a cost larger than any edge sum."""
     if matrix.shape[0] == 0 or matrix.shape[1] == 0:
         return np.array([], dtype=int), np.array([], dtype=int), _Optimum(0, 0.0)
+    from scipy.optimize import linear_sum_assignment  # here: a fresh process pays for scipy only when a block needs it
+
     rows, cols = linear_sum_assignment(matrix)
     used = is_edge[rows, cols]
     rows, cols = rows[used], cols[used]
