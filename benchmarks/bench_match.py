@@ -38,7 +38,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent))
+# contestant ``base`` is ours from another checkout (--base), for a before/after paired in one run
+sys.path.insert(0, os.environ.get("BENCH_ENGINE_ROOT") or str(HERE.parent))
 
 # The harness process imports nothing heavy and does no data work itself: on Linux a child's peak RSS
 # (ru_maxrss) starts from its parent's size at fork, so generating, scoring and every contestant run
@@ -420,8 +421,12 @@ def child(args: argparse.Namespace) -> None:
     if args.child == "polars":
         import peers_polars  # noqa: F401
         import polars  # noqa: F401
-    if args.child == "ours":
+    if args.child in ("ours", "base"):
         import recon_helpers.engine.cascade  # noqa: F401
+        engine_root = Path(os.environ.get("BENCH_ENGINE_ROOT") or HERE.parent).resolve()
+        if not Path(recon_helpers.engine.cascade.__file__).resolve().is_relative_to(engine_root):
+            raise SystemExit(f"{args.child}: imported the engine from {recon_helpers.engine.cascade.__file__}, "
+                             f"not from {engine_root}")
 
         def work() -> None:
             run_ours(args.workload, data, out, args.recipe)
@@ -449,13 +454,20 @@ def child(args: argparse.Namespace) -> None:
 # =================================================================================================
 
 
-def run_contestant(workload: str, contestant: str, data: Path, *, recipe: str, profile: bool, fmt: str) -> dict:
+def run_contestant(workload: str, contestant: str, data: Path, *, recipe: str, profile: bool, fmt: str,
+                   base: str | None = None) -> dict:
     """Start a fresh interpreter for one contestant; return seconds, peak RSS and any error."""
     out = OUT_DIR / data.name / contestant
     cmd = [sys.executable, __file__, "--child", contestant, "--workload", workload, "--data", str(data),
            "--out", str(out), "--recipe", recipe, "--format", fmt] + (["--profile"] if profile else [])
+    env = dict(os.environ)
+    if contestant == "base":
+        if not base:
+            raise SystemExit("contestant base needs --base CHECKOUT (e.g. git worktree add --detach DIR main)")
+        env["BENCH_ENGINE_ROOT"] = str(Path(base).resolve())
+        env["PYTHONPATH"] = env["BENCH_ENGINE_ROOT"]
     with tempfile.TemporaryFile() as out_file, tempfile.TemporaryFile() as err_file:
-        proc = subprocess.Popen(cmd, stdout=out_file, stderr=err_file)
+        proc = subprocess.Popen(cmd, stdout=out_file, stderr=err_file, env=env)
         _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage: its peak RSS in KiB
         proc.returncode = os.waitstatus_to_exitcode(status)
         out_file.seek(0)
@@ -603,6 +615,7 @@ def main() -> None:
     parser.add_argument("--recipe", default=None, help="recipe for ours (default: the workload's built-in)")
     parser.add_argument("--format", choices=("csv", "parquet"), default="csv",
                         help="file format every contestant writes its links and exceptions in (default csv)")
+    parser.add_argument("--base", help="checkout whose engine runs as contestant 'base' (ours before a change)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--score", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
@@ -625,7 +638,8 @@ def main() -> None:
         data = ensure_workload(name, args.rows, regenerate=args.regenerate)
         for contestant in chosen:
             recipe = args.recipe or RECIPES[name]
-            row = run_contestant(name, contestant, data, recipe=recipe, profile=args.profile, fmt=args.format)
+            row = run_contestant(name, contestant, data, recipe=recipe, profile=args.profile, fmt=args.format,
+                                 base=args.base)
             if "seconds" in row and contestant != "duckdb_key_join":
                 row["score"] = score_in_child(name, data, row["out"], args.format)
             rows.append(row)
