@@ -1,11 +1,13 @@
 """A customer's statement of account (对账单): its lines, rendered to HTML (jinja2, every value escaped)
-and to PDF (Chromium via :func:`recon_helpers.pdf.html_to_pdf`, Noto Sans CJK embedded).
+and to PDF (Chromium via :mod:`recon_helpers.pdf`, Noto Sans CJK embedded; a month's statements are
+printed by one browser, :func:`write_statements`).
 
 The company header is data (``templates/statements/company.yaml``), the page is
 ``templates/statements/statement.html.j2``; money is printed with thousands separators and two places.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from html import escape
@@ -13,10 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+from markupsafe import escape as markup_escape
 
 from recon_helpers import catalog, export
 from recon_helpers.catalog import StrictModel
-from recon_helpers.pdf import html_to_pdf
+from recon_helpers.pdf import html_to_pdfs
 
 TEMPLATE = "statement.html.j2"
 
@@ -80,10 +84,21 @@ def money_text(value: Any) -> str:
         return str(value)
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def dates_unbroken(text: Any) -> Markup:
+    """Text escaped, with every ISO date kept on one line: a narrow column broke "2026-12-02" after
+    its second hyphen, and a customer reads "2026-12-" / "02" as two things."""
+    escaped = str(markup_escape("" if text is None else text))
+    return Markup(_ISO_DATE.sub(lambda m: f'<span class="date">{m.group(0)}</span>', escaped))
+
+
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(catalog.folder("statements"))), undefined=StrictUndefined,
                       autoescape=select_autoescape(["html", "j2", "html.j2"], default_for_string=True, default=True))
     env.filters["money"] = money_text
+    env.filters["dates_unbroken"] = dates_unbroken
     return env
 
 
@@ -109,12 +124,23 @@ class StatementPreview:
 
 def write_statement(statement: Statement, header: Company, folder: str | Path, *, pdf: bool = True) -> dict[str, Path]:
     """Write ``<code>_<period>.html`` (and ``.pdf``) into ``folder``; returns the paths."""
+    return write_statements([statement], header, folder, pdf=pdf)[0]
+
+
+def write_statements(statements: list[Statement], header: Company, folder: str | Path, *,
+                     pdf: bool = True) -> list[dict[str, Path]]:
+    """Write each statement's ``<code>_<period>.html`` into ``folder``, then print all their PDFs through
+    one browser (:func:`recon_helpers.pdf.html_to_pdfs`); returns each statement's paths, in order."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    stem = f"{statement.customer['code']}_{statement.period['label']}"
-    html = render_html(statement, header)
-    paths = {"html": out / f"{stem}.html"}
-    export.write_text(paths["html"], html)
+    written = []
+    for statement in statements:
+        stem = f"{statement.customer['code']}_{statement.period['label']}"
+        paths = {"html": out / f"{stem}.html"}
+        export.write_text(paths["html"], render_html(statement, header))
+        if pdf:
+            paths["pdf"] = out / f"{stem}.pdf"
+        written.append(paths)
     if pdf:
-        paths["pdf"] = html_to_pdf(paths["html"], out / f"{stem}.pdf")
-    return paths
+        html_to_pdfs([(paths["html"], paths["pdf"]) for paths in written])
+    return written
