@@ -20,7 +20,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -266,7 +265,7 @@ def _run(recipe: Recipe, tables: dict[str, pa.Table], ws: MatchStore) -> MatchRe
         ws.rule_where = {side: cond for side in ("left", "right") if (cond := getattr(rule.where, side))}
         try:
             _RULES[type(rule)](ws, recipe, rule, two_way)
-        except duckdb.Error as exc:
+        except ws.backend.errors as exc:
             if not ws.rule_where:
                 raise
             raise MatchInputError(f"recipe {recipe.name!r}, rule {rule.name!r}: its where condition "

@@ -1,0 +1,40 @@
+"""Where the matcher's SQL runs: a back-end is a small object the match store hands every statement to.
+
+Why a seam here: the rules are SQL text built once (:mod:`recon_helpers.engine.sql` and the store);
+only *where* it runs differs. DuckDB embedded (:mod:`.duckdb_backend`) is the default and needs nothing
+but the package; Apache Spark (:mod:`.spark_backend`, the ``[spark]`` extra plus Java 17) runs the same
+statements, rendered into Spark SQL, where the data already live.
+
+A back-end offers ``register`` / ``unregister`` (an Arrow table as a named relation), ``run`` (statements
+without a result), ``arrow`` (a query's result as Arrow), ``scalar``, ``relation`` (something
+:func:`recon_helpers.export.write_csv` can write), ``write_parquet``, ``close`` and ``errors`` (the
+exception classes a bad user-written condition raises, so the cascade can name the rule).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from recon_helpers.errors import UsageError
+
+ENGINES = ("duckdb", "spark")
+
+
+def check_engine(engine: str) -> str:
+    """The engine name, or a UsageError naming the choices."""
+    if engine not in ENGINES:
+        raise UsageError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
+    return engine
+
+
+def open_store(engine: str = "duckdb", *, threads: int | None = None, spark: Any = None):
+    """A fresh match store on ``engine`` ("duckdb" or "spark"; ``spark``: a SparkSession to use, else
+    one is built from the standard Spark configuration, see :func:`.spark_backend.spark_session`)."""
+    from recon_helpers.engine.store import MatchStore
+
+    if check_engine(engine) == "duckdb":
+        from recon_helpers.engine.backends.duckdb_backend import DuckDBBackend
+
+        return MatchStore(backend=DuckDBBackend(threads=threads))
+    from recon_helpers.engine.backends.spark_store import SparkMatchStore
+
+    return SparkMatchStore.open(spark=spark)
