@@ -26,6 +26,7 @@ import pyarrow as pa
 
 from recon_helpers.engine import keyless, windows
 from recon_helpers.engine import units as unit_table
+from recon_helpers.engine.backends import check_engine, open_store, spark_inputs
 from recon_helpers.engine.fuzzy import rank_text
 from recon_helpers.engine.one_to_one import one_to_one
 from recon_helpers.engine.prepare import prepare_tables
@@ -54,7 +55,10 @@ from recon_helpers.export import write_csv
 # input checks
 # ---------------------------------------------------------------------------------------------------
 def _as_arrow(table: Any, side: str) -> pa.Table:
-    """Arrow view of an input table; adds source_file (<side>) and source_row (1..n) when absent."""
+    """Arrow view of an input table; adds source_file (<side>) and source_row (1..n) when absent.
+    (A Spark input is already in its own form, see :func:`.backends.spark_inputs`.)"""
+    if hasattr(table, "frame") and hasattr(table, "column_names"):
+        return table
     if isinstance(table, pa.Table):
         data = table
     elif isinstance(table, pd.DataFrame):
@@ -186,7 +190,7 @@ def _as_pandas(table: Any) -> Any:
 
 
 def match(left: Any, right: Any, recipe: "str | Path | Recipe", *, third: Any = None,
-          threads: int | None = None) -> MatchResult:
+          threads: int | None = None, engine: str = "duckdb", spark: Any = None) -> MatchResult:
     """Match ``left`` against ``right`` (and ``third``) by ``recipe``; every row ends linked or excepted.
 
     Parameters
@@ -196,7 +200,12 @@ def match(left: Any, right: Any, recipe: "str | Path | Recipe", *, third: Any = 
         ``<left>`` / 1..n when absent).
     recipe : a built-in recipe name, a path to a recipe YAML file, or a Recipe. Its ``prepare:``
         steps (see :func:`recon_helpers.recipes.prepare`) run first.
+        On ``engine="spark"`` also Spark DataFrames, Parquet or Delta paths, or catalog table names.
     threads : DuckDB threads (default: all cores).
+    engine : where the SQL runs: "duckdb" (embedded, the default) or "spark" (see
+        :mod:`recon_helpers.engine.backends`); the rules and the result are the same.
+    spark : the SparkSession to use with ``engine="spark"``; default: the active one, else one built
+        from the standard configuration (``SPARK_REMOTE``, spark-submit's master, else local[2]).
 
     Returns
     -------
@@ -218,6 +227,9 @@ def match(left: Any, right: Any, recipe: "str | Path | Recipe", *, third: Any = 
             f"recipe {recipe.name!r} " + ("matches three tables: pass third=<the "
                                           f"{recipe.third.label} table>" if recipe.third else
                                           "matches two tables: do not pass third=") )
+    check_engine(engine)
+    if engine == "spark":
+        left, right, third = spark_inputs(recipe, left, right, third, spark=spark)
     if recipe.prepare or recipe.units:  # units, then the recipe's own data-only steps; harmless if already applied
         left, right, third = prepare_tables(recipe, _as_pandas(left), _as_pandas(right),
                                             None if third is None else _as_pandas(third))
@@ -226,7 +238,7 @@ def match(left: Any, right: Any, recipe: "str | Path | Recipe", *, third: Any = 
         tables["third"] = _as_arrow(third, "third")
     _validate_columns(recipe, tables)
 
-    ws = MatchStore(threads=threads)
+    ws = open_store(engine, threads=threads, spark=spark)
     try:
         return _run(recipe, tables, ws)
     except BaseException:

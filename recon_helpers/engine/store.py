@@ -135,7 +135,7 @@ class MatchStore(ThreeWaySql, KeylessSql):
         own = tuple(c for c in (*prep.key_fields, prep.amount, prep.date) if c)  # what the prepared row is built from
         needed = [c for c in dict.fromkeys(("source_file", "source_row") + tuple(prep.columns) + own)
                   if c in table.column_names]
-        self.register(src, table.select(needed).append_column("_rid", content_rank(table)))
+        self.register(src, self.with_rid(table, needed))
         parts = prep.key_fields
         raw = [f"CASE WHEN trim(CAST({ident(f)} AS VARCHAR)) = '' THEN NULL ELSE CAST({ident(f)} AS VARCHAR) END"
                for f in parts]
@@ -160,6 +160,10 @@ class MatchStore(ThreeWaySql, KeylessSql):
         self.unregister(src)
         self.side_rows[prep.side] = table.num_rows
         self.offsets[prep.side] = sum(self.side_rows.get(x, 0) for x in SIDES[:SIDES.index(prep.side)])
+
+    def with_rid(self, table: pa.Table, columns: Sequence[str]) -> pa.Table:
+        """The input's ``columns`` plus ``_rid`` (:func:`content_rank`), as the back-end registers it."""
+        return table.select(list(columns)).append_column("_rid", content_rank(table))
 
     def join_key(self, side: str, alias: str, steps: Sequence[Sequence[object]] | None) -> str:
         """SQL for the key a key rule joins on: as written (``steps`` None) or normalised (``steps``:

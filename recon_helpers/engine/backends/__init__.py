@@ -12,6 +12,7 @@ exception classes a bad user-written condition raises, so the cascade can name t
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from recon_helpers.errors import UsageError
@@ -38,3 +39,26 @@ def open_store(engine: str = "duckdb", *, threads: int | None = None, spark: Any
     from recon_helpers.engine.backends.spark_store import SparkMatchStore
 
     return SparkMatchStore.open(spark=spark)
+
+
+def spark_inputs(recipe: Any, left: Any, right: Any, third: Any, *, spark: Any = None) -> tuple[Any, Any, Any]:
+    """The inputs of a Spark match: Spark DataFrames, Parquet/Delta paths and table names become
+    Spark inputs (read where they live); loaded pandas or Arrow tables are left as they are.
+
+    Raises MatchInputError when a Spark input meets a recipe with ``prepare:`` or ``units:`` steps:
+    those run on pandas, i.e. on the driver, which is what a lake input must not do.
+    """
+    from recon_helpers.engine.backends.spark_store import is_spark_frame, spark_input
+    from recon_helpers.errors import MatchInputError
+
+    out = []
+    for side, table in (("left", left), ("right", right), ("third", third)):
+        if table is not None and (is_spark_frame(table) or isinstance(table, (str, Path))):
+            if recipe.prepare or recipe.units:
+                raise MatchInputError(
+                    f"recipe {recipe.name!r} has prepare/units steps, which run on pandas; the {side} input "
+                    "lives in Spark. Prepare it first (recon_helpers.prepare_tables on a loaded table, or the "
+                    "same steps in Spark) and match with a recipe without those steps")
+            table = spark_input(table, side, spark=spark)
+        out.append(table)
+    return out[0], out[1], out[2]
