@@ -161,7 +161,14 @@ class SparkBackend:
         if str(node.args.get("kind", "")).upper() == "VIEW":
             self._set(target.name, frame)  # lazy, like a DuckDB view
         else:
-            self._set(target.name, frame.localCheckpoint())
+            self._set(target.name, self._keep(frame))
+
+    @staticmethod
+    def _keep(frame: Any) -> Any:
+        """A table's rows computed now and held without their history (``localCheckpoint``): later
+        statements read the rows, and dropping the tables they came from costs nothing. (A lazy cache
+        instead recomputes a table's whole history once its sources are dropped.)"""
+        return frame.localCheckpoint()
 
     def _insert(self, node: exp.Insert) -> None:
         from pyspark.sql import functions as F
@@ -177,7 +184,7 @@ class SparkBackend:
         new = new.toDF(*names)
         aligned = new.select(*[(F.col(f"`{f.name}`") if f.name in names else F.lit(None)).cast(f.dataType).alias(f.name)
                                for f in old.schema.fields])
-        self._set(target.name, old.unionByName(aligned).localCheckpoint())
+        self._set(target.name, self._keep(old.unionByName(aligned)))
 
     def _update(self, node: exp.Update) -> None:
         """UPDATE t SET c = e, ... [FROM s AS a] WHERE cond, as a new t (Spark views cannot be updated).
@@ -211,7 +218,7 @@ class SparkBackend:
                 exp.Not(this=exp.Is(this=exp.paren(cond.copy()), expression=exp.true())))
             frame = self.spark.sql(self.render(changed)).unionByName(self.spark.sql(self.render(same)))
         frame = frame.select(*[frame[f"`{f.name}`"].cast(f.dataType).alias(f.name) for f in old.schema.fields])
-        self._set(name, frame.localCheckpoint())
+        self._set(name, self._keep(frame))
 
 
 def spark_session(*, master: str | None = None, app_name: str = "recon-workbench") -> Any:
@@ -239,5 +246,6 @@ def spark_session(*, master: str | None = None, app_name: str = "recon-workbench
     if chosen:
         builder = builder.master(chosen)
     if chosen and chosen.startswith("local"):
-        builder = builder.config("spark.sql.shuffle.partitions", "4").config("spark.ui.enabled", "false")
+        builder = (builder.config("spark.sql.shuffle.partitions", os.environ.get("RECON_SPARK_PARTITIONS", "2"))
+                   .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false"))
     return builder.getOrCreate()

@@ -51,7 +51,7 @@ def _arrow_schema(schema: Any) -> pa.Schema:
         from pyspark.sql.pandas.types import to_arrow_schema
     except ImportError:  # pragma: no cover - pyspark without its pandas helpers
         raise MatchInputError("this pyspark lacks pyspark.sql.pandas; install 'recon-workbench[spark]'") from None
-    return to_arrow_schema(schema)
+    return to_arrow_schema(schema, timezone="UTC")  # only the types are read (timestamps are compared as days)
 
 
 def is_spark_frame(table: Any) -> bool:
