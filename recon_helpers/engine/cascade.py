@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from recon_helpers.engine import keyless, windows
 from recon_helpers.engine import units as unit_table
-from recon_helpers.engine.backends import check_engine, open_store, spark_inputs
+from recon_helpers.engine.backends import check_engine, default_engine, open_store, spark_inputs
 from recon_helpers.engine.fuzzy import rank_text
 from recon_helpers.engine.one_to_one import one_to_one
 from recon_helpers.engine.prepare import prepare_tables
@@ -190,7 +190,7 @@ def _as_pandas(table: Any) -> Any:
 
 
 def match(left: Any, right: Any, recipe: "str | Path | Recipe", *, third: Any = None,
-          threads: int | None = None, engine: str = "duckdb", spark: Any = None) -> MatchResult:
+          threads: int | None = None, engine: str | None = None, spark: Any = None) -> MatchResult:
     """Match ``left`` against ``right`` (and ``third``) by ``recipe``; every row ends linked or excepted.
 
     Parameters
@@ -202,8 +202,8 @@ def match(left: Any, right: Any, recipe: "str | Path | Recipe", *, third: Any = 
         steps (see :func:`recon_helpers.recipes.prepare`) run first.
         On ``engine="spark"`` also Spark DataFrames, Parquet or Delta paths, or catalog table names.
     threads : DuckDB threads (default: all cores).
-    engine : where the SQL runs: "duckdb" (embedded, the default) or "spark" (see
-        :mod:`recon_helpers.engine.backends`); the rules and the result are the same.
+    engine : where the SQL runs: "duckdb" (embedded) or "spark" (see :mod:`recon_helpers.engine.backends`);
+        the rules and the result are the same. Default: the process's (``use_engine``), else "duckdb".
     spark : the SparkSession to use with ``engine="spark"``; default: the active one, else one built
         from the standard configuration (``SPARK_REMOTE``, spark-submit's master, else local[2]).
 
@@ -227,6 +227,8 @@ def match(left: Any, right: Any, recipe: "str | Path | Recipe", *, third: Any = 
             f"recipe {recipe.name!r} " + ("matches three tables: pass third=<the "
                                           f"{recipe.third.label} table>" if recipe.third else
                                           "matches two tables: do not pass third=") )
+    if engine is None:
+        engine, spark = default_engine()[0], spark if spark is not None else default_engine()[1]
     check_engine(engine)
     if engine == "spark":
         left, right, third = spark_inputs(recipe, left, right, third, spark=spark)
@@ -501,13 +503,14 @@ def _sweep(ws: MatchStore, recipe: Recipe) -> None:
 # ---------------------------------------------------------------------------------------------------
 def match_files(left_path: str | Path, right_path: str | Path, recipe: "str | Path | Recipe", *,
                 third_path: str | Path | None = None, out_dir: str | Path,
-                prepare_left: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> MatchResult:
+                prepare_left: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+                engine: str | None = None, format: str = "csv") -> MatchResult:
     """Load each file (template auto-detected), match them by ``recipe`` and write the result to ``out_dir``.
 
     Rows a loader rejected never reach the matcher; they are written to ``out_dir/rejects.csv`` (with
     the side) and counted in summary.json under ``inputs``, so nothing disappears silently.
     ``prepare_left`` turns the loaded left table into what the recipe expects (e.g. shipments priced
-    with a courier rate card for ``courier_bill``).
+    with a courier rate card for ``courier_bill``). ``engine``: see :func:`match`; ``format``: csv or parquet.
     """
     from recon_helpers.sources.loading import load
 
@@ -524,10 +527,10 @@ def match_files(left_path: str | Path, right_path: str | Path, recipe: "str | Pa
                         "rows_loaded": int(len(table)), "rows_rejected": int(report.rows_rejected)}
     if prepare_left is not None:
         tables["left"] = prepare_left(tables["left"])
-    result = match(tables["left"], tables["right"], recipe, third=tables.get("third"))
+    result = match(tables["left"], tables["right"], recipe, third=tables.get("third"), engine=engine)
     result.inputs = inputs
     out = Path(out_dir)
-    result.write(out)
+    result.write(out, format=format)
     if rejects:
         write_csv(pd.concat(rejects, ignore_index=True), out / "rejects.csv")
     return result

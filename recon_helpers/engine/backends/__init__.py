@@ -19,12 +19,31 @@ from recon_helpers.errors import UsageError
 
 ENGINES = ("duckdb", "spark")
 
+#: the engine (and Spark session) a match uses when its caller names none: set by :func:`use_engine`
+_default: dict[str, Any] = {"engine": "duckdb", "spark": None}
+
 
 def check_engine(engine: str) -> str:
     """The engine name, or a UsageError naming the choices."""
     if engine not in ENGINES:
         raise UsageError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
     return engine
+
+
+def use_engine(engine: str = "duckdb", *, spark: Any = None) -> str:
+    """Make ``engine`` the one every later ``match`` of this process uses unless told otherwise.
+
+    Why: a notebook's checks call ``match`` deep inside scenario code; its ``engine`` parameter is
+    set once, here (``recon.use_engine(engine)``), rather than passed through every scenario.
+    Returns the engine name, so a cell shows it.
+    """
+    _default["engine"], _default["spark"] = check_engine(engine), spark
+    return engine
+
+
+def default_engine() -> tuple[str, Any]:
+    """(engine, spark session or None) a match without an ``engine`` argument runs on."""
+    return _default["engine"], _default["spark"]
 
 
 def open_store(engine: str = "duckdb", *, threads: int | None = None, spark: Any = None):
