@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from recon_helpers.engine import keyless, windows
 from recon_helpers.engine import units as unit_table
-from recon_helpers.engine.backends import check_engine, default_engine, open_store, spark_inputs
+from recon_helpers.engine.backends import check_engine, default_engine, is_engine_input, open_store, spark_inputs
 from recon_helpers.engine.fuzzy import rank_text
 from recon_helpers.engine.one_to_one import one_to_one
 from recon_helpers.engine.prepare import prepare_tables
@@ -57,7 +57,7 @@ from recon_helpers.export import write_csv
 def _as_arrow(table: Any, side: str) -> pa.Table:
     """Arrow view of an input table; adds source_file (<side>) and source_row (1..n) when absent.
     (A Spark input is already in its own form, see :func:`.backends.spark_inputs`.)"""
-    if hasattr(table, "frame") and hasattr(table, "column_names"):
+    if is_engine_input(table):
         return table
     if isinstance(table, pa.Table):
         data = table

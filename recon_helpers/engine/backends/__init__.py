@@ -60,6 +60,11 @@ def open_store(engine: str = "duckdb", *, threads: int | None = None, spark: Any
     return SparkMatchStore.open(spark=spark)
 
 
+def is_engine_input(table: Any) -> bool:
+    """An input already in a back-end's own form (a Spark input: schema and rows stay in Spark)."""
+    return type(table).__name__ == "SparkInput" and type(table).__module__.endswith("spark_store")
+
+
 def spark_inputs(recipe: Any, left: Any, right: Any, third: Any, *, spark: Any = None) -> tuple[Any, Any, Any]:
     """The inputs of a Spark match: Spark DataFrames, Parquet/Delta paths and table names become
     Spark inputs (read where they live); loaded pandas or Arrow tables are left as they are.
