@@ -107,7 +107,7 @@ def report(ctx: click.Context, period: str, data_dir: Path, out_dir: Path, noteb
         if outcome.error:
             click.echo(f"       {outcome.error}")
     for alert in run.alerts:
-        click.echo(f"alert: {alert['scenario']} {alert['run']}: {alert['title']}: {alert['message']}")
+        click.echo(f"alert: {alert['scenario']} {alert['run']}: {alert['title']}: {alert['message']} {alert.get('action', '')}".rstrip())
     if not run.masked:
         click.echo("warning: personal data is NOT masked in this report (--no-mask)", err=True)
     click.echo(f"index: {run.index}")

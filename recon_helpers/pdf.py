@@ -5,6 +5,11 @@ Chinese text), and Chromium lays out CJK text with the system's fonts and embeds
 PDF looks like the page the analyst checked. Pure-Python PDF writers either cannot embed the CFF-based
 Noto CJK fonts or would need a second layout of every page. Chromium runs headless, offline, with a
 throwaway profile; `.ci/system-packages` installs Debian's package and fonts-noto-cjk.
+
+Many pages at once (a month's statements, one per customer) go through :func:`html_to_pdfs`: one
+Chromium, started once and driven by playwright (the machine's own binary via ``executable_path``; no
+browser is downloaded), prints them all, because starting Chromium costs about two seconds per page.
+Where playwright cannot start it, each page falls back to :func:`html_to_pdf` (one start per page).
 """
 from __future__ import annotations
 
@@ -12,9 +17,14 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 from recon_helpers.errors import ReportError
+
+T = TypeVar("T")
 
 #: Looked for in this order; ``$RECON_CHROMIUM`` wins over all of them.
 BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
@@ -87,4 +97,104 @@ def html_to_pdf(html: str | Path, pdf: str | Path, *, timeout: float = 120.0) ->
             detail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
             raise ReportError(f"Chromium could not write the PDF {target.name} (exit {done.returncode}): {detail[0]}")
         os.replace(partial, target)
+    return target
+
+
+#: playwright adds ``--headless`` itself, and keeps its own throwaway profile
+_PLAYWRIGHT_FLAGS = tuple(flag for flag in HEADLESS_FLAGS if flag != "--headless")
+
+
+class _NoPlaywright(Exception):
+    """playwright is not installed or could not start the browser: print page by page instead."""
+
+
+def html_to_pdfs(pages: Sequence[tuple[str | Path, str | Path]], *, timeout: float = 120.0) -> list[Path]:
+    """Render every ``(html, pdf)`` pair (markup or an .html path -> the PDF's path) through one browser.
+
+    Same output as :func:`html_to_pdf` for each page (A4 or the page's ``@page`` size, no header or
+    footer line, written atomically), but Chromium starts once for all of them. Falls back to one
+    :func:`html_to_pdf` per page when playwright is missing or cannot start the browser.
+
+    Raises
+    ------
+    ReportError
+        Chromium is missing, or a page could not be printed (its PDF name is in the message).
+    """
+    if not pages:
+        return []
+    browser = find_browser()
+    try:
+        return _in_own_thread(lambda: _print_with_playwright(pages, browser, timeout))
+    except _NoPlaywright:
+        return [html_to_pdf(html, pdf, timeout=timeout) for html, pdf in pages]
+
+
+def _in_own_thread(work: Callable[[], T]) -> T:
+    """Run ``work`` in a thread of its own: playwright's sync API refuses a thread that runs an asyncio
+    loop, which is the case in a Jupyter kernel (where the statement notebook prints its PDFs)."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = work()
+        except BaseException as exc:  # handed back to the caller's thread below
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, name="recon-pdf", daemon=True)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def _print_with_playwright(pages: Sequence[tuple[str | Path, str | Path]], browser: Path, timeout: float) -> list[Path]:
+    try:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        raise _NoPlaywright() from exc
+    try:
+        session = sync_playwright().start()
+    except Exception as exc:  # the playwright driver itself cannot run here
+        raise _NoPlaywright() from exc
+    try:
+        try:
+            chromium = session.chromium.launch(executable_path=str(browser), args=list(_PLAYWRIGHT_FLAGS), timeout=timeout * 1000)
+        except PlaywrightError as exc:
+            raise _NoPlaywright() from exc
+        try:
+            context = chromium.new_context(offline=True)
+            # a statement is self-contained: nothing but the page's own file may load
+            context.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort())
+            page = context.new_page()
+            with tempfile.TemporaryDirectory(prefix="recon-pdf-") as scratch:
+                return [_print_one(page, html, Path(pdf), Path(scratch) / f"page{n}.html", timeout, PlaywrightError)
+                        for n, (html, pdf) in enumerate(pages)]
+        finally:
+            chromium.close()
+    finally:
+        session.stop()
+
+
+def _print_one(page: Any, html: str | Path, target: Path, scratch: Path, timeout: float, error: type[Exception]) -> Path:
+    """One page through the open browser, as ``--print-to-pdf`` prints it; atomic under its final name."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(html, Path):
+        source = html.resolve()
+    else:
+        scratch.write_text(html, encoding="utf-8")
+        source = scratch
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        page.goto(source.as_uri(), wait_until="load", timeout=timeout * 1000)
+        page.pdf(path=str(partial), prefer_css_page_size=True, print_background=True)
+    except error as exc:
+        partial.unlink(missing_ok=True)
+        first = str(exc).strip().splitlines()[:1] or ["no detail"]
+        raise ReportError(f"Chromium could not write the PDF {target.name}: {first[0]}") from exc
+    if not partial.is_file() or partial.stat().st_size == 0:
+        partial.unlink(missing_ok=True)
+        raise ReportError(f"Chromium wrote an empty PDF for {target.name}: open its HTML to check the page")
+    os.replace(partial, target)
     return target

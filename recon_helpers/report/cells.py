@@ -10,18 +10,19 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
+import functools
 import json
 from collections.abc import Mapping
 from decimal import Decimal
 from html import escape
 from typing import Any
 
+from recon_helpers import catalog
+from recon_helpers.catalog import StrictModel
 from recon_helpers.errors import UsageError
 
 #: mime type of the output that carries a notebook's headline figures
 KPI_MIME = "application/vnd.recon.kpis+json"
-#: mime type of the figures an action list hands to the batch's alerts (only the columns a rule reads)
-TABLE_MIME = "application/vnd.recon.table+json"
 #: the parameters ``recon report`` knows how to fill
 
 
@@ -159,34 +160,35 @@ def read_kpis(notebook: Any) -> list[dict]:
     return found
 
 
-def read_tables(notebook: Any) -> list[dict]:
-    """What the action lists of a notebook handed to the alerts (:data:`TABLE_MIME`), in page order."""
-    found: list[dict] = []
-    for cell in notebook.get("cells", []):
-        for output in cell.get("outputs", []) or []:
-            payload = (output.get("data") or {}).get(TABLE_MIME)
-            if payload is not None:
-                found.append(json.loads(payload) if isinstance(payload, str) else dict(payload))
-    return found
+class ColumnLabels(StrictModel):
+    """``templates/report/columns.yaml``: how a list's column headers read on a page."""
+
+    columns: dict[str, str]
 
 
-def table_payload(frame: "pd.DataFrame", watched: frozenset[str] | set[str]) -> dict | None:
-    """The columns of ``frame`` that an alert rule reads, every row, as exact strings (None when it has
-    none of them). Ages and amounts only: nothing personal goes into the notebook this way."""
-    present = [c for c in frame.columns if c in watched]
-    if not present:
-        return None
-    values = {c: [None if _missing(v) else _json_figure(v) for v in frame[c].tolist()] for c in present}
-    return {"rows": len(frame), "columns": [str(c) for c in frame.columns], "values": values}
+@functools.lru_cache(maxsize=1)
+def column_labels() -> dict[str, str]:
+    """Field name -> the header a page shows ("客户编码 Customer"); fields not listed keep their name."""
+    return catalog.read_entry(catalog.folder("report") / "columns.yaml", ColumnLabels, what="column label file",
+                              keys="columns: {field: label}").columns
 
 
-def _missing(value: Any) -> bool:
-    try:
-        import pandas as pd
-
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
+def _readable(frame: "pd.DataFrame") -> "pd.DataFrame":
+    """The list as a reader sees it: headers from :func:`column_labels`, money with thousands separators
+    (DataTables still sorts "12,345.60" as a number)."""
+    labels = column_labels()
+    shown = frame.copy()
+    for column in shown.columns:
+        if any(isinstance(v, Decimal) for v in shown[column].head(50)):
+            shown[column] = [format_figure(v) if isinstance(v, Decimal) else v for v in shown[column]]
+    taken: set[str] = set()
+    names = []
+    for column in shown.columns:
+        label = labels.get(str(column), str(column))
+        names.append(label if label not in taken else str(column))
+        taken.add(names[-1])
+    shown.columns = names
+    return shown
 
 
 #: rows an action list shows on its page; longer lists are capped with a note (the full list is in Excel)
@@ -227,14 +229,19 @@ class ActionTable:
             raise AttributeError(name)
         return getattr(self.styler(), name)
 
+    def _wide_labels(self) -> list[str]:
+        labels = column_labels()
+        return [labels.get(c, c) for c in self.wide]
+
     def styler(self) -> Any:
-        frame = self.shown()
+        frame = _readable(self.shown())
         styler = frame.style.format(escape="html", na_rep="").hide(axis="index").set_table_styles(
             [{"selector": "td, th", "props": [("padding", "2px 8px")]}])
-        narrow = [c for c in frame.columns if c not in self.wide]
+        wide = self._wide_labels()
+        narrow = [c for c in frame.columns if c not in wide]
         if narrow:
             styler = styler.set_properties(subset=narrow, **{"white-space": "nowrap"})
-        present = [c for c in self.wide if c in frame.columns]
+        present = [c for c in wide if c in frame.columns]
         if present:
             styler = styler.set_properties(subset=present, **{"white-space": "normal", "min-width": "18em", "text-align": "left"})
         return styler
@@ -243,23 +250,14 @@ class ActionTable:
         """The static table (escaped), with the cap note."""
         return self.styler().to_html() + self.note()
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        """The page's table, plus (hidden from the page) the figures the month's alerts read from it."""
-        from recon_helpers.report.alerts import watched_columns
-
-        bundle: dict[str, Any] = {"text/html": self._repr_html_()}
-        payload = table_payload(self.data, watched_columns())
-        if payload is not None:
-            bundle[TABLE_MIME] = payload
-        return bundle
-
     def _repr_html_(self) -> str:
         global _itables_embedded
         from itables import javascript
 
-        frame = self.shown().astype("string").fillna("")
-        wide = [i for i, c in enumerate(frame.columns) if c in self.wide]
-        options: dict[str, Any] = {"columnDefs": [{"targets": wide, "className": "recon-wide", "width": "24em"}]} if wide else {}
+        frame = _readable(self.shown()).astype("string").fillna("")
+        wide_labels = self._wide_labels()
+        wide = [i for i, c in enumerate(frame.columns) if c in wide_labels]
+        options: dict[str, Any] = {"columnDefs": [{"targets": wide, "className": "recon-wide", "width": "16em"}]} if wide else {}
         html = javascript.to_html_datatable(
             frame, connected=False, showIndex=False, display_logo_when_loading=False, allow_html=False,
             # search first: a layout other than itables' default keeps the search box on short lists too
@@ -270,7 +268,7 @@ class ActionTable:
         style = ("<style>.recon-table table{font-size:0.85em}.recon-table td{white-space:nowrap}"
                  ".recon-table th,.recon-table td{text-align:left!important}"
                  ".recon-table td.dt-type-numeric,.recon-table th.dt-type-numeric{text-align:right!important}"
-                 ".recon-table td.recon-wide{white-space:normal!important;min-width:24em;max-width:40em}</style>")
+                 ".recon-table td.recon-wide{white-space:normal!important;min-width:14em;max-width:30em}</style>")
         bundle = "" if _itables_embedded else javascript.generate_init_offline_itables_html(javascript.opt.dt_bundle)
         _itables_embedded = True
         return f'<div class="recon-table">{bundle}{style}{html}{self.note()}</div>'

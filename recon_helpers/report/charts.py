@@ -54,7 +54,15 @@ def exceptions_by_category(result: Any, *, labels: Mapping[str, str] | None = No
     counts = per_category["differences"].to_numpy(dtype="int64")
     fig = go.Figure(go.Bar(x=_labelled(pd.Index(per_category["category"]), labels), y=counts, text=counts, textposition="auto"))
     fig.update_yaxes(title_text="differences 笔数")
-    return _layout(fig, title=title)
+    return _layout(_whole_numbers(fig, int(counts.max()) if len(counts) else 0), title=title)
+
+
+def _whole_numbers(fig: go.Figure, largest: int) -> go.Figure:
+    """A count axis ticks at whole numbers: plotly's own ticks for 3 differences are 0, 0.5 ... 2.5, 3,
+    and half a difference means nothing to a reader."""
+    if largest <= 10:
+        fig.update_yaxes(tick0=0, dtick=1)
+    return fig.update_yaxes(tickformat=",d", rangemode="tozero")
 
 
 def amounts_by_category(result: Any, *, labels: Mapping[str, str] | None = None, title: str = "Money at stake by category 差异金额") -> go.Figure:

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from html import escape
 from pathlib import Path
 from typing import Any
 
 from recon_helpers import catalog, export, masking
 from recon_helpers.report import alerts as alert_rules
-from recon_helpers.report.cells import read_kpis, read_tables
+from recon_helpers.report.cells import read_kpis
 from recon_helpers.report.files import run_files
 from recon_helpers.report.sharing import Sharer, write_workbook
 
@@ -170,11 +172,38 @@ def export_html(executed: Path, html_path: Path, *, title: str | None = None, nb
         exclude_output_prompt=True,
     )
     nb = nb if nb is not None else nbformat.read(str(executed), as_version=4)
-    # the review app's widget state (megabytes) cannot run in an offline page: the page shows the cell's text
+    # the review app's widget state (megabytes) cannot run in an offline page
     nb = nbformat.from_dict({**nb, "metadata": {k: v for k, v in nb.get("metadata", {}).items() if k != "widgets"}})
+    for cell in nb.cells:
+        for output in cell.get("outputs", []) or []:
+            _for_reader(output)
     resources = {"metadata": {"name": title or executed.stem}, "recon": dict(recon or {})}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     export.write_text(html_path, body)
+
+
+#: mime type of a Jupyter widget (the review app): it only works with a kernel behind it
+_WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+#: what the page shows instead of a widget
+WIDGET_NOTE = ('<p class="recon-widget-note">复核操作需在 JupyterLab 中打开本 notebook 进行 · The review panel is interactive: '
+               "open this notebook in JupyterLab to work the items (what is decided and open is listed above).</p>")
+#: a cell whose value is the path of a file it wrote (``PosixPath('<reports>/2026-10/.../carry_forward.json')``)
+_PATH_REPR = re.compile(r"^(?:Posix|Windows)?Path\('(?P<path>[^']*)'\)$")
+
+
+def _for_reader(output: Any) -> None:
+    """One output as the page shows it: a widget becomes a note on where to use it (its Python repr,
+    ``VBox(children=(HTML(...``, means nothing to a reader), and a written file's path its name."""
+    data = output.get("data") or {}
+    if _WIDGET_MIME in data:
+        output["data"] = {"text/html": WIDGET_NOTE}
+        return
+    plain = data.get("text/plain")
+    found = _PATH_REPR.match("".join(plain).strip() if isinstance(plain, list) else str(plain or "").strip())
+    if found and "text/html" not in data:
+        name = found["path"].replace("\\", "/").rsplit("/", 1)[-1]
+        output["data"] = {"text/html": f'<p class="recon-written">已写入 Written: <code>{escape(name)}</code> '
+                                       "(in this run's folder 本期目录)</p>"}
 
 
 #: papermill engine name that reports each finished cell to the batch's progress display
@@ -282,7 +311,7 @@ def run_notebook(job: NotebookJob) -> NotebookOutcome:
     files = [f.to_dict() for f in run_files(out_dir, job.link, workbook=workbook, title=title)]
     raised = [a.to_dict() for a in alert_rules.evaluate(scenario=name, run=job.run, ok=status == "ok", run_folder=out_dir,
                                                         link=_linked(job, html_path.name), run_title=title, kpis=kpis,
-                                                        shown=_outputs_text(nb), tables=read_tables(nb) if nb else [])]
+                                                        shown=_outputs_text(nb))]
     seconds = round(time.perf_counter() - started, 1)
     if nb is not None:
         footer = {"version": job.version, "run_id": job.run_id, "started": started_at, "seconds": seconds,

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from recon_helpers.errors import UsageError
+from recon_helpers.export import write_text
 
 
 class ReportBusyError(UsageError):
@@ -54,9 +55,9 @@ def month_lock(root: Path, month: str, *, wait: float = 0) -> Iterator[None]:
             f"or pass --wait SECONDS to queue behind it"
         ) from None
     try:
-        info.write_text(json.dumps({"pid": os.getpid(), "host": os.uname().nodename if hasattr(os, "uname") else "",
-                                    "started": dt.datetime.now().astimezone().isoformat(timespec="seconds")}),
-                        encoding="utf-8")
+        # atomically, so a run that waits and reads it never sees a half-written holder
+        write_text(info, json.dumps({"pid": os.getpid(), "host": os.uname().nodename if hasattr(os, "uname") else "",
+                                     "started": dt.datetime.now().astimezone().isoformat(timespec="seconds")}))
         yield
     finally:
         info.unlink(missing_ok=True)

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from html import escape as html_escape
 from pathlib import Path
 from typing import Any
 
@@ -74,28 +75,30 @@ class Sharer:
         return cls(roots=roots, mask=mask)
 
     # -- text ------------------------------------------------------------------------------------
-    def known_roots(self, text: str) -> str:
+    def known_roots(self, text: str, *, markup: bool = False) -> str:
+        """``text`` with each known folder replaced by its label; in ``markup`` (HTML outside scripts) the
+        label is escaped, or a browser would take ``<workspace>`` for a tag and show nothing of it."""
         for prefix, label in self._ordered:
             if prefix in text:
-                text = text.replace(prefix, label)
+                text = text.replace(prefix, html_escape(label, quote=False) if markup else label)
         return text
 
-    def scrub(self, text: str) -> str:
+    def scrub(self, text: str, *, markup: bool = False) -> str:
         """``text`` without an absolute path: known folders by label, any other by its last part."""
-        text = self.known_roots(text)
+        text = self.known_roots(text, markup=markup)
         text = _POSIX_PATH.sub(lambda m: "…/" + m.group(0).rstrip("/").rsplit("/", 1)[-1], text)
         return _WINDOWS_PATH.sub(lambda m: "…\\" + re.split(r"[\\/]", m.group(0).rstrip("\\/"))[-1], text)
 
-    def text(self, value: str) -> str:
+    def text(self, value: str, *, markup: bool = False) -> str:
         """Plain text as shared: scrubbed, and scanned for personal numbers when masking is on."""
-        value = self.scrub(value)
+        value = self.scrub(value, markup=markup)
         return masking.scan_text(value) if self.mask else value
 
     def html(self, value: str) -> str:
         """HTML as shared: text outside scripts is scrubbed and scanned; scripts (plotly.js, the table
         bundle) only lose known folders, their data having been masked before it was drawn."""
         parts = _SCRIPT.split(value)
-        return "".join(self.known_roots(p) if i % 2 else self.text(p) for i, p in enumerate(parts))
+        return "".join(self.known_roots(p) if i % 2 else self.text(p, markup=True) for i, p in enumerate(parts))
 
     def json_value(self, value: Any) -> Any:
         if isinstance(value, str):

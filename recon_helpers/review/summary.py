@@ -50,7 +50,10 @@ class ReviewSummary:
                 f"resolved 已处理 <b>{self.counts['resolved']}</b> · stale decisions 失效决定 "
                 f"<b>{self.counts['stale decisions']}</b> · workspace <code>{escape(str(s.workspace.path))}</code> · "
                 f"as of {self.taken_at:%Y-%m-%d %H:%M} UTC</p>")
-        parts = [head, "<h4>Open items 未结项目</h4>", self.open_by_category().to_html(index=False, escape=True)]
+        by_category = self.open_by_category()
+        by_category["amount"] = [f"{a:,.2f}" for a in by_category["amount"]]
+        by_category.columns = ["类别 Category", "笔数 Rows", "金额 Amount"]
+        parts = [head, "<h4>Open items 未结项目</h4>", by_category.to_html(index=False, escape=True)]
         if len(self.applied):
             parts += ["<h4>Decisions 已作决定</h4>", self.decided().to_html(index=False, escape=True, na_rep="")]
         if len(self.stale):

@@ -7,6 +7,7 @@ lives here: exceptions of a category, exact totals, headline figures, the output
 load reports and rejects. A scenario adds its own lists (e.g. ``billed_not_shipped()``).
 
 Helpers for the money scenarios: :func:`age_bucket` (the aging buckets a collector follows up by),
+:func:`record_ages` (how old the open items are, in summary.json, for the alerts),
 :func:`write_workbook` (every list of a run in one Excel file, a sheet per list) and
 :func:`hop_exceptions` (the exceptions of a run that matches several hops, as one table).
 """
@@ -327,3 +328,24 @@ def refine_summary(path: Path | None, refined: pd.DataFrame) -> None:
     summary["exceptions"] = [{"category": c, "side": s, "rows": n, "amount": str(total)}
                              for (c, s), (n, total) in sorted(counts.items())]
     write_text(path, json.dumps(summary, ensure_ascii=False, indent=2))
+
+
+def record_ages(path: Path | None, name: str, items: pd.DataFrame, *, days: str, amount: str = "amount") -> None:
+    """Record in summary.json (``ages.<name>``) how old a run's open items are: how many and how much
+    money per age in days, oldest first. The month's alerts read this figure (e.g. "collections unpaid
+    beyond 15 days") with whatever threshold their template sets, not the page's table; ages and money
+    only, nothing personal."""
+    if path is None or not Path(path).is_file():
+        return
+    by_age: dict[int, list] = {}
+    for age, money_ in zip(items[days], items[amount]) if len(items) else ():
+        if age is None or pd.isna(age):
+            continue
+        entry = by_age.setdefault(int(age), [0, Decimal("0.00")])
+        entry[0] += 1
+        entry[1] += Decimal(str(money_)) if money_ is not None and not pd.isna(money_) else Decimal("0.00")
+    summary = json.loads(Path(path).read_text(encoding="utf-8"))
+    summary.setdefault("ages", {})[name] = {
+        "unit": "days", "items": sum(n for n, _ in by_age.values()),
+        "by_age": [{"days": d, "items": n, "amount": f"{m:.2f}"} for d, (n, m) in sorted(by_age.items(), reverse=True)]}
+    write_text(path, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")

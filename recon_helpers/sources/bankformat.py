@@ -10,7 +10,8 @@ from decimal import Decimal, InvalidOperation
 import pandas as pd
 import pyarrow as pa
 
-from recon_helpers.canonical import field_type
+from recon_helpers.canonical import MONEY_TYPE, field_type
+from recon_helpers.sources import limits
 from recon_helpers.sources.rejects import rejects_frame
 
 #: the canonical columns every reader returns, in this order, then ``source_row``
@@ -18,6 +19,12 @@ COLUMNS = ("txn_id", "txn_time", "value_date", "amount", "currency", "direction"
            "counterparty_account", "memo", "account", "txn_type", "status")
 
 _CENT = Decimal("0.01")
+
+#: digits before the decimal point an amount may have (the canonical money type's precision minus its cents)
+_MAX_AMOUNT_DIGITS = MONEY_TYPE.precision - MONEY_TYPE.scale
+
+#: the text columns of an entry, bounded by ``max_cell_chars`` like any cell of a table
+_TEXT_COLUMNS = ("txn_id", "counterparty", "counterparty_account", "memo", "account", "txn_type", "status")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -46,8 +53,27 @@ class StatementResult:
 
     def reject(self, line: int, problem: EntryProblem) -> None:
         value = None if problem.value is None else str(problem.value)
+        if value is not None and len(value) > 200:  # the rejects table shows the start of a huge field
+            value = f"{value[:100]}… ({len(value):,} characters)"
         self.rejects.append({"source_row": line, "column": problem.column, "value": value,
                              "reason": problem.reason, "code": problem.code})
+
+    def add_row(self, row: dict) -> bool:
+        """Keep an entry read whole, or reject it when a text field is past ``max_cell_chars``.
+
+        SWIFT caps a ``:86:`` at 6 x 65 characters and camt a remittance line at 140, so a field of a
+        million characters is damage or a hostile file: its entry is rejected, not loaded.
+        """
+        cap = limits.get("max_cell_chars")
+        for column in _TEXT_COLUMNS:
+            value = row.get(column)
+            if isinstance(value, str) and len(value) > cap:
+                self.reject(row["source_row"], EntryProblem(
+                    column, value, "the field is too long to be a value (a damaged or hostile file); "
+                    + limits.how_to_raise("max_cell_chars"), "too_long"))
+                return False
+        self.rows.append(row)
+        return True
 
     def add_statement(self, *, stmt_id, account, currency, opening, closing, amounts, line) -> None:
         credits = sum((a for a in amounts if a > 0), Decimal("0.00"))
@@ -103,6 +129,10 @@ def bank_money(text: str, column: str, *, comma_decimal: bool) -> Decimal:
             raw = raw.replace(",", ".")  # some OFX banks write a decimal comma
         else:
             raise EntryProblem(column, text, f"amount {text!r} is not a number", "bad_amount")
+    whole = len(re.split(r"[.,]", raw.lstrip("+-"))[0])
+    if whole > _MAX_AMOUNT_DIGITS:
+        raise EntryProblem(column, text, f"the amount has {whole:,} digits before the decimal point; an amount "
+                           f"has at most {_MAX_AMOUNT_DIGITS}", "bad_amount")
     try:
         value = Decimal(raw.replace(",", ".") if comma_decimal else raw)
     except InvalidOperation:

@@ -14,6 +14,7 @@ import defusedxml.sax
 import pandas as pd
 
 from recon_helpers.errors import SourceFileError
+from recon_helpers.sources import limits
 from recon_helpers.sources.bankformat import (
     EntryProblem,
     StatementResult,
@@ -61,8 +62,10 @@ class _Node:
 class _TreeBuilder(ContentHandler):
     """SAX handler that builds ``_Node`` trees with line numbers and namespace prefixes dropped."""
 
-    def __init__(self):
+    def __init__(self, source_file: str = ""):
         super().__init__()
+        self.source_file = source_file
+        self.max_depth = limits.get("max_xml_depth")
         self.root: _Node | None = None
         self._stack: list[_Node] = []
         self._text: list[list[str]] = []
@@ -74,6 +77,10 @@ class _TreeBuilder(ContentHandler):
     def startElement(self, name, attrs):  # noqa: N802
         node = _Node(name.rsplit(":", 1)[-1], {k.rsplit(":", 1)[-1]: v for k, v in attrs.items()},
                      self._locator.getLineNumber() if self._locator else 0)
+        if len(self._stack) >= self.max_depth:  # a hostile nesting would overflow every walk of the tree
+            raise SourceFileError(f"the XML nests elements more than {self.max_depth} deep (a bank statement needs "
+                                  f"about 12); {limits.how_to_raise('max_xml_depth')}",
+                                  source_file=self.source_file, row=node.line)
         if self._stack:
             self._stack[-1].children.append(node)
         else:
@@ -91,7 +98,7 @@ class _TreeBuilder(ContentHandler):
 
 
 def _xml_tree(data: bytes, source_file: str) -> _Node:
-    builder = _TreeBuilder()
+    builder = _TreeBuilder(source_file)
     try:
         defusedxml.sax.parseString(data, builder)
     except SAXParseException as exc:
@@ -254,8 +261,7 @@ def read_camt053(data: bytes, source_file: str) -> tuple[pd.DataFrame, pd.DataFr
             except EntryProblem as problem:
                 result.reject(entry.line, problem)
                 continue
-            result.rows.append(row)
-            if row["status"] in (None, "BOOK"):
+            if result.add_row(row) and row["status"] in (None, "BOOK"):
                 amounts.append(row["amount"])
         result.add_statement(stmt_id=stmt.value("Id"), account=account, currency=currency,
                              opening=_camt_balance(stmt, ("OPBD", "PRCD"), result),

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Iterable
 
 from recon_helpers.errors import DetectionError
+from recon_helpers.sources import limits
 from recon_helpers.sources.headers import cell_keys, name_key
 from recon_helpers.sources.opening import Candidate, open_candidates
 from recon_helpers.sources.templates import SourceTemplate, list_templates
@@ -23,7 +24,9 @@ def _eligible(template: SourceTemplate, cand: Candidate) -> bool:
 
 
 def _fit(template: SourceTemplate, cand: Candidate) -> HeaderFit:
-    rows = [r.cells for r in cand.head]
+    # a row of 100,000 cells is scored on its first max_columns (no header is wider); loading refuses it
+    cap = limits.get("max_columns")
+    rows = [r.cells[:cap] for r in cand.head]
     return score_rows(template, rows, [r.line for r in cand.head], cand.head_text)
 
 

@@ -7,6 +7,9 @@ happens to read ``合计`` stays data when data rows follow it. A line whose fir
 and that fills every column (a totals row with a figure under each) ends the data only when it is
 in that last block; a marker inside a cell's text (``SF合计123``) never ends the data by itself.
 
+Where the footer has figures, :mod:`recon_helpers.sources.subtotals` confirms it by totals that tie
+(a mismatch is a control-total finding), and recognises page subtotals inside the data the same way.
+
 The label variants are data, not code: :data:`FOOTER_LABELS` lists the words, a template's
 ``footer.markers`` add its own regexes. A label may carry a short prefix or suffix (``本页合计``,
 ``人民币合计``, ``合计金额``, ``总计(元)``).

@@ -25,6 +25,10 @@ max_cell_chars            32767           one cell, in characters (Excel's own l
                                           the row is rejected, naming the column
 max_sheet_cells           20000000        rows x columns of a sheet, counted from its real
                                           cells (never the range the sheet declares)
+max_columns               16384           cells of a header row (Excel's own width); a wider
+                                          header refuses the file
+max_xml_depth             100             elements nested in a bank XML file (camt needs about
+                                          12); deeper refuses the file
 ========================  ==============  ===================================================
 """
 from __future__ import annotations
@@ -50,6 +54,8 @@ class Limits:
     max_line_bytes: int = 4 << 20
     max_cell_chars: int = 32_767
     max_sheet_cells: int = 20_000_000
+    max_columns: int = 16_384
+    max_xml_depth: int = 100
 
 
 #: limits whose values are sizes in bytes (shown as MiB/GiB, parsed with units)

@@ -9,7 +9,9 @@ Why it is built this way:
   WeChat 16 -> 17 -> 18), so the header row is the scanned row that best fits a template's column
   fingerprint, and the data ends where the footer starts: the last block of lines that start with a
   marker or totals label (``#…``, ``----``, ``合计``, ``本页合计`` ...) and are shaped like a footer
-  (``sources/footers.py``), never at a data row that happens to hold such a word.
+  (``sources/footers.py``), never at a data row that happens to hold such a word. Page subtotals
+  inside the data, and the footer's own figures, are confirmed by totals that tie
+  (``sources/subtotals.py``).
 * **Speed.** The data block between header and footer is handed as bytes to ``pyarrow.csv`` (which
   transcodes GBK itself, multithreaded) as all-string columns; cleaning and parsing are
   ``pyarrow.compute`` kernels. Python walks rows only when a file is irregular (ragged rows, quoted
@@ -20,13 +22,19 @@ Why it is built this way:
   add up to the lines of the file (``result.check_accounting``: an ``InvariantError`` is a bug).
   A damaged row is rejected, not its file. Totals the file states about itself are checked and a
   mismatch becomes a report warning.
-* **Bounded.** Sizes, ZIP members, sheets, lines and cells are capped (``sources/limits.py``).
+* **Bounded.** Sizes, ZIP members, sheets, lines and cells are capped (``sources/limits.py``). A big
+  text table is decoded, parsed and canonicalised in chunks of about 32 MiB (``RECON_CHUNK_BYTES``),
+  and a file on disk is read again piece by piece instead of being held whole, so memory is the
+  result plus a chunk; the chunks' rejects, flags, warnings and totals add up to the file's, and the
+  counts are checked on the whole file.
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import pandas as pd
@@ -49,15 +57,17 @@ from recon_helpers.sources.mapping import (
 )
 from recon_helpers.sources.opening import (
     Candidate,
+    Row,
     TextCandidate,
     open_candidates,
     read_bytes,
 )
-from recon_helpers.sources.reading import Body, footer_regex, long_cells, sheet_body, text_body
+from recon_helpers.sources.reading import Body, chunk_bytes, footer_regex, long_cells, sheet_body, text_chunks, text_layout
 from recon_helpers.sources.rejects import rejects_frame, rows_rejected
 from recon_helpers.sources.result import ControlCheck, LoadReport, LoadResult, check_accounting
+from recon_helpers.sources.subtotals import Carry, Loaded, check_footer, footer_lines, split_page_subtotals, tally_loaded
 from recon_helpers.sources.templates import SourceTemplate, get_template, list_templates
-from recon_helpers.sources.totals import check_totals
+from recon_helpers.sources.totals import Tallies, compare_totals, tally_totals
 
 # =========================================================================== load()
 
@@ -66,6 +76,10 @@ def _header_width(cand: Candidate, header_index: int, template: SourceTemplate) 
     header = list(cand.head[header_index].cells)
     while header and not header[-1]:
         header.pop()
+    if len(header) > limits.get("max_columns"):
+        line = cand.head[header_index].line
+        raise SourceFileError(f"the header has {len(header):,} columns, far more than any export; "
+                              f"{limits.how_to_raise('max_columns')}", source_file=cand.source_file, row=line)
     footer = footer_regex(template)
     samples = []
     for r in cand.head[header_index + 1: header_index + 51]:
@@ -77,25 +91,40 @@ def _header_width(cand: Candidate, header_index: int, template: SourceTemplate) 
     return header, width
 
 
-def _load_table(cand: Candidate, fit: HeaderFit, template: SourceTemplate, because: str) -> LoadResult:
-    header_index = fit.row_index
-    assert header_index is not None
-    header, width = _header_width(cand, header_index, template)
-    header_line = cand.head[header_index].line
-    probe = Body({}, pa.array([], pa.int64()), 0, [])
-    look = Columns(header + [""] * (width - len(header)), probe, template, cand.source_file, header_line)
-    needed = needed_columns(template, look)
-    width = max([width] + [j + 1 for j in needed])
-    look.header = header + [""] * (width - len(header))
-    lines_in_file = _physical_records(cand)
-    if isinstance(cand, TextCandidate):
-        body = text_body(cand, header_index, width, needed, template)
-        cand.release()  # the columns are read: the file's bytes (as big as the file) are not needed any more
-    else:
-        body = sheet_body(cand, header_index, width, needed, template)
+@dataclass
+class _Tallies:
+    """What the parts of a table read in chunks add up to, for the checks made once at the end."""
+
+    carry: Carry = field(default_factory=Carry)          # data rows before the chunk, for page subtotals
+    totals: Tallies = field(default_factory=dict)         # the template's declared control totals
+    loaded: Loaded = field(default_factory=Loaded)        # loaded rows' figures, for the footer's
+    footer: list = field(default_factory=list)            # the footer's totals lines (subtotals.footer_lines)
+
+
+@dataclass
+class _Part:
+    """One chunk of a table, read and canonicalised: its rows, rejects, flags and counts."""
+
+    table: pa.Table
+    entries: list[dict[str, Any]]
+    flags: list[dict[str, Any]]
+    warnings: list[str]
+    rows_read: int
+    rows_rejected: int
+    summary: list[Row]
+    subtotals: list[Row]
+    blank_lines: int
+    continuation_lines: int
+
+
+def _read_part(template: SourceTemplate, look: Columns, body: Body, source_file: str, tallies: _Tallies,
+               *, chunked: bool) -> _Part:
+    """Canonicalise one body (a whole table, or a chunk of one) and add it to ``tallies``."""
     look.body = body
-    look.preamble = "\n".join(r.text for r in cand.head[:header_index])
+    look._clean.clear()
+    look._money.clear()
     summary = split_summary_rows(template, look)
+    subtotals = split_page_subtotals(template, look, tallies.carry if chunked else None)
     values, problems, warnings = build_fields(template, look)
     problems += too_long_problems(look)
     n = body.n
@@ -105,32 +134,107 @@ def _load_table(cand: Candidate, fit: HeaderFit, template: SourceTemplate, becau
             entry["value"] = f"{entry['value'][:100]}… ({len(entry['value']):,} characters)"
     keep = pc.invert(rejected) if n else pa.array([], pa.bool_())
     for line, text, reason in body.bad_rows:
-        entries.append({"source_file": cand.source_file, "source_row": line, "column": "", "value": text,
+        entries.append({"source_file": source_file, "source_row": line, "column": "", "value": text,
                         "reason": reason, "code": "bad_row"})
     flags = flagged_cells(problems, look, keep) if n else []
-    preamble = cand.head[:header_index]
-    checks, total_warnings = check_totals(template, look, keep, preamble, summary + body.footer)
-    table = _assemble(template, values, keep, body, cand.source_file, n)
-    rejects = rejects_frame(entries)
-    n_bad_rows = len(body.bad_rows)
+    tallies.totals = tally_totals(template, look, keep, tallies.totals)
+    if tallies.footer:
+        tallies.loaded = tally_loaded(template, look, keep, [r.line for r in subtotals], tallies.loaded)
+    table = _assemble(template, values, keep, body, source_file, n)
     n_rejected = int(pc.sum(pc.cast(rejected, pa.int64())).as_py() or 0) if n else 0
+    return _Part(table, entries, flags, warnings + body.warnings, n + len(body.bad_rows),
+                 n_rejected + len(body.bad_rows), summary, subtotals, body.blank_lines, body.continuation_lines)
+
+
+def _bodies(cand: Candidate, header_index: int, width: int, needed: list[int], template: SourceTemplate,
+            look: Columns, tallies: _Tallies) -> tuple[Iterator[Body], list[Row], int, bool]:
+    """The table's bodies to read (one, or a big text file's chunks), its footer rows, blank tail, and
+    whether it is read in more than one chunk."""
+    if isinstance(cand, TextCandidate):
+        layout = text_layout(cand, header_index, width, template)
+        tallies.footer = footer_lines(template, look, layout.footer)
+        size = chunk_bytes()
+        if cand.rereadable and layout.end - layout.start > size:
+            cand.release()  # a big file on disk: its body is read again piece by piece, not held whole
+        return (text_chunks(cand, layout, width, needed, size), layout.footer, layout.blank_tail,
+                layout.end - layout.start > size)
+    body = sheet_body(cand, header_index, width, needed, template)
+    tallies.footer = footer_lines(template, look, body.footer)
+    return iter([body]), body.footer, 0, False
+
+
+def _load_table(cand: Candidate, fit: HeaderFit, template: SourceTemplate, because: str) -> LoadResult:
+    """Read the table part by part (a big text file in chunks), then check it adds up as a whole."""
+    header_index = fit.row_index
+    assert header_index is not None
+    header, width = _header_width(cand, header_index, template)
+    header_line = cand.head[header_index].line
+    probe = Body({}, pa.array([], pa.int64()), 0, [])
+    look = Columns(header + [""] * (width - len(header)), probe, template, cand.source_file, header_line)
+    needed = needed_columns(template, look)
+    width = max([width] + [j + 1 for j in needed])
+    look.header = header + [""] * (width - len(header))
+    look.body = Body({j: pa.array([], pa.string()) for j in needed}, pa.array([], pa.int64()), 0, [])
+    look.preamble = "\n".join(r.text for r in cand.head[:header_index])
+    lines_in_file = _physical_records(cand)
+    tallies = _Tallies()
+    bodies, footer, blank_tail, chunked = _bodies(cand, header_index, width, needed, template, look, tallies)
+    parts = [_read_part(template, look, body, cand.source_file, tallies, chunked=chunked) for body in bodies]
+    if isinstance(cand, TextCandidate):
+        cand.release()  # the columns are read: the file's bytes (as big as the file) are not needed any more
+    return _finish(cand, template, because, header_index, look, parts, footer, blank_tail, tallies, lines_in_file)
+
+
+def _finish(cand: Candidate, template: SourceTemplate, because: str, header_index: int, look: Columns,
+            parts: list[_Part], footer: list[Row], blank_tail: int, tallies: _Tallies,
+            lines_in_file: int) -> LoadResult:
+    """One table, rejects table and report from the parts; the checks that need the whole file."""
+    header_line = cand.head[header_index].line
+    summary = [r for p in parts for r in p.summary]
+    subtotal_rows = sum(len(p.subtotals) for p in parts)
+    checks, total_warnings = compare_totals(template, tallies.totals, cand.head[:header_index], summary + footer)
+    footer_checks = check_footer(look, tallies.footer, tallies.loaded)
+    checks += footer_checks
+    total_warnings += [f"control total mismatch: {c}" for c in footer_checks if c.ok is False]
+    tables = [p.table for p in parts]
+    table = (pa.concat_tables(tables) if len(tables) > 1 else tables[0]).to_pandas(types_mapper=pd.ArrowDtype)
+    rejects = rejects_frame([e for p in parts for e in p.entries])
+    flags = [f for p in parts for f in p.flags]
     report = LoadReport(
         source_file=cand.source_file, template=template.name, detected_because=because, encoding=cand.encoding,
-        rows_read=n + n_bad_rows, rows_loaded=len(table), rows_rejected=n_rejected + n_bad_rows,
-        preamble_lines=header_line - 1, footer_lines=len(body.footer), blank_lines=body.blank_lines,
-        header_line=header_line, sheet=cand.sheet, control_totals=checks, summary_lines=len(summary),
-        warnings=warnings + body.warnings + total_warnings)
+        rows_read=sum(p.rows_read for p in parts), rows_loaded=len(table),
+        rows_rejected=sum(p.rows_rejected for p in parts), preamble_lines=header_line - 1, footer_lines=len(footer),
+        blank_lines=sum(p.blank_lines for p in parts) + blank_tail, header_line=header_line, sheet=cand.sheet,
+        control_totals=checks, summary_lines=len(summary) + subtotal_rows,
+        warnings=merge_counted([w for p in parts for w in p.warnings]) + total_warnings)
     report.flags, report.rows_flagged = flags, len({f["source_row"] for f in flags})
     report.warnings[0:0] = flag_warnings(flags)
     if report.rows_rejected:
         report.warnings.insert(0, f"{report.rows_rejected} row(s) rejected: see the rejects table")
-    if len(body.footer) > 50:
-        report.warnings.append(f"{len(body.footer)} lines after the footer marker on line {body.footer[0].line} "
+    if len(footer) > 50:
+        report.warnings.append(f"{len(footer)} lines after the footer marker on line {footer[0].line} "
                                "were not loaded; check they are not data")
     result = LoadResult(table, rejects, report)
     header_breaks = cand.head[header_index].lines - 1  # line breaks inside quoted header cells
-    check_accounting(result, lines=lines_in_file, continuation=body.continuation_lines + header_breaks)
+    continuation = sum(p.continuation_lines for p in parts)
+    check_accounting(result, lines=lines_in_file, continuation=continuation + header_breaks)
     return result
+
+
+_COUNTED_WARNING = re.compile(r"^(\d+) (.*)$", re.S)
+
+
+def merge_counted(warnings: list[str]) -> list[str]:
+    """Warnings of the chunks of one file as one list: ``12 cell(s) …`` and ``3 cell(s) …`` add up."""
+    merged: dict[str, int | None] = {}
+    for text in warnings:
+        m = _COUNTED_WARNING.match(text)
+        key, count = (m.group(2), int(m.group(1))) if m else (text, None)
+        if key in merged and count is not None and merged[key] is not None:
+            merged[key] += count
+        elif key not in merged:
+            merged[key] = count
+    return [key if count is None else f"{count} {key}" for key, count in merged.items()]
 
 
 def too_long_problems(look: Columns) -> list[_Problem]:
@@ -160,7 +264,7 @@ def flag_warnings(flags: list[dict[str, Any]]) -> list[str]:
 
 
 def _assemble(template: SourceTemplate, values: dict[str, Any], keep: Any, body: Body, source_file: str,
-              n: int) -> pd.DataFrame:
+              n: int) -> pa.Table:
     arrays: dict[str, Any] = {}
     names = list(values)
     has_money = any(canonical.CANONICAL_FIELDS[f].kind == "money" for f in names)
@@ -182,8 +286,7 @@ def _assemble(template: SourceTemplate, values: dict[str, Any], keep: Any, body:
     arrays["source_file"] = _repeat(source_file, m)
     arrays["source_row"] = kept_rows
     arrays["template"] = _repeat(template.name, m)
-    table = pa.table(arrays)
-    return table.to_pandas(types_mapper=pd.ArrowDtype)
+    return pa.table(arrays)
 
 
 def _repeat(value: str, n: int) -> pa.Array:

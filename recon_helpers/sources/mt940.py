@@ -282,8 +282,8 @@ def read_mt940(data: bytes, source_file: str) -> tuple[pd.DataFrame, pd.DataFram
                 except EntryProblem as problem:
                     result.reject(tag.line_no, problem)
                     continue
-                result.rows.append(row)
-                amounts.append(row["amount"])
+                if result.add_row(row):
+                    amounts.append(row["amount"])
             elif tag.name == "86" and entry_line is None:
                 extra["86"] = (extra.get("86", "") + " " + text).strip()
             elif tag.name not in _KNOWN_TAGS:

@@ -142,8 +142,8 @@ def read_ofx(data: bytes, source_file: str) -> tuple[pd.DataFrame, pd.DataFrame,
             except EntryProblem as problem:
                 result.reject(line, problem)
                 continue
-            result.rows.append(row)
-            amounts.append(row["amount"])
+            if result.add_row(row):
+                amounts.append(row["amount"])
         closing = None
         if stmt.fields.get("LEDGERBAL/BALAMT"):
             try:

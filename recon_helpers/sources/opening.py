@@ -54,12 +54,25 @@ class Candidate:
 
 
 class TextCandidate(Candidate):
-    def __init__(self, data: bytes, source_file: str, encodings: list[str]):
+    """A text table. ``path``: the file on disk it was read from whole, so its body can be read again
+    piece by piece (:meth:`piece`) once the bytes held in memory are released."""
+
+    def __init__(self, data: bytes, source_file: str, encodings: list[str], path: Path | None = None):
         self.source_file = source_file
         self.file_type = "csv"
+        size = len(data)
         self.data, self.encoding = _choose_encoding(data, source_file, encodings)
-        self.data = _unify_line_ends(self.data)
+        del data
+        parsed_size = len(self.data)
+        unified = _unify_line_ends(self.data)
+        self._lone_cr_seen = unified is not self.data  # pieces read again from disk are unified the same way
+        self.data = unified
+        del unified
         self.codec = "utf-8" if self.encoding.lower().startswith("utf-16") else self.encoding
+        # the parsed bytes are the file's own from an offset (a BOM dropped, lone CRs made LF in place),
+        # except for UTF-16, which is transcoded
+        self._disk = (path, size - parsed_size) if path is not None and not self.encoding.lower().startswith(
+            "utf-16") else None
         head = self.data[:_HEAD_BYTES]
         if len(self.data) > _HEAD_BYTES:
             head = head[: head.rfind(b"\n") + 1]
@@ -81,6 +94,23 @@ class TextCandidate(Candidate):
     def release(self) -> None:
         """Drop the file's bytes once its table is read (the rows scanned for detection stay)."""
         self.data = b""
+
+    @property
+    def rereadable(self) -> bool:
+        """Whether :meth:`piece` can read the body from disk, so the bytes in memory may go early."""
+        return self._disk is not None
+
+    def piece(self, start: int, end: int) -> bytes:
+        """Bytes ``start``-``end`` as parsed: from memory, or (released) read again from the file on disk."""
+        if self.data:
+            return self.data[start:end]
+        if self._disk is None:
+            raise RuntimeError("the text candidate's bytes were released and it has no file to read them from")
+        path, offset = self._disk
+        with open(path, "rb") as f:
+            f.seek(offset + start)
+            raw = f.read(max(0, end - start) + 1)  # one byte more: a CR at the end may be half of a CRLF
+        return (_unify_line_ends(raw) if self._lone_cr_seen else raw)[:max(0, end - start)]
 
 
 class SheetCandidate(Candidate):
@@ -149,8 +179,11 @@ def _unify_line_ends(data: bytes) -> bytes:
     CRLF and LF are read as they are. Runs on the bytes as parsed (UTF-8 or GBK-family, where CR and
     LF bytes are never part of a multi-byte character); a lone CR inside a quoted cell becomes LF.
     """
-    if data.count(b"\r") == data.count(b"\r\n"):
+    crs, crlfs = data.count(b"\r"), data.count(b"\r\n")
+    if crs == crlfs:
         return data
+    if not crlfs:  # old-Mac line ends throughout: one C-speed pass, no regex
+        return data.replace(b"\r", b"\n")
     return re.sub(rb"\r(?!\n)", b"\n", data)
 
 
@@ -377,7 +410,7 @@ def open_candidates(path: str | Path, encodings: list[str] | None = None) -> lis
         return _workbook_candidates(data, source_file, kind)
     if kind == "zip":
         return _zip_candidates(data, source_file, encodings)
-    return [TextCandidate(data, source_file, encodings or ["auto"])]
+    return [TextCandidate(data, source_file, encodings or ["auto"], path=Path(path))]
 
 
 def _zip_candidates(data: bytes, source_file: str, encodings: list[str] | None) -> list[Candidate]:
@@ -487,11 +520,34 @@ def _oversized_sheets(data: bytes, source_file: str) -> set[str]:
     return big
 
 
+_UNIQUE_COUNT = re.compile(rb'<sst\b[^>]*?\buniqueCount="([0-9]+)"')
+#: the smallest shared string entry, ``<si><t/></si>``: a part of N bytes holds at most N / 13 strings
+_MIN_SHARED_STRING_BYTES = 13
+
+
+def _overstated_shared_strings(data: bytes) -> bool:
+    """Whether the shared strings part declares more strings than its bytes can hold.
+
+    A reader that reserves room for the declared ``uniqueCount`` is asked for gigabytes by a 1 MB
+    workbook declaring two billion strings (calamine aborts the process); such a workbook is read by
+    the streaming reader, which only keeps the strings that are there.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        info = archive.getinfo("xl/sharedStrings.xml")
+        with archive.open(info) as stream:
+            head = stream.read(4096)
+    except (KeyError, *_ZIP_ERRORS):
+        return False
+    m = _UNIQUE_COUNT.search(head)
+    return bool(m) and int(m.group(1)) > info.file_size // _MIN_SHARED_STRING_BYTES
+
+
 def _workbook_candidates(data: bytes, source_file: str, kind: str) -> list[Candidate]:
     import python_calamine
 
     big = _oversized_sheets(data, source_file) if kind == "xlsx" else set()
-    if big:
+    if big or (kind == "xlsx" and _overstated_shared_strings(data)):
         return _sparse_workbook_candidates(data, source_file)
     try:
         book = python_calamine.load_workbook(io.BytesIO(data))
@@ -508,7 +564,8 @@ def _workbook_candidates(data: bytes, source_file: str, kind: str) -> list[Candi
 
 
 def _sparse_workbook_candidates(data: bytes, source_file: str) -> list[Candidate]:
-    """A workbook with a sheet too big for a dense grid (a stray cell at XFD1048576): read row by row.
+    """A workbook with a sheet too big for a dense grid (a stray cell at XFD1048576), or whose shared
+    strings overstate their number: read row by row.
 
     openpyxl's streaming reader keeps only the cells that exist, so the rows between the data and a
     stray far-away cell cost nothing; the real cells are still bounded by ``max_sheet_cells``.

@@ -18,7 +18,7 @@ import csv
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -46,6 +46,7 @@ class Body:
     warnings: list[str] = field(default_factory=list)
     quirks: bool = True      # False when the data has no ="…", backtick or apostrophe anywhere
     continuation_lines: int = 0   # physical lines inside quoted cells that ran over a line end
+    stopped_at: int | None = None  # a piece of a file read in chunks: where the record it could not finish starts
 
 
 def footer_regex(template: SourceTemplate) -> re.Pattern[str]:
@@ -78,8 +79,19 @@ def _footer_start(data: bytes, start: int, enc: str, template: SourceTemplate, w
     return footers.first_footer(candidates, line_at, width)
 
 
-def text_body(cand: TextCandidate, header_index: int, width: int, needed: list[int],
-               template: SourceTemplate) -> Body:
+@dataclass
+class TextLayout:
+    """Where a text table's data lies: bytes ``start``-``end`` from physical line ``first_line``, then
+    the footer rows and the blank lines just before the footer."""
+
+    start: int
+    end: int
+    first_line: int
+    footer: list[Row]
+    blank_tail: int
+
+
+def text_layout(cand: TextCandidate, header_index: int, width: int, template: SourceTemplate) -> TextLayout:
     data, enc = cand.data, cand.codec
     start, first_line = cand.after(header_index)  # the header may span lines (a quoted line break)
     footer_at = _footer_start(data, start, enc, template, width)
@@ -94,19 +106,104 @@ def text_body(cand: TextCandidate, header_index: int, width: int, needed: list[i
             text = raw.decode(enc, errors="replace").rstrip("\r")
             footer_rows.append(Row(n_first_footer + i, split_line(text), text))
     end, blank_tail = _drop_blank_tail(data, start, end)
+    return TextLayout(start, max(end, start), first_line, footer_rows, blank_tail)
+
+
+def chunk_bytes() -> int:
+    """How much of a text table is decoded, parsed and canonicalised at a time (``RECON_CHUNK_BYTES``).
+
+    Reading in chunks bounds the memory a big file costs beyond its result: one chunk's raw and
+    cleaned columns at a time, not the whole file's.
+    """
+    text = os.environ.get("RECON_CHUNK_BYTES")
+    return max(1, int(text)) if text and text.strip().isdigit() else 32 << 20
+
+
+def text_chunks(cand: TextCandidate, layout: TextLayout, width: int, needed: list[int],
+                size: int | None = None) -> Iterator[Body]:
+    """The data block in pieces of about ``size`` bytes, each read like a whole block (:func:`text_block`)
+    and keeping the file's own line numbers.
+
+    A piece ends at a line end where it holds an even number of quote marks (so no quoted cell runs
+    over the cut). Where that cannot be found, or a record still runs past the piece's end (a quote
+    never closed, a stray quote), the piece is read row by row and stops before that record, which
+    starts the next, longer piece: every record is read whole, as if the file were read at once.
+    Pieces come from :meth:`TextCandidate.piece`: memory, or the file on disk once the bytes held in
+    memory are released, so only one piece of the file is held at a time.
+    """
+    size = size or chunk_bytes()
+    cap = limits.get("max_line_bytes")
+    pos, end, line, want = layout.start, layout.end, layout.first_line, size
+    while True:
+        window = cand.piece(pos, min(end, pos + want + cap))
+        cut, even = _cut(window, 0, len(window), want)
+        while cut == len(window) and pos + cut < end:  # no line end far enough on: cut earlier, or read on
+            before = window.rfind(b"\n", 0, want) + 1
+            if before:
+                cut, even = before, window.count(b'"', 0, before) % 2 == 0
+                break
+            window = cand.piece(pos, min(end, pos + 2 * len(window)))
+            cut, even = _cut(window, 0, len(window), want)
+        final = pos + cut >= end
+        piece = window if cut == len(window) else window[:cut]
+        del window
+        body = text_block(piece, 0, cut, cand.codec, line, width, needed, open_end=not final, row_by_row=not even)
+        stop = cut if body.stopped_at is None else body.stopped_at
+        yield body
+        if final and body.stopped_at is None:
+            return
+        want = size if body.stopped_at is None else 2 * cut + 2 * cap
+        line += piece.count(b"\n", 0, stop)
+        pos += stop
+        del piece, body
+
+
+def _cut(data: bytes, pos: int, end: int, size: int) -> tuple[int, bool]:
+    """Where the piece from ``pos`` ends, and whether it holds an even number of quotes there."""
+    if end - pos <= size:
+        return end, True
+    cut = data.find(b"\n", pos + size, end)
+    if cut < 0:
+        return end, True
+    cut += 1
+    quotes = data.count(b'"', pos, cut)
+    probe, limit = cut, min(end, cut + limits.get("max_line_bytes"))
+    while quotes % 2 and probe < limit:  # a quoted cell runs over the line end: cut after it closes
+        nxt = data.find(b"\n", probe, limit)
+        if nxt < 0:
+            break
+        quotes += data.count(b'"', probe, nxt + 1)
+        probe = nxt + 1
+    return (probe, True) if quotes % 2 == 0 else (cut, False)
+
+
+def text_body(cand: TextCandidate, header_index: int, width: int, needed: list[int],
+              template: SourceTemplate) -> Body:
+    """The whole data block read at once (see :func:`text_chunks` for reading it in pieces)."""
+    layout = text_layout(cand, header_index, width, template)
+    body = text_block(cand.data, layout.start, layout.end, cand.codec, layout.first_line, width, needed)
+    body.footer, body.blank_lines = layout.footer, body.blank_lines + layout.blank_tail
+    return body
+
+
+def text_block(data: bytes, start: int, end: int, enc: str, first_line: int, width: int,
+               needed: list[int], *, open_end: bool = False, row_by_row: bool = False) -> Body:
+    """Bytes ``start``-``end`` of a table as string columns: fast when regular, else line by line.
+
+    ``open_end``: more of the table follows, so a record running past ``end`` is left for the next
+    piece (``Body.stopped_at``) rather than rejected; ``row_by_row``: skip the fast paths.
+    """
     if end <= start:
-        return Body({j: pa.array([], pa.string()) for j in needed}, pa.array([], pa.int64()), 0, footer_rows,
-                     blank_lines=blank_tail)
+        return Body({j: pa.array([], pa.string()) for j in needed}, pa.array([], pa.int64()), 0, [])
     n_lines = data.count(b"\n", start, end) + (0 if data[end - 1:end] == b"\n" else 1)
     fast = None
-    if CONTROL_BYTES.search(data, start, end) is None and not _has_long_line(data, start, end):
+    if not row_by_row and CONTROL_BYTES.search(data, start, end) is None and not _has_long_line(data, start, end):
         fast = _text_body_fast(data, start, end, enc, np.arange(first_line, first_line + n_lines), width, needed)
-    if fast is None:
+    if fast is None and not row_by_row:
         fast = _fast_without_damaged_lines(data, start, end, enc, first_line, n_lines, width, needed)
     if fast is not None:
-        fast.footer, fast.blank_lines = footer_rows, blank_tail
         return fast
-    return _text_body_slow(data, start, end, enc, first_line, width, needed, footer_rows, blank_tail)
+    return _text_body_slow(data, start, end, enc, first_line, width, needed, [], 0, open_end=open_end)
 
 
 def _has_long_line(data: bytes, start: int, end: int) -> bool:
@@ -319,7 +416,7 @@ class _Feed:
 
 
 def _text_body_slow(data: bytes, start: int, end: int, enc: str, first_line: int, width: int, needed: list[int],
-                    footer_rows: list[Row], blank_tail: int) -> Body:
+                    footer_rows: list[Row], blank_tail: int, *, open_end: bool = False) -> Body:
     """Row-by-row reading for irregular files: each record keeps its first physical line number.
 
     Damage stays in its row: a line that does not decode, holds NUL bytes or is too long is rejected
@@ -346,6 +443,9 @@ def _text_body_slow(data: bytes, start: int, end: int, enc: str, first_line: int
         try:
             rec = next(csv.reader(feed, strict=True))
         except (csv.Error, _LineProblem) as exc:
+            if open_end and feed.pos >= len(lines) and not isinstance(exc, _LineProblem):
+                out.stopped_at = start + sum(len(raw) + 1 for raw in lines[:i])  # the next piece reads it whole
+                break
             out.bad_rows.append((line, _preview(lines[i], enc), _quote_reason(exc, feed.used)))
             i += 1
             continue

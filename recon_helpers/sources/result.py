@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -49,7 +50,7 @@ class LoadReport:
     preamble_lines: int = 0
     footer_lines: int = 0
     blank_lines: int = 0
-    summary_lines: int = 0
+    summary_lines: int = 0       # in-table summary lines (template summary_rows) and page subtotals that tie
     header_line: int | None = None
     sheet: str | None = None
     control_totals: list[ControlCheck] = field(default_factory=list)
@@ -142,16 +143,15 @@ def check_accounting(result: LoadResult, *, lines: int | None = None, continuati
     it raises :class:`~recon_helpers.errors.InvariantError` rather than return a table that lost rows.
     """
     report, table, rejects = result.report, result.table, result.rejects
-    loaded = set(table["source_row"].tolist()) if "source_row" in table.columns and len(table) else set()
-    rejected = set(rejects["source_row"].tolist()) if len(rejects) else set()
     problems = []
     if report.rows_loaded != len(table):
         problems.append(f"rows_loaded {report.rows_loaded} but the table has {len(table)} rows")
     if report.rows_read != report.rows_loaded + report.rows_rejected:
         problems.append(f"rows read {report.rows_read} != loaded {report.rows_loaded} + rejected "
                         f"{report.rows_rejected}")
-    if loaded & rejected and "source_row" in table.columns and len(loaded) == len(table):
-        problems.append(f"rows both loaded and rejected: {sorted(loaded & rejected)[:5]}")
+    both = _loaded_and_rejected(table, rejects)
+    if len(both):
+        problems.append(f"rows both loaded and rejected: {both[:5].tolist()}")
     if lines is not None:
         header = 1 if report.header_line is not None else 0
         counted = (report.preamble_lines + header + report.rows_read + report.blank_lines + report.footer_lines
@@ -161,3 +161,14 @@ def check_accounting(result: LoadResult, *, lines: int | None = None, continuati
     if problems:
         raise InvariantError(f"{report.source_file}: the load lost track of rows ({'; '.join(problems)}); "
                              "this is a bug of the workbench - please report it with the file")
+
+
+def _loaded_and_rejected(table: pd.DataFrame, rejects: pd.DataFrame) -> np.ndarray:
+    """Source rows both in the table and in the rejects (when the table's rows are unique), in numpy:
+    a Python set of two million row numbers would cost more memory than the table's own column."""
+    if "source_row" not in table.columns or not len(table) or not len(rejects):
+        return np.array([], dtype=np.int64)
+    loaded = table["source_row"].to_numpy(dtype=np.int64, na_value=-1)
+    if np.unique(loaded).size != loaded.size:
+        return np.array([], dtype=np.int64)
+    return np.intersect1d(loaded, rejects["source_row"].to_numpy(dtype=np.int64, na_value=-1))

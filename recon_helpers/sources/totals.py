@@ -22,11 +22,16 @@ def _footer_value(row: Row, index: int) -> Decimal | None:
     return cells.scalar_decimal(row.cells[index]) if index < len(row.cells) else None
 
 
-def check_totals(template: SourceTemplate, look: Columns, keep: Any, preamble: list[Row],
-                  footer: list[Row]) -> tuple[list[ControlCheck], list[str]]:
-    checks: list[ControlCheck] = []
-    warnings: list[str] = []
-    around = "\n".join(r.text for r in preamble + footer)
+#: per control total (by label): rows counted, their sum (None for a count) and the summed column
+Tallies = dict[str, tuple[int, Decimal | None, int | None]]
+
+
+def tally_totals(template: SourceTemplate, look: Columns, keep: Any, before: Tallies | None = None) -> Tallies:
+    """Count and sum the loaded rows of ``look`` for each declared control total, added to ``before``.
+
+    A total whose column this variant of the layout lacks has no entry (there is no such total).
+    """
+    out: Tallies = dict(before or {})
     for spec in template.control_totals:
         sel = keep
         if spec.where is not None:
@@ -47,6 +52,29 @@ def check_totals(template: SourceTemplate, look: Columns, keep: Any, preamble: l
                 continue  # this variant of the layout has no such column, so no such total either
             vals = pc.filter(look.money(scol).values, sel) if look.body.n else pa.array([], canonical.MONEY_TYPE)
             total = pc.sum(vals).as_py() or Decimal("0.00")
+        seen_count, seen_total, _ = out.get(spec.label, (0, None, scol))
+        if total is not None:
+            total = total + (seen_total or Decimal("0.00"))
+        out[spec.label] = (seen_count + count, total, scol)
+    return out
+
+
+def check_totals(template: SourceTemplate, look: Columns, keep: Any, preamble: list[Row],
+                  footer: list[Row]) -> tuple[list[ControlCheck], list[str]]:
+    """The declared control totals of one table read at once (see :func:`compare_totals`)."""
+    return compare_totals(template, tally_totals(template, look, keep), preamble, footer)
+
+
+def compare_totals(template: SourceTemplate, tallies: Tallies, preamble: list[Row],
+                   footer: list[Row]) -> tuple[list[ControlCheck], list[str]]:
+    """Each declared control total: the figure the file states against what the loaded rows give."""
+    checks: list[ControlCheck] = []
+    warnings: list[str] = []
+    around = "\n".join(r.text for r in preamble + footer)
+    for spec in template.control_totals:
+        if spec.label not in tallies:
+            continue
+        count, total, scol = tallies[spec.label]
         stated: dict[str, Any] = {}
         if spec.pattern:
             m = re.search(spec.pattern, around, re.M)
@@ -88,5 +116,3 @@ def check_totals(template: SourceTemplate, look: Columns, keep: Any, preamble: l
         if c.ok is False:
             warnings.append(f"control total mismatch: {c}")
     return checks, warnings
-
-

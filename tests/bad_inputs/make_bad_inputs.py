@@ -163,14 +163,25 @@ def sheet_xml(rows: list[list[object]], *, dimension: str | None = None, extra: 
             f'<dimension ref="{dim}"/><sheetData>{"".join(out)}{extra}</sheetData></worksheet>')
 
 
-def xlsx(sheet: str | bytes, *, date_style: bool = False) -> bytes:
-    """The WMS sample workbook with its only sheet replaced (``date_style``: style 1 is a date format)."""
+def xlsx(sheet: str | bytes, *, date_style: bool = False, styles: str | None = None,
+         shared_strings: str | None = None) -> bytes:
+    """The WMS sample workbook with its only sheet replaced (``date_style``: style 1 is a date format;
+    ``styles`` replaces xl/styles.xml; ``shared_strings`` adds an xl/sharedStrings.xml part)."""
     with zipfile.ZipFile(SAMPLES / "wms_outbound.xlsx") as src:
         members = [(i.filename, src.read(i)) for i in src.infolist()]
     out = []
     for name, data in members:
         if name == "xl/worksheets/sheet1.xml":
             data = sheet.encode("utf-8") if isinstance(sheet, str) else sheet
+        elif name == "xl/styles.xml" and styles is not None:
+            data = styles.encode("utf-8")
+        elif name == "[Content_Types].xml" and shared_strings is not None:
+            data = data.replace(b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                                b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml" /></Types>')
+        elif name == "xl/_rels/workbook.xml.rels" and shared_strings is not None:
+            data = data.replace(b"</Relationships>", b'<Relationship Type="http://schemas.openxmlformats.org/'
+                                b'officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml" '
+                                b'Id="rId9" /></Relationships>')
         elif name == "xl/styles.xml" and date_style:
             text = data.decode("utf-8")
             text = re.sub(r'<cellXfs count="1">(<xf [^>]*/>)</cellXfs>',
@@ -179,6 +190,8 @@ def xlsx(sheet: str | bytes, *, date_style: bool = False) -> bytes:
             assert 'numFmtId="22"' in text
             data = text.encode("utf-8")
         out.append((name, data))
+    if shared_strings is not None:
+        out.append(("xl/sharedStrings.xml", shared_strings.encode("utf-8")))
     return _zip(out)
 
 
@@ -422,6 +435,46 @@ def xml_entity_bomb_xlsx() -> bytes:
     return xlsx(sheet_xml(rows, doctype=doctype))
 
 
+SST_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+
+
+def shared_strings_bomb() -> bytes:
+    """Shared strings declaring 2,000,000,000 entries (a reader that trusts it reserves gigabytes) and
+    holding 100,000 distinct ones; rows 2-4 use strings 0, 50,000 and 99,999 for 商品名称."""
+    strings = "".join(f"<si><t>品名{k:06d}</t></si>" for k in range(100_000))
+    sst = SST_HEAD + f'count="2000000000" uniqueCount="2000000000">{strings}</sst>'
+    rows = wms_rows(3)
+    for i, k in ((1, 0), (2, 50_000), (3, 99_999)):
+        rows[i][4] = ("raw", f'<c r="{{ref}}" t="s"><v>{k}</v></c>')
+    return xlsx(sheet_xml(rows), shared_strings=sst)
+
+
+def huge_styles() -> bytes:
+    """styles.xml declaring 100,000,000 cell formats and holding 200,000; row 3's 出库数量 uses the last."""
+    xf = '<xf numFmtId="{n}" fontId="0" fillId="0" borderId="0" xfId="0" />'
+    formats = "".join(xf.format(n=k % 50) for k in range(200_000))
+    styles = ('<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><fonts count="1"><font>'
+              '<sz val="11" /><name val="Calibri" /></font></fonts><fills count="1"><fill><patternFill /></fill></fills>'
+              '<borders count="1"><border /></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" '
+              f'borderId="0" /></cellStyleXfs><cellXfs count="100000000">{formats}</cellXfs></styleSheet>')
+    rows = wms_rows(3)
+    rows[2][5] = ("raw", '<c r="{ref}" s="199999" t="n"><v>2</v></c>')
+    return xlsx(sheet_xml(rows), styles=styles)
+
+
+# --------------------------------------------------------------------------- CSV, very wide
+
+def csv_100000_columns() -> bytes:
+    """A shipments header followed by 100,000 more columns, and a row as wide."""
+    header = SHIP_HEADER + [f"c{k}" for k in range(100_000)]
+    return b"\xef\xbb\xbf" + ("\n".join([_line(header), ship(1) + "," * 100_000]) + "\n").encode()
+
+
+def csv_row_of_100000_cells() -> bytes:
+    """Shipments where line 3 carries 100,000 filled cells past the header's 12."""
+    return shipments([ship(1), ship(2) + ",1" * 100_000, ship(3), ship(4)])
+
+
 # --------------------------------------------------------------------------- ZIP
 
 def _deflate_repeat(head: bytes, chunk: bytes, repeat: int, tail: bytes) -> tuple[bytes, int, int]:
@@ -534,10 +587,10 @@ def zip_many_members() -> bytes:
 
 # --------------------------------------------------------------------------- bank files
 
-def mt940(lines_61: list[str]) -> bytes:
+def mt940(lines_61: list[str], details: dict[int, str] | None = None) -> bytes:
     body = [":20:STMT20261031", ":25:CMBCCNBS/571912345610801", ":28C:1/1", ":60F:C261001CNY1000,00"]
     for k, line in enumerate(lines_61):
-        body += [line, f":86:付款 {k + 1}"]
+        body += [line, (details or {}).get(k, f":86:付款 {k + 1}")]
     body += [":62F:C261031CNY1300,00", "-"]
     return ("\r\n".join(body) + "\r\n").encode("utf-8")
 
@@ -545,6 +598,14 @@ def mt940(lines_61: list[str]) -> bytes:
 def mt940_bad_amounts() -> bytes:
     return mt940([":61:2610051005C100,00NTRFNONREF", ":61:2610061006C1,2,3NTRFNONREF",
                   ":61:2610071007C200,00NTRFNONREF", ":61:2610081008C--5,00NTRFNONREF"])
+
+
+def mt940_absurd_lengths() -> bytes:
+    """Line 7 an amount of 100,000 digits, line 9 a 40,000-character reference, line 10 a :86: of
+    40,000 characters (SWIFT allows 15 digits, 16 and 6 x 65 characters); lines 5 and 11 are ordinary."""
+    return mt940([":61:2610051005C100,00NTRFNONREF", ":61:2610061006C" + "9" * 100_000 + ",00NTRFNONREF",
+                  ":61:2610071007C200,00NTRF" + "R" * 40_000, ":61:2610081008C300,00NTRFNONREF"],
+                 details={2: ":86:" + "备注" * 20_000})
 
 
 def mt940_truncated() -> bytes:
@@ -566,8 +627,45 @@ def camt_entry(amount: str, day: str, ref: str) -> str:
             f'<NtryDtls><TxDtls><RmtInf><Ustrd>{ref}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>\n')
 
 
-def camt(entries: list[str], doctype: str = "") -> bytes:
-    return (CAMT_HEAD.format(doctype=doctype) + "".join(entries) + CAMT_TAIL).encode("utf-8")
+def camt(entries: list[str], doctype: str = "", *, message: str = "053") -> bytes:
+    """A camt.053 statement, or with ``message`` 052/054 the intraday report or the notification."""
+    root, item = {"053": ("BkToCstmrStmt", "Stmt"), "052": ("BkToCstmrAcctRpt", "Rpt"),
+                  "054": ("BkToCstmrDbtCdtNtfctn", "Ntfctn")}[message]
+    head = CAMT_HEAD.replace("camt.053", f"camt.{message}").replace("BkToCstmrStmt", root).replace("<Stmt>", f"<{item}>")
+    tail = CAMT_TAIL.replace("BkToCstmrStmt", root).replace("</Stmt>", f"</{item}>")
+    return (head.format(doctype=doctype) + "".join(entries) + tail).encode("utf-8")
+
+
+LAUGHS = "<!DOCTYPE Document [" + "".join(['<!ENTITY l0 "lol">'] + [
+    f'<!ENTITY l{k} "{("&l" + str(k - 1) + ";") * 10}">' for k in range(1, 10)]) + "]>\n"
+XXE = '<!DOCTYPE Document [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n'
+
+
+def camt052_billion_laughs() -> bytes:
+    return camt([camt_entry("10.00", "2026-10-05", "&l9;")], doctype=LAUGHS, message="052")
+
+
+def camt054_billion_laughs() -> bytes:
+    return camt([camt_entry("10.00", "2026-10-05", "&l9;")], doctype=LAUGHS, message="054")
+
+
+def camt052_external_entity() -> bytes:
+    return camt([camt_entry("10.00", "2026-10-05", "&x;")], doctype=XXE, message="052")
+
+
+def camt054_external_entity() -> bytes:
+    return camt([camt_entry("10.00", "2026-10-05", "&x;")], doctype=XXE, message="054")
+
+
+def camt_external_dtd() -> bytes:
+    return camt([camt_entry("10.00", "2026-10-05", "R1")],
+                doctype='<!DOCTYPE Document SYSTEM "http://example.invalid/camt.dtd">\n')
+
+
+def camt_deep_nesting() -> bytes:
+    """An entry whose remittance text nests 10,000 elements (a walk of the tree would overflow)."""
+    deep = "<Ustrd>" + "<a>" * 10_000 + "</a>" * 10_000 + "</Ustrd>"
+    return camt([camt_entry("10.00", "2026-10-05", "R1").replace("<Ustrd>R1</Ustrd>", deep)])
 
 
 def camt_billion_laughs() -> bytes:
@@ -756,6 +854,18 @@ CASES: list[Case] = [
     Case("xlsx_billion_laughs", "wms_billion_laughs.xlsx",
          "a DOCTYPE with 10 levels of 10x entities (10^9 'lol's) used in row 3", "error", xml_entity_bomb_xlsx,
          isolate=True),
+    Case("xlsx_shared_strings_bomb", "wms_shared_strings_bomb.xlsx",
+         "shared strings declaring 2,000,000,000 entries, holding 100,000; rows 2-4 use three of them", "rejects",
+         shared_strings_bomb, loaded=(2, 3, 4), records=4, values={4: {"item_name": "品名099999"}}, isolate=True),
+    Case("xlsx_huge_styles", "wms_huge_styles.xlsx",
+         "styles.xml declaring 100,000,000 cell formats, holding 200,000; row 3 uses the last", "rejects",
+         huge_styles, loaded=(2, 3, 4), records=4, values={3: {"qty": "2"}}, isolate=True),
+    # ---- CSV, very wide
+    Case("csv_100000_columns", "shipments_100000_columns.csv", "a shipments header with 100,000 more columns",
+         "error", csv_100000_columns, error_match="limit max_columns"),
+    Case("csv_row_of_100000_cells", "shipments_row_100000_cells.csv",
+         "shipments whose line 3 has 100,000 filled cells past the header", "rejects", csv_row_of_100000_cells,
+         rejected={3: None}, loaded=(2, 4, 5), records=5),
     # ---- ZIP
     Case("zip_bomb_1gib", "alipay_zip_bomb.zip",
          "Alipay 账务明细 ZIP whose member expands to 1 GiB (a cell padded with spaces); 1 MB on disk", "error",
@@ -778,12 +888,28 @@ CASES: list[Case] = [
     # ---- bank files
     Case("mt940_bad_amounts", "mt940_bad_amounts.sta", "MT940 :61: lines with amounts 1,2,3 (line 7) and --5,00 "
          "(line 11)", "rejects", mt940_bad_amounts, rejected={7: None, 11: None}, loaded=(5, 9)),
+    Case("mt940_absurd_lengths", "mt940_absurd_lengths.sta",
+         "MT940 :61: with a 100,000-digit amount (line 7), a 40,000-character reference (line 9) and a "
+         "40,000-character :86: on line 10", "rejects", mt940_absurd_lengths, rejected={7: "amount", 9: None},
+         loaded=(5, 11)),
     Case("mt940_truncated", "mt940_truncated.sta", "MT940 cut before the :62F: closing balance", "rejects",
          mt940_truncated, loaded=(5, 7)),
     Case("camt_billion_laughs", "camt_billion_laughs.xml", "camt.053 with a billion-laughs DOCTYPE", "error",
          camt_billion_laughs, error_match="(?i)entit"),
     Case("camt_external_entity", "camt_xxe.xml", "camt.053 with an external entity on file:///etc/passwd", "error",
          camt_external_entity, error_match="(?i)entit"),
+    Case("camt052_billion_laughs", "camt052_billion_laughs.xml", "camt.052 report with a billion-laughs DOCTYPE",
+         "error", camt052_billion_laughs, error_match="(?i)entit"),
+    Case("camt054_billion_laughs", "camt054_billion_laughs.xml", "camt.054 notification with a billion-laughs "
+         "DOCTYPE", "error", camt054_billion_laughs, error_match="(?i)entit"),
+    Case("camt052_external_entity", "camt052_xxe.xml", "camt.052 with an external entity on file:///etc/passwd",
+         "error", camt052_external_entity, error_match="(?i)entit"),
+    Case("camt054_external_entity", "camt054_xxe.xml", "camt.054 with an external entity on file:///etc/passwd",
+         "error", camt054_external_entity, error_match="(?i)entit"),
+    Case("camt_external_dtd", "camt_external_dtd.xml", "camt.053 whose DOCTYPE loads a DTD from the network",
+         "error", camt_external_dtd, error_match="(?i)external"),
+    Case("camt_deep_nesting", "camt_deep_nesting.xml", "camt.053 with 10,000 nested elements in one entry",
+         "error", camt_deep_nesting, error_match="limit max_xml_depth"),
     Case("camt_bad_dates", "camt_bad_dates.xml", "camt.053 entries booked 2026-02-30 and 0000-00-00", "rejects",
          camt_bad_dates, rejected={4: None, 6: None}, loaded=(3, 5)),
     Case("ofx_bad_amounts", "ofx_bad_amounts.ofx", "OFX TRNAMT NaN, 1e309 and -+5 between good ones", "rejects",

@@ -146,3 +146,53 @@ def test_payloads_show_as_text(browser, demo_report):
     assert "<img src=x onerror=alert(1)>" in text and "=cmd|' /C calc'!A0" in text
     assert opened.dialogs == []
     opened.page.close()
+
+
+# --------------------------------------------------------------------------------------------
+# what a reader sees (from looking at screenshots of the demo month)
+# --------------------------------------------------------------------------------------------
+def link_look(locator) -> dict:
+    return locator.evaluate("a => { const s = getComputedStyle(a), b = getComputedStyle(document.body);"
+                            " return {color: s.color, body: b.color, line: s.textDecorationLine}; }")
+
+
+def test_the_files_box_and_footer_links_look_like_links(browser, demo_report):
+    opened = Opened(browser, demo_report.month / "customer_statement" / "all" / "customer_statement.html")
+    links = opened.page.locator("#recon-files a")
+    assert links.count() >= 2, "the workbook and the statements"
+    for locator in [links.nth(i) for i in range(links.count())] + [opened.page.locator("#recon-footer a").first]:
+        look = link_look(locator)
+        assert look["line"] == "underline" and look["color"] != look["body"], (locator.inner_text(), look)
+    opened.page.close()
+
+
+def test_pages_show_no_python_reprs_and_name_folders_by_their_label(browser, demo_report):
+    for path in pages(demo_report.month):
+        if path.parent.name == "statements":
+            continue
+        opened = Opened(browser, path)
+        text = opened.page.locator("body").inner_text()
+        assert "VBox(children" not in text and "PosixPath(" not in text, path.name
+        if opened.page.locator(".recon-review").count():
+            assert "<workspace>/" in opened.page.locator(".recon-review").first.inner_text(), path.name
+            assert opened.page.locator(".recon-widget-note").count() == 1, "where to work the review instead of a widget"
+        opened.page.close()
+
+
+def test_list_headers_read_in_chinese_and_english_and_money_has_separators(browser, demo_report):
+    opened = Opened(browser, demo_report.month / "customer_statement" / "all" / "customer_statement.html")
+    headers = opened.page.locator("div.dt-container").first.locator("thead th").all_inner_texts()
+    assert "客户编码 Customer" in [h.strip() for h in headers] and "customer_id" not in [h.strip() for h in headers]
+    invoiced = opened.page.locator("div.dt-container").first.locator("tbody tr td:nth-child(4)").all_inner_texts()
+    assert any("," in v for v in invoiced), invoiced
+    opened.page.close()
+
+
+def test_each_alert_on_the_index_says_what_to_do(browser, demo_report):
+    opened = Opened(browser, demo_report.month / "index.html")
+    items = opened.page.locator("#alerts li")
+    assert items.count() >= 1
+    for i in range(items.count()):
+        assert items.nth(i).locator(".alert-message").inner_text().strip()
+        assert items.nth(i).locator(".alert-action").inner_text().startswith("建议 To do:")
+    opened.page.close()

@@ -137,3 +137,17 @@ def test_two_runs_into_one_folder_never_mix(setup):
     month = out / "2026-10"
     assert "queued" in (month / "slow" / "all" / "kpis.json").read_text(encoding="utf-8")
     assert len(run_ids(month)) == 1, "index, manifest, alerts and every page come from the same run"
+
+
+def test_the_lock_names_its_holder_in_a_whole_file(tmp_path):
+    """The holder file is written atomically: a waiting run reads this process, never a half-written file."""
+    from recon_helpers.report.publish import ReportBusyError, month_lock
+
+    with month_lock(tmp_path, "2026-10"):
+        holder = json.loads((tmp_path / ".2026-10.lock.json").read_text(encoding="utf-8"))
+        assert holder["pid"] == os.getpid()
+        assert not list(tmp_path.glob("*.tmp*")), "no temporary file is left beside the holder file"
+        with pytest.raises(ReportBusyError, match=f"process {os.getpid()}"):
+            with month_lock(tmp_path, "2026-10"):
+                pass
+    assert not (tmp_path / ".2026-10.lock.json").exists()

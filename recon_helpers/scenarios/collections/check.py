@@ -15,7 +15,7 @@ from recon_helpers.engine import get_recipe, match, prepare_tables, recipe_from_
 from recon_helpers.engine.recipe import Recipe
 from recon_helpers.engine.result import MatchResult
 from recon_helpers.periods import Period
-from recon_helpers.scenarios.base import Check, age_bucket, as_of_day, hop_exceptions, in_scope_match_rate, total
+from recon_helpers.scenarios.base import Check, age_bucket, as_of_day, hop_exceptions, in_scope_match_rate, record_ages, total
 from recon_helpers.scenarios.collections import flows
 from recon_helpers.scenarios.collections.fees import (
     FeeSchedule,
@@ -360,8 +360,11 @@ class CollectionsCheck(Check):
         return f"<b>{escape(self.title)}</b>" + "".join(_hop_html(h, r) for h, r in self.hops().items())
 
     def write(self, output_dir: str | Path) -> dict[str, Path]:
-        """Write both hops' links and exceptions (with ``hop``), summary.json and collections.xlsx."""
-        return self.write_hops(output_dir, self.all_exceptions(), f"{NAME}_{self.run}.xlsx")
+        """Write both hops' links and exceptions (with ``hop``), summary.json (with the unsettled orders'
+        ages, for the "unpaid beyond N days" alert) and collections.xlsx."""
+        paths = self.write_hops(output_dir, self.all_exceptions(), f"{NAME}_{self.run}.xlsx")
+        record_ages(paths["summary"], "unsettled_orders", self.unsettled_orders(), days="age_days")
+        return paths
 
 
 def _hop_html(name: str, result: MatchResult) -> str:

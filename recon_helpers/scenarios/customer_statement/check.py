@@ -14,7 +14,16 @@ from recon_helpers.canonical import DATE_DTYPE, INT_DTYPE, TEXT_DTYPE, TIME_DTYP
 from recon_helpers.engine import match
 from recon_helpers.export import write_csv, write_text
 from recon_helpers.periods import Period
-from recon_helpers.scenarios.base import Check, age_bucket, as_of_day, in_scope_match_rate, refine_summary, total, write_workbook
+from recon_helpers.scenarios.base import (
+    Check,
+    age_bucket,
+    as_of_day,
+    in_scope_match_rate,
+    record_ages,
+    refine_summary,
+    total,
+    write_workbook,
+)
 from recon_helpers.scenarios.customer_statement import replies as reply_book
 from recon_helpers.scenarios.customer_statement.statement import (
     Company,
@@ -23,7 +32,7 @@ from recon_helpers.scenarios.customer_statement.statement import (
     StatementPreview,
     company,
     render_html,
-    write_statement,
+    write_statements,
 )
 from recon_helpers.scenarios.registry import scenario
 from recon_helpers.sources.loading import load
@@ -373,11 +382,11 @@ class StatementCheck(Check):
         """Write every customer's statement (HTML, and PDF unless ``pdf=False``) into
         ``<run folder>/statements/``; returns what was written per customer."""
         folder = self.output_folder(output_dir) / "statements"
-        rows = []
-        for code in customers or list(self.balances()["customer_id"]):
-            paths = write_statement(self.statement(code), self.header, folder, pdf=pdf)
-            rows.append([code, self.balances().set_index("customer_id").loc[code, "closing"],
-                         paths["html"].name, paths.get("pdf").name if "pdf" in paths else ""])
+        codes = customers or list(self.balances()["customer_id"])
+        written = write_statements([self.statement(code) for code in codes], self.header, folder, pdf=pdf)
+        closing = self.balances().set_index("customer_id")["closing"]
+        rows = [[code, closing.loc[code], paths["html"].name, paths["pdf"].name if "pdf" in paths else ""]
+                for code, paths in zip(codes, written)]
         out = pd.DataFrame(rows, columns=["customer_id", "closing", "html", "pdf"])
         out["closing"] = money(out["closing"].tolist())
         return out
@@ -446,5 +455,6 @@ class StatementCheck(Check):
         paths["summary"] = folder / "summary.json"
         write_text(paths["summary"], json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
         refine_summary(paths["summary"], self.exceptions())  # counts as exceptions.csv lists them
+        record_ages(paths["summary"], "overdue_invoices", self.overdue(), days="days_past_due")  # for the alerts
         paths["workbook"] = write_workbook(self.lists(), folder / f"{NAME}.xlsx")
         return paths

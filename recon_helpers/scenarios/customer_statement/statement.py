@@ -1,5 +1,6 @@
 """A customer's statement of account (对账单): its lines, rendered to HTML (jinja2, every value escaped)
-and to PDF (Chromium via :func:`recon_helpers.pdf.html_to_pdf`, Noto Sans CJK embedded).
+and to PDF (Chromium via :mod:`recon_helpers.pdf`, Noto Sans CJK embedded; a month's statements are
+printed by one browser, :func:`write_statements`).
 
 The company header is data (``templates/statements/company.yaml``), the page is
 ``templates/statements/statement.html.j2``; money is printed with thousands separators and two places.
@@ -16,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from recon_helpers import catalog, export
 from recon_helpers.catalog import StrictModel
-from recon_helpers.pdf import html_to_pdf
+from recon_helpers.pdf import html_to_pdfs
 
 TEMPLATE = "statement.html.j2"
 
@@ -109,12 +110,23 @@ class StatementPreview:
 
 def write_statement(statement: Statement, header: Company, folder: str | Path, *, pdf: bool = True) -> dict[str, Path]:
     """Write ``<code>_<period>.html`` (and ``.pdf``) into ``folder``; returns the paths."""
+    return write_statements([statement], header, folder, pdf=pdf)[0]
+
+
+def write_statements(statements: list[Statement], header: Company, folder: str | Path, *,
+                     pdf: bool = True) -> list[dict[str, Path]]:
+    """Write each statement's ``<code>_<period>.html`` into ``folder``, then print all their PDFs through
+    one browser (:func:`recon_helpers.pdf.html_to_pdfs`); returns each statement's paths, in order."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    stem = f"{statement.customer['code']}_{statement.period['label']}"
-    html = render_html(statement, header)
-    paths = {"html": out / f"{stem}.html"}
-    export.write_text(paths["html"], html)
+    written = []
+    for statement in statements:
+        stem = f"{statement.customer['code']}_{statement.period['label']}"
+        paths = {"html": out / f"{stem}.html"}
+        export.write_text(paths["html"], render_html(statement, header))
+        if pdf:
+            paths["pdf"] = out / f"{stem}.pdf"
+        written.append(paths)
     if pdf:
-        paths["pdf"] = html_to_pdf(paths["html"], out / f"{stem}.pdf")
-    return paths
+        html_to_pdfs([(paths["html"], paths["pdf"]) for paths in written])
+    return written
