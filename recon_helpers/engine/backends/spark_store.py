@@ -24,15 +24,14 @@ class SparkInput:
     def __init__(self, frame: Any, side: str):
         from pyspark.sql import functions as F
 
-        n = None
         if "source_file" not in frame.columns:
             frame = frame.withColumn("source_file", F.lit(f"<{side}>"))
-        if "source_row" not in frame.columns:  # 1..n in the frame's own order
+        if "source_row" not in frame.columns:  # 1..n in the order Spark reads the frame (fixed once rows_<side> is built)
             from pyspark.sql import Window
 
             frame = frame.withColumn("source_row", F.row_number().over(
                 Window.orderBy(F.monotonically_increasing_id())).cast("bigint"))
-        self.frame, self.side, self._rows = frame, side, n
+        self.frame, self.side, self._rows = frame, side, None
         self.schema = _arrow_schema(frame.schema)
         self.column_names = list(self.schema.names)
 
