@@ -38,16 +38,19 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent))
+# contestant ``base`` is ours from another checkout (--base), for a before/after paired in one run
+sys.path.insert(0, os.environ.get("BENCH_ENGINE_ROOT") or str(HERE.parent))
 
 # The harness process imports nothing heavy and does no data work itself: on Linux a child's peak RSS
 # (ru_maxrss) starts from its parent's size at fork, so generating, scoring and every contestant run
 # in their own processes.
 OUT_DIR = HERE / "out"
 DATA_DIR = HERE / "data"
-WORKLOAD_NAMES = ("courier", "collections")
-CONTESTANTS = ("duckdb_key_join", "duckdb_sql", "pandas", "ours")
-RECIPES = {"courier": "courier_bill", "collections": "collections_settlement_bank"}
+AMBIGUITY_NAMES = ("ambiguity1", "ambiguity10", "ambiguity30")  # workloads.AMBIGUITY_LEVELS
+WORKLOAD_NAMES = ("courier", "collections", *AMBIGUITY_NAMES)
+CONTESTANTS = ("duckdb_key_join", "duckdb_sql", "polars", "pandas", "ours")
+RECIPES = {"courier": "courier_bill", "collections": "collections_settlement_bank",
+           **{name: "store_settlement_bank" for name in AMBIGUITY_NAMES}}
 DAILY_CHANNELS = ("拼多多", "抖音")  # workloads.DAILY_CHANNELS: paid once a day per channel
 WINDOW_DAYS = 3
 
@@ -253,6 +256,128 @@ def collections_pandas(data: Path, out: Path) -> None:
     ]), out_file(out, "exceptions"))
 
 
+# --- ambiguity workloads: store settlement lines vs bank credits, many same-amount keyless credits ---
+
+
+def ambiguity_key_join(data: Path, out: Path) -> None:
+    import duckdb
+    con = duckdb.connect()
+    con.execute(f"""
+        CREATE TABLE joined AS
+        WITH l AS (SELECT source_row, batch_id, amount, CAST(txn_time AS DATE) AS day
+                   FROM read_parquet('{data / "left.parquet"}')),
+             payouts AS (SELECT coalesce(batch_id, CAST(source_row AS VARCHAR)) AS payout, sum(amount) AS amount,
+                                max(day) AS day FROM l GROUP BY ALL),
+             r AS (SELECT source_row, amount, CAST(txn_time AS DATE) AS day FROM read_parquet('{data / "right.parquet"}'))
+        SELECT p.payout, r.source_row AS credit_row
+        FROM payouts p JOIN r ON r.amount = p.amount AND r.day - p.day BETWEEN 0 AND {WINDOW_DAYS}""")
+
+
+def ambiguity_duckdb_sql(data: Path, out: Path) -> None:
+    """Batches summed and paired on amount 0-3 days later, then lines without a batch to leftover credits
+    of their amount, nearest date first, each row used once (a pair both sides rank first)."""
+    import duckdb
+    con = duckdb.connect()
+    con.execute(f"""
+        CREATE TABLE l AS SELECT source_file, source_row, batch_id, amount, CAST(txn_time AS DATE) AS day
+        FROM read_parquet('{data / "left.parquet"}');
+        CREATE TABLE r AS SELECT source_file, source_row, amount, CAST(txn_time AS DATE) AS day
+        FROM read_parquet('{data / "right.parquet"}') WHERE amount > 0;
+        CREATE TABLE b AS SELECT batch_id, sum(amount) AS amount, max(day) AS day
+        FROM l WHERE batch_id IS NOT NULL GROUP BY batch_id;
+        CREATE TABLE bone AS SELECT batch_id, credit_row FROM (
+            SELECT b.batch_id, r.source_row AS credit_row,
+                   row_number() OVER (PARTITION BY r.source_row ORDER BY r.day - b.day, b.batch_id) AS rc,
+                   row_number() OVER (PARTITION BY b.batch_id ORDER BY r.day - b.day, r.source_row) AS rb
+            FROM b JOIN r ON r.amount = b.amount AND r.day - b.day BETWEEN 0 AND {WINDOW_DAYS})
+        WHERE rc = 1 AND rb = 1;
+        CREATE TABLE sone AS SELECT line_row, credit_row FROM (
+            SELECT l.source_row AS line_row, r.source_row AS credit_row,
+                   row_number() OVER (PARTITION BY r.source_row ORDER BY r.day - l.day, l.source_row) AS rc,
+                   row_number() OVER (PARTITION BY l.source_row ORDER BY r.day - l.day, r.source_row) AS rl
+            FROM l JOIN r ON r.amount = l.amount AND r.day - l.day BETWEEN 0 AND {WINDOW_DAYS}
+            WHERE l.batch_id IS NULL AND r.source_row NOT IN (SELECT credit_row FROM bone))
+        WHERE rc = 1 AND rl = 1;
+        CREATE TABLE links AS
+            SELECT o.batch_id AS group_id, 'left' AS side, l.source_file, l.source_row, l.amount
+            FROM l JOIN bone o USING (batch_id)
+            UNION ALL
+            SELECT o.batch_id, 'right', r.source_file, r.source_row, r.amount FROM r JOIN bone o ON r.source_row = o.credit_row
+            UNION ALL
+            SELECT 'S' || o.line_row, 'left', l.source_file, l.source_row, l.amount
+            FROM l JOIN sone o ON l.source_row = o.line_row
+            UNION ALL
+            SELECT 'S' || o.line_row, 'right', r.source_file, r.source_row, r.amount
+            FROM r JOIN sone o ON r.source_row = o.credit_row;
+        COPY links TO '{out_file(out, "links")}' {duck_copy_options()};
+        COPY (
+            SELECT 'left' AS side, source_file, source_row, amount, 'missing_on_right' AS category
+            FROM l WHERE source_row NOT IN (SELECT source_row FROM links WHERE side = 'left')
+            UNION ALL
+            SELECT 'right', source_file, source_row, amount, 'missing_on_left'
+            FROM r WHERE source_row NOT IN (SELECT source_row FROM links WHERE side = 'right')
+        ) TO '{out_file(out, "exceptions")}' {duck_copy_options()};""")
+
+
+def _mutual_nearest_pandas(pairs, a: str, b: str):
+    """Pairs that both sides rank first (gap, then the other's row): each row used at most once."""
+    best_a = pairs.sort_values(["gap", b], kind="stable").drop_duplicates(a)[[a, b]]
+    best_b = pairs.sort_values(["gap", a], kind="stable").drop_duplicates(b)[[a, b]]
+    return best_a.merge(best_b, on=[a, b])
+
+
+def ambiguity_pandas(data: Path, out: Path) -> None:
+    import pandas as pd
+    lines = pd.read_parquet(data / "left.parquet", dtype_backend="pyarrow",
+                            columns=["source_file", "source_row", "batch_id", "amount", "txn_time"])
+    credits = pd.read_parquet(data / "right.parquet", dtype_backend="pyarrow",
+                              columns=["source_file", "source_row", "amount", "txn_time"])
+    credits = credits[credits["amount"] > 0]
+    lines["day"] = lines["txn_time"].astype("datetime64[s]").dt.floor("D")
+    credits["day"] = credits["txn_time"].astype("datetime64[s]").dt.floor("D")
+    in_batch = lines["batch_id"].notna()
+    batches = lines[in_batch].groupby("batch_id", as_index=False).agg(amount=("amount", "sum"), day=("day", "max"))
+    bp = batches.merge(credits[["source_row", "amount", "day"]].rename(columns={"source_row": "credit_row"}),
+                       on="amount", suffixes=("", "_r"))
+    bp["gap"] = (bp["day_r"] - bp["day"]).dt.days
+    bone = _mutual_nearest_pandas(bp[bp["gap"].between(0, WINDOW_DAYS)], "batch_id", "credit_row")
+    open_credits = credits[~credits["source_row"].isin(bone["credit_row"])]
+    sp = lines.loc[~in_batch, ["source_row", "amount", "day"]].rename(columns={"source_row": "line_row"}).merge(
+        open_credits[["source_row", "amount", "day"]].rename(columns={"source_row": "credit_row"}),
+        on="amount", suffixes=("", "_r"))
+    sp["gap"] = (sp["day_r"] - sp["day"]).dt.days
+    sone = _mutual_nearest_pandas(sp[sp["gap"].between(0, WINDOW_DAYS)], "line_row", "credit_row")
+    bl = lines.merge(bone, on="batch_id")
+    bc = credits.merge(bone, left_on="source_row", right_on="credit_row")
+    sl = lines.merge(sone, left_on="source_row", right_on="line_row")
+    sc = credits.merge(sone, left_on="source_row", right_on="credit_row")
+    cols = ["group_id", "side", "source_file", "source_row", "amount"]
+    links = pd.concat([
+        bl.assign(group_id=bl["batch_id"], side="left")[cols],
+        bc.assign(group_id=bc["batch_id"], side="right")[cols],
+        sl.assign(group_id="S" + sl["line_row"].astype(str), side="left")[cols],
+        sc.assign(group_id="S" + sc["line_row"].astype(str), side="right")[cols],
+    ])
+    write_frame(links, out_file(out, "links"))
+    linked_left = set(links.loc[links["side"] == "left", "source_row"].tolist())
+    linked_right = set(links.loc[links["side"] == "right", "source_row"].tolist())
+    open_l = lines[~lines["source_row"].isin(linked_left)]
+    open_r = credits[~credits["source_row"].isin(linked_right)]
+    write_frame(pd.concat([
+        open_l.assign(side="left", category="missing_on_right")[["side", "source_file", "source_row", "amount", "category"]],
+        open_r.assign(side="right", category="missing_on_left")[["side", "source_file", "source_row", "amount", "category"]],
+    ]), out_file(out, "exceptions"))
+
+
+def polars_peer(workload: str):
+    """The polars peer of a workload (``peers_polars.py``), writing the files this run's format names."""
+    def run(data: Path, out: Path) -> None:
+        import peers_polars
+        fn = getattr(peers_polars, "ambiguity" if workload.startswith("ambiguity") else workload)
+        fn(data, out_file(out, "links"), out_file(out, "exceptions"))
+    return run
+
+
 def run_ours(workload: str, data: Path, out: Path, recipe: str) -> None:
     """Like the peers, read only the columns the recipe uses (``input_columns``), then match and write."""
     import pandas as pd
@@ -277,6 +402,9 @@ PEERS = {
     ("collections", "duckdb_key_join"): collections_key_join,
     ("collections", "duckdb_sql"): collections_duckdb_sql,
     ("collections", "pandas"): collections_pandas,
+    **{(name, peer): fn for name in AMBIGUITY_NAMES for peer, fn in (
+        ("duckdb_key_join", ambiguity_key_join), ("duckdb_sql", ambiguity_duckdb_sql), ("pandas", ambiguity_pandas))},
+    **{(name, "polars"): polars_peer(name) for name in WORKLOAD_NAMES},
 }
 
 
@@ -290,8 +418,15 @@ def child(args: argparse.Namespace) -> None:
         (out / name).unlink(missing_ok=True)
     import duckdb  # noqa: F401  - imports are not part of the timed work
     import pandas  # noqa: F401
-    if args.child == "ours":
+    if args.child == "polars":
+        import peers_polars  # noqa: F401
+        import polars  # noqa: F401
+    if args.child in ("ours", "base"):
         import recon_helpers.engine.cascade  # noqa: F401
+        engine_root = Path(os.environ.get("BENCH_ENGINE_ROOT") or HERE.parent).resolve()
+        if not Path(recon_helpers.engine.cascade.__file__).resolve().is_relative_to(engine_root):
+            raise SystemExit(f"{args.child}: imported the engine from {recon_helpers.engine.cascade.__file__}, "
+                             f"not from {engine_root}")
 
         def work() -> None:
             run_ours(args.workload, data, out, args.recipe)
@@ -319,13 +454,20 @@ def child(args: argparse.Namespace) -> None:
 # =================================================================================================
 
 
-def run_contestant(workload: str, contestant: str, data: Path, *, recipe: str, profile: bool, fmt: str) -> dict:
+def run_contestant(workload: str, contestant: str, data: Path, *, recipe: str, profile: bool, fmt: str,
+                   base: str | None = None) -> dict:
     """Start a fresh interpreter for one contestant; return seconds, peak RSS and any error."""
     out = OUT_DIR / data.name / contestant
     cmd = [sys.executable, __file__, "--child", contestant, "--workload", workload, "--data", str(data),
            "--out", str(out), "--recipe", recipe, "--format", fmt] + (["--profile"] if profile else [])
+    env = dict(os.environ)
+    if contestant == "base":
+        if not base:
+            raise SystemExit("contestant base needs --base CHECKOUT (e.g. git worktree add --detach DIR main)")
+        env["BENCH_ENGINE_ROOT"] = str(Path(base).resolve())
+        env["PYTHONPATH"] = env["BENCH_ENGINE_ROOT"]
     with tempfile.TemporaryFile() as out_file, tempfile.TemporaryFile() as err_file:
-        proc = subprocess.Popen(cmd, stdout=out_file, stderr=err_file)
+        proc = subprocess.Popen(cmd, stdout=out_file, stderr=err_file, env=env)
         _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage: its peak RSS in KiB
         proc.returncode = os.waitstatus_to_exitcode(status)
         out_file.seek(0)
@@ -382,13 +524,16 @@ def score(workload: str, data: Path, out: Path, fmt: str = "csv") -> dict:
             FROM {read(links)};
         CREATE TABLE exc AS SELECT CAST(side AS VARCHAR) AS side, CAST(source_row AS BIGINT) AS source_row
             FROM {read(exceptions)};""")
-    false_links = con.execute(f"""
+    false_links, true_links, linkable = con.execute(f"""
         WITH g AS (
             SELECT l.group_id, count(DISTINCT t.true_group) AS groups, min(t.true_group) AS true_group,
                    count(*) FILTER (WHERE l.side = 'left') AS nl, count(*) FILTER (WHERE l.side = 'right') AS nr
-            FROM links l JOIN truth t USING (side, source_row) GROUP BY l.group_id)
-        SELECT count(*) FROM g JOIN read_parquet('{data / "groups.parquet"}') e USING (true_group)
-        WHERE g.groups > 1 OR g.nl <> e.exp_left OR g.nr <> e.exp_right""").fetchone()[0]
+            FROM links l JOIN truth t USING (side, source_row) GROUP BY l.group_id),
+        e AS (SELECT * FROM read_parquet('{data / "groups.parquet"}'))
+        SELECT count(*) FILTER (WHERE g.groups > 1 OR g.nl <> e.exp_left OR g.nr <> e.exp_right),
+               count(*) FILTER (WHERE NOT (g.groups > 1 OR g.nl <> e.exp_left OR g.nr <> e.exp_right)),
+               (SELECT count(*) FROM e WHERE exp_left > 0 AND exp_right > 0)
+        FROM g JOIN e USING (true_group)""").fetchone()
     found, injected = con.execute(f"""
         WITH hits AS (
             SELECT t.event_id, count(*) FILTER (WHERE x.side = 'left') AS hl,
@@ -405,28 +550,34 @@ def score(workload: str, data: Path, out: Path, fmt: str = "csv") -> dict:
                    FROM truth t LEFT JOIN seen s USING (side, source_row) GROUP BY ALL)
         SELECT count(*) FILTER (WHERE times <> 1) FROM n""").fetchone()[0]
     return {"found": found, "injected": injected, "false_links": false_links, "extra": extra,
-            "not_once": unaccounted}
+            "not_once": unaccounted, "recall": true_links / linkable if linkable else 1.0}
 
 
 def print_table(rows: list[dict]) -> None:
-    header = ("workload", "contestant", "seconds", "x key join", "pandas/this", "peak RSS MiB",
-              "found/injected", "false links", "extra exc", "rows not once")
+    """One line per (workload, contestant); ratios against the same workload's DuckDB SQL and polars
+    peers of this run (time and peak memory: ours / theirs, so above 1 means slower or bigger)."""
+    header = ("workload", "contestant", "seconds", "x duckdb_sql", "x polars", "x key join", "peak RSS MiB",
+              "RSS x duckdb_sql", "found/injected", "false links", "recall", "extra exc", "rows not once")
     lines = [header]
+
+    def peer(r: dict, name: str, field: str):
+        return next((x.get(field) for x in rows if x["workload"] == r["workload"] and x["contestant"] == name), None)
+
+    def ratio(a, b) -> str:
+        return f"{a / b:.2f}" if a and b else "-"
+
     for r in rows:
-        base = next((x.get("seconds") for x in rows if x["workload"] == r["workload"]
-                     and x["contestant"] == "duckdb_key_join"), None)
-        pandas_s = next((x.get("seconds") for x in rows if x["workload"] == r["workload"]
-                         and x["contestant"] == "pandas"), None)
         s = r.get("seconds")
         sc = r.get("score") or {}
         lines.append((
             r["workload"], r["contestant"],
             f"{s:.2f}" if s else ("error: " + r.get("error", "?")),
-            f"{s / base:.2f}" if s and base else "-",
-            f"{pandas_s / s:.2f}" if s and pandas_s else "-",
-            f"{r['rss_mib']:.0f}",
+            ratio(s, peer(r, "duckdb_sql", "seconds")), ratio(s, peer(r, "polars", "seconds")),
+            ratio(s, peer(r, "duckdb_key_join", "seconds")),
+            f"{r['rss_mib']:.0f}", ratio(r["rss_mib"] if s else None, peer(r, "duckdb_sql", "rss_mib")),
             f"{sc['found']}/{sc['injected']}" if sc else "-",
-            str(sc.get("false_links", "-")), str(sc.get("extra", "-")), str(sc.get("not_once", "-")),
+            str(sc.get("false_links", "-")), f"{sc['recall']:.4f}" if sc else "-",
+            str(sc.get("extra", "-")), str(sc.get("not_once", "-")),
         ))
     widths = [max(len(str(line[i])) for line in lines) for i in range(len(header))]
     for i, line in enumerate(lines):
@@ -438,6 +589,7 @@ def print_table(rows: list[dict]) -> None:
 def machine() -> str:
     import duckdb
     import pandas
+    import polars
     mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     cpu = "?"
     try:
@@ -447,20 +599,23 @@ def machine() -> str:
         pass
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return (f"{os.cpu_count()} cores ({cpu}), {mem_gib:.0f} GiB RAM, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}, pandas {pandas.__version__}, duckdb {duckdb.__version__}; "
+            f"Python {platform.python_version()}, pandas {pandas.__version__}, duckdb {duckdb.__version__}, "
+            f"polars {polars.__version__}; "
             f"load average at the end {load} (other work on the machine skews every figure alike)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Benchmark the matching engine against pandas and DuckDB peers.")
     parser.add_argument("--rows", type=int, default=1_000_000, help="left rows per workload (default 1,000,000)")
-    parser.add_argument("--workload", choices=[*WORKLOAD_NAMES, "all"], default="all", help="which workload")
+    parser.add_argument("--workload", default="all",
+                        help=f"comma-separated subset of {', '.join(WORKLOAD_NAMES)} (default all)")
     parser.add_argument("--contestants", default=",".join(CONTESTANTS), help="comma-separated subset to run")
     parser.add_argument("--regenerate", action="store_true", help="write the workload files again")
     parser.add_argument("--profile", action="store_true", help="cProfile each contestant (stderr)")
     parser.add_argument("--recipe", default=None, help="recipe for ours (default: the workload's built-in)")
     parser.add_argument("--format", choices=("csv", "parquet"), default="csv",
                         help="file format every contestant writes its links and exceptions in (default csv)")
+    parser.add_argument("--base", help="checkout whose engine runs as contestant 'base' (ours before a change)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--score", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
@@ -473,14 +628,18 @@ def main() -> None:
         print(json.dumps(score(args.workload, Path(args.data), Path(args.out), args.format)))
         return
 
-    names = list(WORKLOAD_NAMES) if args.workload == "all" else [args.workload]
+    names = list(WORKLOAD_NAMES) if args.workload == "all" else [w.strip() for w in args.workload.split(",")]
+    unknown = [w for w in names if w not in WORKLOAD_NAMES]
+    if unknown:
+        parser.error(f"unknown workload(s) {', '.join(unknown)}; choose from {', '.join(WORKLOAD_NAMES)}")
     chosen = [c.strip() for c in args.contestants.split(",") if c.strip()]
     rows = []
     for name in names:
         data = ensure_workload(name, args.rows, regenerate=args.regenerate)
         for contestant in chosen:
             recipe = args.recipe or RECIPES[name]
-            row = run_contestant(name, contestant, data, recipe=recipe, profile=args.profile, fmt=args.format)
+            row = run_contestant(name, contestant, data, recipe=recipe, profile=args.profile, fmt=args.format,
+                                 base=args.base)
             if "seconds" in row and contestant != "duckdb_key_join":
                 row["score"] = score_in_child(name, data, row["out"], args.format)
             rows.append(row)

@@ -1,6 +1,6 @@
 """Seeded generators for the big matching workloads, with the truth kept beside them.
 
-Two workloads, each a pair of canonical tables written as parquet (money as decimal128(18, 2), times as
+Three workloads (the third at three levels of ambiguity), each a pair of canonical tables written as parquet (money as decimal128(18, 2), times as
 timestamp[s], ids as strings, plus source_file / source_row / template as the loader yields them):
 
 * ``courier``: own shipments (left, ``chargeable_weight`` and ``expected_fee`` already priced) against courier-bill lines
@@ -9,6 +9,9 @@ timestamp[s], ids as strings, plus source_file / source_row / template as the lo
   (duplicate_on_right) and fees that differ from the expected fee (rate_card_violation). A further 2%
   of bill lines write the waybill in lower case with padding: not a discrepancy, the normalised-key
   rule must link them.
+* ``ambiguity1`` / ``ambiguity10`` / ``ambiguity30``: store settlement lines against bank credits
+  (batches, and one keyless credit per line) where 1%, 10% or 30% of the keyless lines share their
+  amount with others inside the window (see :func:`ambiguity`).
 * ``collections``: platform settlement lines (left) against bank credits (right). 80% of lines are
   paid in batches that carry a ``batch_id`` (one credit per batch, next day), 10% are paid once a day
   per channel without a batch id, 10% are paid one credit per line (no shared key: amount and date
@@ -26,13 +29,14 @@ Truth files (``truth_left.parquet``, ``truth_right.parquet``: source_row, true_g
 exceptions; ``groups.parquet``: true_group, exp_left, exp_right = the rows per side a correct link of
 that group holds, 0/0 when the group must not be linked at all).
 
-Run ``python benchmarks/workloads.py --rows 20000`` to write both into ``benchmarks/data/``.
+Run ``python benchmarks/workloads.py --rows 20000`` to write them all into ``benchmarks/data/``.
 """
 from __future__ import annotations
 
 import argparse
 import json
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -446,7 +450,142 @@ def collections(rows: int, *, seed: int = 7, out: Path | None = None) -> Path:
     return out
 
 
-WORKLOADS = {"courier": courier, "collections": collections}
+# --- ambiguity (keyless, many same-amount credits) --------------------------------------------------
+
+AMBIGUITY_LEVELS = (1, 10, 30)  # percent of the single-paid lines that share their amount inside the window
+
+
+def ambiguity(rows: int, *, percent: int = 10, seed: int = 11, out: Path | None = None) -> Path:
+    """Store settlement lines vs bank credits where ``percent`` % of the keyless lines are ambiguous.
+
+    Recipe ``store_settlement_bank``: batch lines (10% of lines, batches of 5-19, 10% of batches never
+    paid: their lines stay open) are paid by one credit per batch 0-3 days later; every other line is
+    paid by one credit of the same amount 0-3 days later that names nothing. ``percent`` % of those
+    single lines come in *clusters* of 2-4 lines of the same amount on the same day, each paid by its
+    own credit 0-3 days later, so every line of a cluster is an equally good candidate of every credit
+    of it (one cluster in five has one line nobody pays). Nothing in the data tells which credit pays
+    which line: a correct engine refuses to link them (recall below 1, no false link); a peer that
+    takes the nearest date guesses and links some falsely.
+
+    Amounts keep everything else decidable: batch lines are multiples of 0.40 (so batch sums are too),
+    single amounts are 0.07 above a multiple of 0.40 and distinct across the month except inside a
+    cluster, credits nobody can explain (1% of singles) are 0.27 above one; 1% of single lines are
+    never paid. Truth as in the other workloads; a cluster's lines each expect their own credit.
+    """
+    rng = np.random.default_rng(seed + percent)
+    n_batch_lines = rows // 10
+    n_single = rows - n_batch_lines
+
+    sizes = []
+    while sum(sizes) < n_batch_lines:
+        sizes.append(int(rng.integers(5, 20)))
+    sizes[-1] -= sum(sizes) - n_batch_lines
+    if sizes[-1] < 5 and len(sizes) > 1:  # fold a short tail into the previous batch
+        tail = sizes.pop()
+        sizes[-1] += tail
+    sizes = np.array(sizes)
+    n_batches = sizes.size
+    batch_of_line = np.repeat(np.arange(n_batches), sizes)
+    batch_start = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    batch_amount = rng.integers(500, 2_500, n_batch_lines).astype(np.int64) * 40  # 200.00 - 999.60
+    batch_sum = _distinct_sums(batch_amount, batch_start, batch_of_line)
+    batch_day = rng.integers(0, 27, n_batches)
+    batch_paid = rng.random(n_batches) >= 0.10
+
+    # single lines: clusters first (ambiguous), then the decidable rest
+    n_amb_target = n_single * percent // 100
+    cluster_sizes = []
+    while sum(cluster_sizes) < n_amb_target:
+        cluster_sizes.append(int(rng.integers(2, 5)))
+    if cluster_sizes and sum(cluster_sizes) > n_amb_target:
+        cluster_sizes[-1] -= sum(cluster_sizes) - n_amb_target
+        if cluster_sizes[-1] < 2:
+            cluster_sizes.pop()
+    cluster_sizes = np.array(cluster_sizes, dtype=np.int64)
+    n_amb = int(cluster_sizes.sum())
+    n_clusters = cluster_sizes.size
+    cluster_of = np.repeat(np.arange(n_clusters), cluster_sizes)
+    distinct = rng.choice(2_500_000, n_single - n_amb + n_clusters, replace=False).astype(np.int64) * 40 + 7
+    single_amount = np.concatenate([distinct[:n_clusters][cluster_of], distinct[n_clusters:]])
+    single_day = np.concatenate([rng.integers(0, 27, n_clusters)[cluster_of], rng.integers(0, 27, n_single - n_amb)])
+    single_time = single_day * DAY + rng.integers(8 * 3600, 22 * 3600, n_single)
+    # unpaid: the last line of one cluster in five, and 1% of the decidable lines
+    last_of_cluster = np.append(cluster_of[1:] != cluster_of[:-1], True) if n_amb else np.zeros(0, dtype=bool)
+    unpaid_cluster = rng.random(n_clusters) < 0.20
+    unpaid = np.concatenate([last_of_cluster & unpaid_cluster[cluster_of],
+                             rng.random(n_single - n_amb) < 0.01])
+    n_extra = n_single // 100
+    extra_amount = rng.choice(2_500_000, n_extra, replace=False).astype(np.int64) * 40 + 27
+
+    # ---- left: batch lines then single lines, shuffled
+    settle_time = np.concatenate([batch_day[batch_of_line] * DAY + rng.integers(8 * 3600, 22 * 3600, n_batch_lines),
+                                  single_time])
+    amount = np.concatenate([batch_amount, single_amount])
+    batch_id = np.concatenate([np.array(id_array("JS", batch_of_line + 8_000_000, 10).to_pylist(), dtype=object),
+                               np.full(n_single, None, dtype=object)])
+    line_group = np.concatenate([batch_of_line, n_batches + np.arange(n_single)])
+    order = rng.permutation(rows)
+    left = provenance({
+        "order_id": id_array("P", np.arange(rows) + 40_000_000, 12).take(pa.array(order)),
+        "batch_id": pa.array(batch_id[order], pa.string()),
+        "txn_time": time_array(settle_time[order]),
+        "amount": money_array(amount[order]),
+    }, "store_settlement.parquet", "bench_store_settlement")
+    left_group = line_group[order].astype(np.int64)
+
+    # ---- right: one credit per paid batch, per paid single line, and the unexplained ones
+    paid_b = np.flatnonzero(batch_paid)
+    paid_s = np.flatnonzero(~unpaid)
+    extra_group = n_batches + n_single + np.arange(n_extra)
+    r_group = np.concatenate([paid_b, n_batches + paid_s, extra_group]).astype(np.int64)
+    r_amount = np.concatenate([batch_sum[paid_b], single_amount[paid_s], extra_amount])
+    r_day = np.concatenate([batch_day[paid_b] + rng.integers(0, 4, paid_b.size),
+                            single_day[paid_s] + rng.integers(0, 4, paid_s.size),
+                            rng.integers(0, 30, n_extra)])
+    r_time = r_day * DAY + rng.integers(23 * 3600, 24 * 3600 - 1, r_group.size)  # after every line of its day
+    r_order = rng.permutation(r_group.size)
+    n_right = r_group.size
+    right = provenance({
+        "txn_id": id_array("B", np.arange(n_right) + 1, 14),
+        "txn_time": time_array(r_time[r_order]),
+        "amount": money_array(r_amount[r_order]),
+        "memo": pa.array(np.full(n_right, "门店结算", dtype=object), pa.string()),
+    }, "bank_credits.parquet", "bench_bank")
+    right_group = r_group[r_order]
+
+    # ---- truth
+    n_groups = n_batches + n_single + n_extra
+    exp_left = np.concatenate([sizes, np.ones(n_single, np.int64), np.zeros(n_extra, np.int64)]).astype(np.int64)
+    exp_right = np.ones(n_groups, dtype=np.int64)
+    bad_batch = np.flatnonzero(~batch_paid)
+    bad_single = n_batches + np.flatnonzero(unpaid)
+    exp_left[bad_batch] = exp_right[bad_batch] = 0
+    exp_left[bad_single] = exp_right[bad_single] = 0
+    exp_left[extra_group] = exp_right[extra_group] = 0
+    event_group = np.concatenate([bad_batch, bad_single, extra_group]).astype(np.int64)
+    categories = np.array(["missing_on_right"] * (bad_batch.size + bad_single.size) + ["missing_on_left"] * n_extra,
+                          dtype=object)
+    need_left = np.concatenate([sizes[bad_batch], np.ones(bad_single.size, np.int64),
+                                np.zeros(n_extra, np.int64)]).astype(np.int64)
+    need_right = np.concatenate([np.zeros(bad_batch.size + bad_single.size, np.int64), np.ones(n_extra, np.int64)])
+    event_of_group = np.full(n_groups, -1, dtype=np.int64)
+    event_of_group[event_group] = np.arange(event_group.size)
+    truth = Truth(left_group, event_of_group[left_group], right_group, event_of_group[right_group],
+                  {"event_id": np.arange(event_group.size, dtype=np.int64), "category": categories,
+                   "need_left": need_left, "need_right": need_right},
+                  {"true_group": np.arange(n_groups, dtype=np.int64), "exp_left": exp_left, "exp_right": exp_right})
+    out = out or DATA_DIR / f"ambiguity{percent}_{rows}"
+    write_workload(out, left, right, truth, {
+        "workload": f"ambiguity{percent}", "rows": rows, "seed": seed, "left_rows": rows, "right_rows": n_right,
+        "batches": n_batches, "single_lines": n_single, "ambiguous_lines": n_amb, "clusters": n_clusters,
+        "injected": {"unpaid_batch": int(bad_batch.size), "unpaid_single": int(bad_single.size),
+                     "unexplained_credit": n_extra},
+    })
+    return out
+
+
+WORKLOADS = {"courier": courier, "collections": collections,
+             **{f"ambiguity{p}": partial(ambiguity, percent=p) for p in AMBIGUITY_LEVELS}}
 
 
 def ensure(name: str, rows: int, *, regenerate: bool = False) -> Path:

@@ -331,10 +331,10 @@ def _amount_date(ws: MatchStore, recipe: Recipe, rule: AmountDateRule, compares:
         return
     decided = keyless.decide(cand, rule.prefer)
     ws.record_assigned_pairs(_pairs_frame(decided.pairs), rule.name, compares)
-    if decided.ambiguous:
-        named = {s: [c[1] for cs in decided.ambiguous.values() for c in cs if c[0] == s] for s in ("left", "right")}
-        labels = {s: ws.row_labels(s, rids) for s, rids in named.items()}
-        ws.record_ambiguous(keyless.ambiguous_rows(decided.ambiguous, cand, rule=rule, labels=labels), rule=rule.name)
+    ranked = decided.ranked_candidates()
+    if not ranked.empty:
+        labels = {s: ws.row_label_series(s, ranked.loc[ranked["cside"] == s, "crid"]) for s in ("left", "right")}
+        ws.record_ambiguous(keyless.ambiguous_rows(ranked, cand, rule=rule, labels=labels), rule=rule.name)
 
 
 def _group_sum(ws: MatchStore, recipe: Recipe, rule: GroupSumRule, compares: list[CompareSpec]) -> None:

@@ -12,12 +12,10 @@ same answer, because every block is sorted by row id before it is solved.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linear_sum_assignment
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from recon_helpers.errors import MatchInputError
 
@@ -39,14 +37,26 @@ class BlockResult:
     """What ``one_to_one`` decided.
 
     ``pairs`` are the links it is sure of: ``(left_rid, right_rid, cost)`` sorted by left then right
-    row id, each present in every optimal assignment of its block. ``ambiguous`` maps each row whose
-    pairing is not forced, as ``("left"|"right", rid)``, to up to three ranked candidates
-    ``(other_side, other_rid, cost)``, cheapest first. Rows of a block that appear in neither are
-    unmatched in every optimal assignment: later rules (or the final sweep) deal with them.
+    row id, each present in every optimal assignment of its block. ``ranked`` lists, for each row whose
+    pairing is not forced, up to three ranked candidates (columns side, rid, cside, crid, cost, rank;
+    rows sorted by side, rid and rank, cheapest first); ``ambiguous`` is the same as a dict
+    ``("left"|"right", rid) -> [(other_side, other_rid, cost), ...]``, built when first asked for
+    (half a million open rows make a dict of tuples that costs seconds, which the engine's own path
+    never needs). Rows of a block that appear in neither are unmatched in every optimal assignment:
+    later rules (or the final sweep) deal with them.
     """
 
     pairs: list[tuple[int, int, float]]
-    ambiguous: dict[tuple[str, int], list[Candidate]] = field(default_factory=dict)
+    ranked: pd.DataFrame = field(default_factory=lambda: _ranked_frame([], [], [], [], [], []), repr=False,
+                                 compare=False)
+
+    @cached_property
+    def ambiguous(self) -> dict[tuple[str, int], list[Candidate]]:
+        return _candidates_dict(self.ranked)
+
+    def ranked_candidates(self) -> pd.DataFrame:
+        """The candidates of ``ambiguous`` as one frame: side, rid, cside, crid, cost, rank (0 = best)."""
+        return self.ranked
 
     def pairs_frame(self) -> pd.DataFrame:
         """The accepted pairs as a DataFrame (left_rid, right_rid, cost) for a SQL layer to register."""
@@ -87,19 +97,62 @@ def one_to_one(candidates: pd.DataFrame, *, max_block: int = 200) -> BlockResult
     """
     left, right, cost = _edge_arrays(candidates)
     if left.size == 0:
-        return BlockResult(pairs=[], ambiguous={})
+        return BlockResult(pairs=[])
 
     alone = _isolated_pair_mask(left, right)  # a pair listed twice is not alone, so no dedupe needed here
     pair_parts = [(left[alone], right[alone], cost[alone])]
-    ambiguous: dict[tuple[str, int], list[Candidate]] = {}
-    if not alone.all():
-        rest = ~alone
-        for block in _connected_blocks(*_cheapest_edge_per_pair(left[rest], right[rest], cost[rest])):
-            pairs, block_ambiguous = _solve_block(*block, max_block=max_block)
+    if alone.all():
+        return BlockResult(pairs=_sorted_pairs(pair_parts))
+    rest = ~alone
+    edges = _cheapest_edge_per_pair(left[rest], right[rest], cost[rest])
+    pairs, open_left, open_right = _decide_blocks(*edges, max_block=max_block)
+    return BlockResult(pairs=_sorted_pairs(pair_parts + pairs), ranked=_ranked_candidates(*edges, open_left, open_right))
+
+
+def _decide_blocks(left: np.ndarray, right: np.ndarray, cost: np.ndarray, *, max_block: int):
+    """Decide every connected block of the (deduplicated) candidate graph.
+
+    Why in bulk: ambiguous data make tens of thousands of small blocks, and one Python call per block
+    cost more than the decisions themselves. The shapes that need no solver are decided for all
+    blocks at once in numpy: stars (one row facing several), blocks too big to solve, and complete
+    blocks whose edges all cost the same (every pairing is as good as any other, so no pair is forced
+    and every row is open). Only the remaining blocks run the optimal assignment one by one.
+    Returns (pair parts, open left row ids, open right row ids).
+    """
+    label, left_code, right_code = _block_labels(left, right)
+    n_blocks = int(label.max()) + 1
+    n_left = np.bincount(label[_first_of_each(left_code)], minlength=n_blocks)
+    n_right = np.bincount(label[_first_of_each(right_code)], minlength=n_blocks)
+    n_edges = np.bincount(label, minlength=n_blocks)
+    low = np.full(n_blocks, np.inf)
+    np.minimum.at(low, label, cost)
+    high = np.full(n_blocks, -np.inf)
+    np.maximum.at(high, label, cost)
+    too_big = n_left + n_right > max_block
+    star = ~too_big & ((n_left == 1) | (n_right == 1))
+    all_open = too_big | (~star & (n_edges == n_left * n_right) & (low == high))
+
+    pair_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    opened = all_open[label]
+    open_left, open_right = [left[opened]], [right[opened]]
+    in_star = star[label]
+    tied = in_star & (cost <= low[label] + COST_TIE)  # _solve_star: ties with the cheapest edge
+    n_tied = np.bincount(label[tied], minlength=n_blocks)
+    won = tied & (n_tied[label] == 1)
+    pair_parts.append((left[won], right[won], cost[won]))
+    lost = tied & (n_tied[label] > 1)
+    open_left.append(left[lost])
+    open_right.append(right[lost])
+
+    solve = ~(all_open | star)
+    if solve.any():
+        for b_left, b_right, b_cost in _blocks_of(left, right, cost, label, solve[label]):
+            pairs, o_left, o_right = _solve_general(b_left, b_right, b_cost)
             if pairs:
                 pair_parts.append(tuple(np.asarray(col) for col in zip(*pairs)))
-            ambiguous.update(block_ambiguous)
-    return BlockResult(pairs=_sorted_pairs(pair_parts), ambiguous=dict(sorted(ambiguous.items())))
+            open_left.append(o_left)
+            open_right.append(o_right)
+    return pair_parts, np.unique(np.concatenate(open_left)), np.unique(np.concatenate(open_right))
 
 
 def _edge_arrays(candidates: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -150,19 +203,52 @@ def _degree(ids: np.ndarray) -> np.ndarray:
     return count[code]
 
 
-def _connected_blocks(left: np.ndarray, right: np.ndarray, cost: np.ndarray):
-    """Yield (left, right, cost) arrays per connected block of the bipartite candidate graph."""
+def _block_labels(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The connected block of every edge of the bipartite candidate graph, and each edge's left and
+    right row codes (dense 0..n-1)."""
     left_ids, left_code = np.unique(left, return_inverse=True)
     right_ids, right_code = np.unique(right, return_inverse=True)
-    n_left, n_nodes = left_ids.size, left_ids.size + right_ids.size
-    graph = coo_matrix((np.ones(left.size, dtype=np.int8), (left_code, n_left + right_code)),
-                       shape=(n_nodes, n_nodes))
-    _, labels = connected_components(graph, directed=False)
-    edge_label = labels[left_code]
-    order = np.argsort(edge_label, kind="stable")  # edges stay sorted by (left, right) inside a block
-    bounds = np.flatnonzero(np.diff(edge_label[order])) + 1
-    for idx in np.split(order, bounds):
-        yield left[idx], right[idx], cost[idx]
+    root = _component_roots(left_ids.size + right_ids.size, left_code, left_ids.size + right_code)
+    return np.unique(root[left_code], return_inverse=True)[1], left_code, right_code
+
+
+def _component_roots(n_nodes: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Smallest node of each node's connected component, for the undirected edges a-b.
+
+    Why not scipy's ``connected_components``: importing scipy.sparse cost a fresh process about
+    50 MiB and a second, for what numpy does in a few passes: every round, each root hooks onto the
+    smallest root it shares an edge with, then pointers are followed until every node points at its
+    root. Roots only ever point at smaller roots, so this ends, in a few rounds on candidate graphs.
+    """
+    parent = np.arange(n_nodes)
+    while True:
+        ra, rb = parent[a], parent[b]
+        apart = ra != rb
+        if not apart.any():
+            return parent
+        low, high = np.minimum(ra[apart], rb[apart]), np.maximum(ra[apart], rb[apart])
+        np.minimum.at(parent, high, low)
+        while True:
+            grand = parent[parent]
+            if np.array_equal(grand, parent):
+                break
+            parent = grand
+
+
+def _first_of_each(code: np.ndarray) -> np.ndarray:
+    """Index of the first edge of each distinct row code: one entry per row."""
+    _, first = np.unique(code, return_index=True)
+    return first
+
+
+def _blocks_of(left: np.ndarray, right: np.ndarray, cost: np.ndarray, label: np.ndarray, chosen: np.ndarray):
+    """Yield (left, right, cost) arrays per block for the chosen edges; edges stay sorted by (left,
+    right) inside a block."""
+    idx = np.flatnonzero(chosen)
+    order = idx[np.argsort(label[idx], kind="stable")]
+    bounds = np.flatnonzero(np.diff(label[order])) + 1
+    for part in np.split(order, bounds):
+        yield left[part], right[part], cost[part]
 
 
 def _sorted_pairs(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> list[tuple[int, int, float]]:
@@ -172,31 +258,6 @@ def _sorted_pairs(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> lis
     cost = np.concatenate([p[2] for p in parts]).astype(np.float64)
     order = np.argsort(left, kind="stable")
     return list(zip(left[order].tolist(), right[order].tolist(), cost[order].tolist()))
-
-
-def _solve_block(left: np.ndarray, right: np.ndarray, cost: np.ndarray, *,
-                 max_block: int) -> tuple[list[tuple[int, int, float]], dict]:
-    """Decide one connected block: forced pairs, and the rows whose pairing is open."""
-    left_ids = np.unique(left)
-    right_ids = np.unique(right)
-    if left_ids.size + right_ids.size > max_block:
-        return [], _candidates_of(left, right, cost, left_ids, right_ids)
-    if left_ids.size == 1 or right_ids.size == 1:
-        return _solve_star(left, right, cost)
-    return _solve_general(left, right, cost, left_ids, right_ids)
-
-
-def _solve_star(left: np.ndarray, right: np.ndarray, cost: np.ndarray) -> tuple[list, dict]:
-    """One row facing several: the cheapest edge wins only if strictly cheaper than the next."""
-    order = np.lexsort((right, left, cost))
-    best = cost[order[0]]
-    tied = order[cost[order] <= best + COST_TIE]
-    if tied.size == 1:
-        i = tied[0]
-        return [(int(left[i]), int(right[i]), float(cost[i]))], {}
-    involved_left = np.unique(left[tied])
-    involved_right = np.unique(right[tied])
-    return [], _candidates_of(left, right, cost, involved_left, involved_right)
 
 
 @dataclass(frozen=True)
@@ -214,15 +275,20 @@ def _assign(matrix: np.ndarray, is_edge: np.ndarray) -> tuple[np.ndarray, np.nda
     """Optimal assignment of a (rectangular) matrix; non-edges carry a cost larger than any edge sum."""
     if matrix.shape[0] == 0 or matrix.shape[1] == 0:
         return np.array([], dtype=int), np.array([], dtype=int), _Optimum(0, 0.0)
+    from scipy.optimize import linear_sum_assignment  # here: a fresh process pays for scipy only when a block needs it
+
     rows, cols = linear_sum_assignment(matrix)
     used = is_edge[rows, cols]
     rows, cols = rows[used], cols[used]
     return rows, cols, _Optimum(int(used.sum()), float(matrix[rows, cols].sum()))
 
 
-def _solve_general(left: np.ndarray, right: np.ndarray, cost: np.ndarray,
-                   left_ids: np.ndarray, right_ids: np.ndarray) -> tuple[list, dict]:
-    """Solve a block with scipy's assignment, then test every chosen pair for being forced."""
+def _solve_general(left: np.ndarray, right: np.ndarray,
+                   cost: np.ndarray) -> tuple[list, np.ndarray, np.ndarray]:
+    """Solve a block with scipy's assignment, then test every chosen pair for being forced.
+    Returns the forced pairs and the ids of the left and right rows whose pairing is open."""
+    left_ids = np.unique(left)
+    right_ids = np.unique(right)
     li = np.searchsorted(left_ids, left)
     ri = np.searchsorted(right_ids, right)
     no_edge = float(cost.sum()) + 1.0  # one missing pair outweighs every possible sum of real costs
@@ -236,8 +302,8 @@ def _solve_general(left: np.ndarray, right: np.ndarray, cost: np.ndarray,
     for i, j in zip(rows.tolist(), cols.tolist()):
         (forced if _pair_is_forced(matrix, is_edge, i, j, best, no_edge) else open_pairs).append((i, j))
     pairs = [(int(left_ids[i]), int(right_ids[j]), float(matrix[i, j])) for i, j in forced]
-    if not open_pairs:
-        return pairs, {}  # every optimum equals this one, so the unassigned rows are unmatched in all
+    if not open_pairs:  # every optimum equals this one, so the unassigned rows are unmatched in all
+        return pairs, left_ids[:0], right_ids[:0]
 
     paired_left, paired_right = set(rows.tolist()), set(cols.tolist())
     open_left = {i for i, _ in open_pairs}
@@ -246,8 +312,7 @@ def _solve_general(left: np.ndarray, right: np.ndarray, cost: np.ndarray,
                   and _row_in_some_optimum(matrix, is_edge, i, best, axis=0)}
     open_right |= {j for j in range(right_ids.size) if j not in paired_right
                    and _row_in_some_optimum(matrix, is_edge, j, best, axis=1)}
-    ambiguous = _candidates_of(left, right, cost, left_ids[sorted(open_left)], right_ids[sorted(open_right)])
-    return pairs, ambiguous
+    return pairs, left_ids[sorted(open_left)], right_ids[sorted(open_right)]
 
 
 def _pair_is_forced(matrix: np.ndarray, is_edge: np.ndarray, i: int, j: int,
@@ -273,16 +338,45 @@ def _row_in_some_optimum(matrix: np.ndarray, is_edge: np.ndarray, k: int, best: 
     return False
 
 
-def _candidates_of(left: np.ndarray, right: np.ndarray, cost: np.ndarray,
-                   open_left: np.ndarray, open_right: np.ndarray) -> dict[tuple[str, int], list[Candidate]]:
-    """Up to three ranked candidates (cheapest, then lowest row id) for each open row of a block."""
-    frame = pd.DataFrame({"left": left, "right": right, "cost": cost})
+def _ranked_candidates(left: np.ndarray, right: np.ndarray, cost: np.ndarray,
+                       open_left: np.ndarray, open_right: np.ndarray) -> pd.DataFrame:
+    """Up to three ranked candidates (cheapest, then lowest row id) for each open row, all rows at once:
+    a frame side, rid, cside, crid, cost, rank, sorted by side (left first), rid and rank.
+
+    A row's edges all lie inside its own block, so ranking its edges over the whole graph gives the
+    same candidates as ranking them block by block.
+    """
+    parts = []
+    for own_name, other_name, own, other, rows in (("left", "right", left, right, open_left),
+                                                   ("right", "left", right, left, open_right)):
+        pick = np.flatnonzero(np.isin(own, rows))
+        order = pick[np.lexsort((other[pick], cost[pick], own[pick]))]
+        o_own = own[order]
+        start = np.flatnonzero(np.r_[True, o_own[1:] != o_own[:-1]]) if order.size else order
+        rank = np.arange(order.size) - np.repeat(start, np.diff(np.r_[start, order.size]))
+        keep = order[rank < MAX_CANDIDATES]
+        parts.append((np.full(keep.size, own_name, dtype=object), own[keep], np.full(keep.size, other_name, dtype=object),
+                      other[keep], cost[keep], rank[rank < MAX_CANDIDATES]))
+    return _ranked_frame(*(np.concatenate(cols) for cols in zip(*parts)))
+
+
+def _ranked_frame(side, rid, cside, crid, cost, rank) -> pd.DataFrame:
+    """The ranked-candidates frame with its dtypes (sides as plain objects: no string conversion)."""
+    return pd.DataFrame({"side": pd.Series(np.asarray(side, dtype=object), dtype=object),
+                         "rid": np.asarray(rid, dtype=np.int64),
+                         "cside": pd.Series(np.asarray(cside, dtype=object), dtype=object),
+                         "crid": np.asarray(crid, dtype=np.int64), "cost": np.asarray(cost, dtype=np.float64),
+                         "rank": np.asarray(rank, dtype=np.int64)})
+
+
+def _candidates_dict(ranked: pd.DataFrame) -> dict[tuple[str, int], list[Candidate]]:
+    """The ranked frame as ``{(side, rid): [(other_side, other_rid, cost), ...]}``, keys in frame order."""
     out: dict[tuple[str, int], list[Candidate]] = {}
-    for own, other, rows in (("left", "right", open_left), ("right", "left", open_right)):
-        picked = frame[frame[own].isin(rows)].sort_values([own, "cost", other], kind="stable")
-        for rid, group in picked.groupby(own, sort=True):
-            top = group.head(MAX_CANDIDATES)
-            out[(own, int(rid))] = [(other, int(o), float(c)) for o, c in zip(top[other], top["cost"])]
+    for side, rid, cside, crid, c in zip(ranked["side"].tolist(), ranked["rid"].tolist(), ranked["cside"].tolist(),
+                                         ranked["crid"].tolist(), ranked["cost"].tolist()):
+        key = (side, rid)
+        if key in out:
+            out[key].append((cside, crid, c))
+        else:
+            out[key] = [(cside, crid, c)]
     return out
-
-

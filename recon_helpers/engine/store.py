@@ -366,8 +366,8 @@ class MatchStore(ThreeWaySql, KeylessSql):
 
     def record_ambiguous(self, rows: pd.DataFrame, *, rule: str, detail: str | None = None) -> None:
         """Rows the data cannot decide (columns side, rid, cside, crid, score, rank, optionally a
-        per-row ``detail`` that wins over ``detail``): exceptions 'ambiguous' with their ranked
-        candidates; never linked."""
+        per-row ``detail`` that wins over ``detail``, on at least one of the row's lines): exceptions
+        'ambiguous' with their ranked candidates; never linked."""
         if rows.empty:
             return
         own = "detail" in rows.columns
@@ -384,12 +384,23 @@ class MatchStore(ThreeWaySql, KeylessSql):
 
     def row_labels(self, side: str, rids: Iterable[int]) -> dict[int, str]:
         """``file:row`` of some rows of a side, to name candidates in an explanation."""
-        ids = sorted({int(r) for r in rids})
-        if not ids:
-            return {}
-        got = self.numpy_frame(f"SELECT _rid, source_file, source_row FROM rows_{side} "
-                               f"WHERE _rid IN ({', '.join(map(str, ids))})")
-        return {int(r): f"{f}:{int(n)}" for r, f, n in got.itertuples(index=False)}
+        return self.row_label_series(side, list(rids)).to_dict()
+
+    def row_label_series(self, side: str, rids: "Iterable[int] | np.ndarray | pd.Series") -> pd.Series:
+        """``file:row`` by ``_rid`` for some rows of a side (a Series indexed by rid).
+
+        Why a join and not ``IN (...)``: half a million ambiguous rows made a SQL text of megabytes
+        that took seconds to parse."""
+        ids = np.unique(np.asarray(rids, dtype=np.int64))
+        if not ids.size:
+            return pd.Series([], index=pd.Index([], dtype="int64"), dtype=object)
+        self.register("_label_ids", pa.table({"_rid": ids}))
+        got = self.numpy_frame(f"""
+            SELECT r._rid, coalesce(CAST(r.source_file AS VARCHAR), 'None') || ':' || CAST(r.source_row AS VARCHAR)
+                   AS label
+            FROM rows_{side} r JOIN _label_ids i ON i._rid = r._rid""")
+        self.unregister("_label_ids")
+        return pd.Series(got["label"].to_numpy(dtype=object), index=got["_rid"].to_numpy(dtype=np.int64))
 
     def group_members(self, gids: Iterable[int]) -> pd.DataFrame:
         ids = sorted({int(g) for g in gids})

@@ -26,7 +26,11 @@ class ReviewSummary:
         self.taken_at = dt.datetime.now(dt.UTC)
 
     def open_by_category(self) -> pd.DataFrame:
-        """Open items (open + waiting) per category: rows and exact amount."""
+        """Open items (open + waiting) per category: rows and the exact sum of those rows' own amounts.
+
+        An item is one row of one side, so a short payment counts its invoice and its receipt: the
+        sum is the money the open rows carry, not the difference the page's figures show (the header
+        says so, because a reader compares the two)."""
         open_items = self.items[self.items["status"] != "resolved"]
         rows = [{"category": label, "rows": len(g), "amount": sum((Decimal(str(a)) for a in g["amount"]), Decimal("0.00"))}
                 for label, g in open_items.groupby("label", sort=True)]
@@ -52,8 +56,11 @@ class ReviewSummary:
                 f"as of {self.taken_at:%Y-%m-%d %H:%M} UTC</p>")
         by_category = self.open_by_category()
         by_category["amount"] = [f"{a:,.2f}" for a in by_category["amount"]]
-        by_category.columns = ["类别 Category", "笔数 Rows", "金额 Amount"]
-        parts = [head, "<h4>Open items 未结项目</h4>", by_category.to_html(index=False, escape=True)]
+        by_category.columns = ["类别 Category", "笔数 Rows", "所涉行金额 Amount of the rows"]
+        note = ("<p class='recon-note'>每笔为一方的一行：金额是这些行本身的金额（两方都计），不是差额；差额见上方数字。"
+                " Each item is one row of one side: the amount is what those rows carry (both sides counted),"
+                " not the difference; the differences are in the figures above.</p>")
+        parts = [head, "<h4>Open items 未结项目</h4>", by_category.to_html(index=False, escape=True), note]
         if len(self.applied):
             parts += ["<h4>Decisions 已作决定</h4>", self.decided().to_html(index=False, escape=True, na_rep="")]
         if len(self.stale):

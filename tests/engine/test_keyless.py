@@ -181,3 +181,36 @@ def test_a_group_rule_that_refuses_says_which_rule_and_the_candidates_scores():
     line = res.exceptions[res.exceptions["side"] == "left"].iloc[0]["detail"]
     assert "rule batch (group_sum, window 0 to 2 days after) refused to link" in line
     assert "2 counterpart(s) equally well (scores 0.50, 0.50)" in line
+
+
+# --- the explanation of an ambiguous row, built for all rows at once -----------------------------------
+@pytest.mark.parametrize("prefer", ["none", "nearest_date"])
+def test_every_ambiguous_row_reads_as_the_one_row_explanation(prefer):
+    """The column-wise text (half a million rows at once in a big month) says, row for row, what
+    ``keyless.explain`` says for that row: the same candidates, scores, differences and reason."""
+    import numpy as np
+    import pandas as pd
+
+    from recon_helpers.engine import keyless
+
+    rng = np.random.default_rng(3)
+    n = 60
+    cand = pd.DataFrame({"left_rid": rng.integers(0, 12, n), "right_rid": rng.integers(0, 12, n),
+                         "ddays": rng.integers(-3, 4, n), "damount": [f"{x:.2f}" for x in rng.integers(-3, 3, n) / 4]})
+    cand = cand.drop_duplicates(["left_rid", "right_rid"]).reset_index(drop=True)
+    decided = keyless.decide(cand, prefer)
+    assert decided.ambiguous, "the random graph has open rows"
+    rule = recipe({"name": "one", "type": "amount_date", "days": 3, "prefer": prefer}).rules[0]
+    labels = {"left": {rid: f"s.csv:{rid + 2}" for rid in range(12)}, "right": {rid: f"b.csv:{rid + 2}" for rid in range(12)}}
+    (_, _), first = next(iter(decided.ambiguous.items()))
+    del labels[first[0][0]][first[0][1]]  # a candidate without a label is named by its side
+    frame = keyless.ambiguous_rows(decided.ranked_candidates(), cand, rule=rule,
+                                   labels={s: pd.Series(v) for s, v in labels.items()})
+    diffs = {(int(a), int(b)): (str(m), int(d)) for a, b, m, d in
+             cand[["left_rid", "right_rid", "damount", "ddays"]].itertuples(index=False)}
+    for (side, rid), cands in decided.ambiguous.items():
+        rows = frame[(frame["side"] == side) & (frame["rid"] == rid)]
+        assert list(rows["crid"]) == [c[1] for c in cands]
+        assert rows["detail"].iloc[0] == keyless.explain(side, rid, cands, diffs, rule=rule, labels=labels)
+        assert rows["detail"].iloc[1:].isna().all()  # the row's text once, on its best candidate
+    assert frame["detail"].str.contains(f"{first[0][0]}:{first[0][0]} row").any()

@@ -147,3 +147,16 @@ def test_reload_shows_what_another_kernel_decided(sf_check, workspace):
     before = len(app.queue_frame)
     app.buttons["reload"].click()
     assert len(app.queue_frame) == before - len(sf_check.exceptions("missing_on_right"))
+
+
+def test_the_open_items_amount_is_the_rows_own_sum_and_says_it_is_not_the_difference(sf_check, workspace):
+    """A reader compares the review's amounts with the page's figures: the header must say what it sums."""
+    from decimal import Decimal
+
+    summary = _app(sf_check, workspace).summary()
+    by_category = summary.open_by_category().set_index("category")
+    open_items = summary.items[summary.items["status"] != "resolved"]
+    for label, group in open_items.groupby("label"):
+        assert by_category.loc[label, "amount"] == sum(group["amount"], Decimal("0.00"))
+    html = summary._repr_html_()
+    assert "Amount of the rows" in html and "not the difference" in html

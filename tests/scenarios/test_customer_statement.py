@@ -96,6 +96,15 @@ def test_a_statement_escapes_what_it_prints(check):
     assert "确认无误" in html and "如有不符请列明" in html
 
 
+def test_a_date_inside_a_description_is_kept_on_one_line_and_still_escaped(check):
+    statement = check.statement("KH0010")
+    line = statement.lines[0]
+    statement.lines[0] = type(line)(**{**line.__dict__, "description": "<b>发票</b> 到期 2026-12-02"})
+    html = render_html(statement, check.header)
+    assert '&lt;b&gt;发票&lt;/b&gt; 到期 <span class="date">2026-12-02</span>' in html
+    assert "span.date { white-space: nowrap; }" in html.split("</style>")[0].replace("td.date, span.date", "span.date")
+
+
 @pytest.mark.skipif(any(shutil.which(t) is None for t in ("pdftotext", "chromium", "fc-list")),
                     reason="needs chromium, poppler and fontconfig (.ci/system-packages)")
 def test_the_pdf_statement_holds_this_customer_only_in_chinese_with_fonts_embedded(check, tmp_path):

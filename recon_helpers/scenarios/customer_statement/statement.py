@@ -7,6 +7,7 @@ The company header is data (``templates/statements/company.yaml``), the page is
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from html import escape
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+from markupsafe import escape as markup_escape
 
 from recon_helpers import catalog, export
 from recon_helpers.catalog import StrictModel
@@ -81,10 +84,21 @@ def money_text(value: Any) -> str:
         return str(value)
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def dates_unbroken(text: Any) -> Markup:
+    """Text escaped, with every ISO date kept on one line: a narrow column broke "2026-12-02" after
+    its second hyphen, and a customer reads "2026-12-" / "02" as two things."""
+    escaped = str(markup_escape("" if text is None else text))
+    return Markup(_ISO_DATE.sub(lambda m: f'<span class="date">{m.group(0)}</span>', escaped))
+
+
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(catalog.folder("statements"))), undefined=StrictUndefined,
                       autoescape=select_autoescape(["html", "j2", "html.j2"], default_for_string=True, default=True))
     env.filters["money"] = money_text
+    env.filters["dates_unbroken"] = dates_unbroken
     return env
 
 
