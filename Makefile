@@ -15,6 +15,7 @@ PY      := $(VENV)/bin/python
 DEMO_STAMP := $(DEMO).$(PERIOD)-seed$(SEED).stamp
 RECON   := $(VENV)/bin/recon
 STAMP   := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 PIP_QUIET := $(if $(CI),--quiet --progress-bar off,)
 
 .DEFAULT_GOAL := help
@@ -33,6 +34,12 @@ $(STAMP): pyproject.toml .ci/system-packages | $(PY)
 	$(PY) -m pip install $(PIP_QUIET) -e '.[dev]'
 	@touch $(STAMP)
 
+# the tests also run the Spark engine: its extra and Java 17 (installed only here, never for `make report`)
+$(TEST_STAMP): $(STAMP)
+	.ci/system-packages --test
+	$(PY) -m pip install $(PIP_QUIET) -e '.[dev,spark]'
+	@touch $(TEST_STAMP)
+
 install: $(STAMP) ## Create .venv and install the workbench with its dev extras (only when needed)
 
 $(DEMO_STAMP): $(STAMP) $(wildcard recon_helpers/demo/*.py) $(wildcard templates/rate_cards/*.yaml)
@@ -48,7 +55,7 @@ report: $(DEMO_STAMP) ## Build the demo month's report (JOBS=n notebooks at once
 	@$(RECON) report $(REPORT_ARGS); status=$$?; \
 	  echo ""; echo "Report: $(abspath $(REPORTS)/$(PERIOD)/index.html)"; exit $$status
 
-test: $(STAMP) ## Lint (ruff), then the whole test suite (unit + notebook tests) on 2 cores
+test: $(TEST_STAMP) ## Lint (ruff), then the whole test suite (unit + notebook tests) on 2 cores
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 

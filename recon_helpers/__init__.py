@@ -23,6 +23,7 @@ __version__ = "0.1.0"
 _LAZY: dict[str, tuple[str, str | None]] = {
     "load": ("recon_helpers.sources.loading", "load"),
     "match": ("recon_helpers.engine.cascade", "match"),
+    "use_engine": ("recon_helpers.engine.backends", "use_engine"),
     "Period": ("recon_helpers.periods", "Period"),
     "check_parameters": ("recon_helpers.parameters", "check_parameters"),
     "ReconError": ("recon_helpers.errors", "ReconError"),

@@ -85,9 +85,11 @@ def demo(out_dir: Path, period: str, seed: int, orders: int) -> None:
 @click.option("--wait", type=click.FloatRange(min=0), default=0, show_default=True,
               help="Seconds to wait for another report of the same month into the same folder to finish.")
 @click.option("--pdf", is_flag=True, help="Also print each run's page to PDF (needs Chromium).")
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
+              help="Where matching runs (passed to the notebooks as `engine`); spark needs the [spark] extra and Java 17.")
 @click.pass_context
 def report(ctx: click.Context, period: str, data_dir: Path, out_dir: Path, notebooks_dir: Path | None, jobs: int | None,
-           only: tuple[str, ...], workspace: Path | None, no_mask: bool, wait: float, pdf: bool) -> None:
+           only: tuple[str, ...], workspace: Path | None, no_mask: bool, wait: float, pdf: bool, engine: str) -> None:
     """Run every scenario x run for a period; write OUT/<period>/index.html."""
     from rich.console import Console
 
@@ -97,7 +99,7 @@ def report(ctx: click.Context, period: str, data_dir: Path, out_dir: Path, noteb
     with ReportProgress() as progress:
         run = run_reports(period=period, data_dir=data_dir, out_dir=out_dir, notebooks_dir=notebooks_dir,
                           jobs=jobs or default_jobs(), only=list(only) or None, workspace=workspace, mask=not no_mask,
-                          wait=wait, progress=progress, pdf=pdf)
+                          wait=wait, progress=progress, pdf=pdf, engine=engine)
     Console(width=max(100, Console().width)).print(outcome_table(run))
     for outcome in run.outcomes:
         status = "ok    " if outcome.ok else "FAILED"
@@ -184,9 +186,13 @@ def templates() -> None:
 @click.option("--rate-card", default=None,
               help="Courier rate card (sf, zto, yto, jdl or a YAML path): keep the left file's shipments of that "
                    "carrier and price them by the card before matching (recipe courier_bill).")
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
+              help="Where the SQL runs: embedded DuckDB, or Spark (SPARK_REMOTE, spark-submit's master, else local[2]).")
+@click.option("--format", "out_format", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True,
+              help="Format of links and exceptions (Parquet keeps exact decimal types).")
 @click.pass_context
 def match(ctx: click.Context, left_path: Path, right_path: Path, third_path: Path | None, recipe: str, out_dir: Path,
-          rate_card: str | None) -> None:
+          rate_card: str | None, engine: str, out_format: str) -> None:
     """Match two (or three) files with a recipe; exit 1 on differences."""
     from recon_helpers.engine.cascade import match_files
 
@@ -198,7 +204,7 @@ def match(ctx: click.Context, left_path: Path, right_path: Path, third_path: Pat
         card = load_rate_card(rate_card)
         prepare_left = lambda shipments: priced_shipments(shipments, card)  # noqa: E731
     result = match_files(left_path, right_path, recipe, third_path=third_path, out_dir=out_dir,
-                         prepare_left=prepare_left)
+                         prepare_left=prepare_left, engine=engine, format=out_format)
     summary = result.summary
     click.echo(f"recipe {summary.recipe}: {summary.matched_rows:,} of {summary.rows:,} rows matched "
                f"(auto-match rate {summary.auto_match_rate:.1%})")

@@ -20,13 +20,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from recon_helpers.engine import keyless, windows
 from recon_helpers.engine import units as unit_table
+from recon_helpers.engine.backends import check_engine, default_engine, is_engine_input, open_store, spark_inputs
 from recon_helpers.engine.fuzzy import rank_text
 from recon_helpers.engine.one_to_one import one_to_one
 from recon_helpers.engine.prepare import prepare_tables
@@ -55,7 +55,10 @@ from recon_helpers.export import write_csv
 # input checks
 # ---------------------------------------------------------------------------------------------------
 def _as_arrow(table: Any, side: str) -> pa.Table:
-    """Arrow view of an input table; adds source_file (<side>) and source_row (1..n) when absent."""
+    """Arrow view of an input table; adds source_file (<side>) and source_row (1..n) when absent.
+    (A Spark input is already in its own form, see :func:`.backends.spark_inputs`.)"""
+    if is_engine_input(table):
+        return table
     if isinstance(table, pa.Table):
         data = table
     elif isinstance(table, pd.DataFrame):
@@ -187,7 +190,7 @@ def _as_pandas(table: Any) -> Any:
 
 
 def match(left: Any, right: Any, recipe: "str | Path | Recipe", *, third: Any = None,
-          threads: int | None = None) -> MatchResult:
+          threads: int | None = None, engine: str | None = None, spark: Any = None) -> MatchResult:
     """Match ``left`` against ``right`` (and ``third``) by ``recipe``; every row ends linked or excepted.
 
     Parameters
@@ -197,7 +200,12 @@ def match(left: Any, right: Any, recipe: "str | Path | Recipe", *, third: Any = 
         ``<left>`` / 1..n when absent).
     recipe : a built-in recipe name, a path to a recipe YAML file, or a Recipe. Its ``prepare:``
         steps (see :func:`recon_helpers.recipes.prepare`) run first.
+        On ``engine="spark"`` also Spark DataFrames, Parquet or Delta paths, or catalog table names.
     threads : DuckDB threads (default: all cores).
+    engine : where the SQL runs: "duckdb" (embedded) or "spark" (see :mod:`recon_helpers.engine.backends`);
+        the rules and the result are the same. Default: the process's (``use_engine``), else "duckdb".
+    spark : the SparkSession to use with ``engine="spark"``; default: the active one, else one built
+        from the standard configuration (``SPARK_REMOTE``, spark-submit's master, else local[2]).
 
     Returns
     -------
@@ -219,6 +227,11 @@ def match(left: Any, right: Any, recipe: "str | Path | Recipe", *, third: Any = 
             f"recipe {recipe.name!r} " + ("matches three tables: pass third=<the "
                                           f"{recipe.third.label} table>" if recipe.third else
                                           "matches two tables: do not pass third=") )
+    if engine is None:
+        engine, spark = default_engine()[0], spark if spark is not None else default_engine()[1]
+    check_engine(engine)
+    if engine == "spark":
+        left, right, third = spark_inputs(recipe, left, right, third, spark=spark)
     if recipe.prepare or recipe.units:  # units, then the recipe's own data-only steps; harmless if already applied
         left, right, third = prepare_tables(recipe, _as_pandas(left), _as_pandas(right),
                                             None if third is None else _as_pandas(third))
@@ -227,7 +240,7 @@ def match(left: Any, right: Any, recipe: "str | Path | Recipe", *, third: Any = 
         tables["third"] = _as_arrow(third, "third")
     _validate_columns(recipe, tables)
 
-    ws = MatchStore(threads=threads)
+    ws = open_store(engine, threads=threads, spark=spark)
     try:
         return _run(recipe, tables, ws)
     except BaseException:
@@ -266,7 +279,7 @@ def _run(recipe: Recipe, tables: dict[str, pa.Table], ws: MatchStore) -> MatchRe
         ws.rule_where = {side: cond for side in ("left", "right") if (cond := getattr(rule.where, side))}
         try:
             _RULES[type(rule)](ws, recipe, rule, two_way)
-        except duckdb.Error as exc:
+        except ws.backend.errors as exc:
             if not ws.rule_where:
                 raise
             raise MatchInputError(f"recipe {recipe.name!r}, rule {rule.name!r}: its where condition "
@@ -490,13 +503,14 @@ def _sweep(ws: MatchStore, recipe: Recipe) -> None:
 # ---------------------------------------------------------------------------------------------------
 def match_files(left_path: str | Path, right_path: str | Path, recipe: "str | Path | Recipe", *,
                 third_path: str | Path | None = None, out_dir: str | Path,
-                prepare_left: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> MatchResult:
+                prepare_left: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+                engine: str | None = None, format: str = "csv") -> MatchResult:
     """Load each file (template auto-detected), match them by ``recipe`` and write the result to ``out_dir``.
 
     Rows a loader rejected never reach the matcher; they are written to ``out_dir/rejects.csv`` (with
     the side) and counted in summary.json under ``inputs``, so nothing disappears silently.
     ``prepare_left`` turns the loaded left table into what the recipe expects (e.g. shipments priced
-    with a courier rate card for ``courier_bill``).
+    with a courier rate card for ``courier_bill``). ``engine``: see :func:`match`; ``format``: csv or parquet.
     """
     from recon_helpers.sources.loading import load
 
@@ -513,10 +527,10 @@ def match_files(left_path: str | Path, right_path: str | Path, recipe: "str | Pa
                         "rows_loaded": int(len(table)), "rows_rejected": int(report.rows_rejected)}
     if prepare_left is not None:
         tables["left"] = prepare_left(tables["left"])
-    result = match(tables["left"], tables["right"], recipe, third=tables.get("third"))
+    result = match(tables["left"], tables["right"], recipe, third=tables.get("third"), engine=engine)
     result.inputs = inputs
     out = Path(out_dir)
-    result.write(out)
+    result.write(out, format=format)
     if rejects:
         write_csv(pd.concat(rejects, ignore_index=True), out / "rejects.csv")
     return result

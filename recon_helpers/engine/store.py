@@ -26,12 +26,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Iterable, Sequence
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from recon_helpers.engine.backends.duckdb_backend import DuckDBBackend
 from recon_helpers.engine.sql import (
     OUTCOME_COLUMNS,
     SIDE_NO,
@@ -41,7 +41,6 @@ from recon_helpers.engine.sql import (
     amount_diff_column,
     compare_exprs,
     composite_key_expr,
-    dialect_copy,
     dialect_day_number,
     dialect_ordered_concat,
     evaluation_columns,
@@ -72,7 +71,7 @@ def content_rank(table: pa.Table) -> pa.Array:
 
 
 class MatchStore(ThreeWaySql, KeylessSql):
-    """Owns one embedded DuckDB connection and runs the matcher's SQL.
+    """Runs the matcher's SQL on a back-end (one embedded DuckDB connection unless given another).
 
     Inputs are registered as Arrow tables (zero-copy scans); results are fetched as Arrow and
     converted to pandas with ``ArrowDtype`` so money stays ``decimal128`` (never ``.df()``, which
@@ -82,11 +81,9 @@ class MatchStore(ThreeWaySql, KeylessSql):
     rows, where left rows are numbered first (by source_file, source_row), then right, then third.
     """
 
-    def __init__(self, *, threads: int | None = None):
-        self.con = duckdb.connect(":memory:")
-        if threads:
-            self.con.execute(f"SET threads = {int(threads)}")
-        self.con.execute("SET preserve_insertion_order = false")
+    def __init__(self, *, threads: int | None = None, backend=None):
+        #: where the SQL runs (:mod:`recon_helpers.engine.backends`); embedded DuckDB unless given
+        self.backend = backend if backend is not None else DuckDBBackend(threads=threads)
         self.offsets: dict[str, int] = {}
         self.side_rows: dict[str, int] = {}
         self.key_parts: dict[str, tuple[str, ...]] = {}
@@ -99,16 +96,16 @@ class MatchStore(ThreeWaySql, KeylessSql):
     # -- plumbing ------------------------------------------------------------------------------
     def register(self, name: str, data: "pd.DataFrame | pa.Table") -> None:
         table = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
-        self.con.register(name, table)
+        self.backend.register(name, table)
 
     def unregister(self, name: str) -> None:
-        self.con.unregister(name)
+        self.backend.unregister(name)
 
     def run(self, sql: str) -> None:
-        self.con.execute(sql)
+        self.backend.run(sql)
 
     def arrow(self, sql: str) -> pa.Table:
-        return self.con.sql(sql).to_arrow_table()
+        return self.backend.arrow(sql)
 
     def pandas(self, sql: str) -> pd.DataFrame:
         return self.arrow(sql).to_pandas(types_mapper=pd.ArrowDtype)
@@ -118,15 +115,14 @@ class MatchStore(ThreeWaySql, KeylessSql):
         return self.arrow(sql).to_pandas()
 
     def scalar(self, sql: str):
-        rows = self.con.execute(sql).fetchall()
-        return rows[0][0] if rows else None
+        return self.backend.scalar(sql)
 
     def drop(self, *tables: str) -> None:
         for t in tables:
             self.run(f"DROP TABLE IF EXISTS {t}")
 
     def close(self) -> None:
-        self.con.close()
+        self.backend.close()
 
     # -- setup -----------------------------------------------------------------------------------
     def prepare_rows(self, table: pa.Table, prep: SidePrep) -> None:
@@ -139,7 +135,7 @@ class MatchStore(ThreeWaySql, KeylessSql):
         own = tuple(c for c in (*prep.key_fields, prep.amount, prep.date) if c)  # what the prepared row is built from
         needed = [c for c in dict.fromkeys(("source_file", "source_row") + tuple(prep.columns) + own)
                   if c in table.column_names]
-        self.register(src, table.select(needed).append_column("_rid", content_rank(table)))
+        self.register(src, self.with_rid(table, needed))
         parts = prep.key_fields
         raw = [f"CASE WHEN trim(CAST({ident(f)} AS VARCHAR)) = '' THEN NULL ELSE CAST({ident(f)} AS VARCHAR) END"
                for f in parts]
@@ -164,6 +160,10 @@ class MatchStore(ThreeWaySql, KeylessSql):
         self.unregister(src)
         self.side_rows[prep.side] = table.num_rows
         self.offsets[prep.side] = sum(self.side_rows.get(x, 0) for x in SIDES[:SIDES.index(prep.side)])
+
+    def with_rid(self, table: pa.Table, columns: Sequence[str]) -> pa.Table:
+        """The input's ``columns`` plus ``_rid`` (:func:`content_rank`), as the back-end registers it."""
+        return table.select(list(columns)).append_column("_rid", content_rank(table))
 
     def join_key(self, side: str, alias: str, steps: Sequence[Sequence[object]] | None) -> str:
         """SQL for the key a key rule joins on: as written (``steps`` None) or normalised (``steps``:
@@ -527,9 +527,9 @@ class MatchStore(ThreeWaySql, KeylessSql):
             FROM exceptions GROUP BY category, side ORDER BY category, side""")
 
     def relation(self, select_sql: str):
-        """A lazy DuckDB relation of a query (for :func:`recon_helpers.export.write_csv`)."""
-        return self.con.sql(select_sql)
+        """A query the back-end can hand to :func:`recon_helpers.export.write_csv` (lazy on DuckDB)."""
+        return self.backend.relation(select_sql)
 
     def write_parquet(self, select_sql: str, path: Path) -> None:
-        """Write a query's result as Parquet (exact types), straight from DuckDB."""
-        self.run(dialect_copy(select_sql, str(path), fmt="parquet"))
+        """Write a query's result as Parquet (exact types), straight from the back-end."""
+        self.backend.write_parquet(select_sql, path)

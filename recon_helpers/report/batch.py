@@ -265,6 +265,7 @@ def run_reports(
     wait: float = 0,
     progress: Progress | None = None,
     pdf: bool = False,
+    engine: str = "duckdb",
 ) -> ReportRun:
     """Run every notebook for ``period`` on ``data_dir`` and publish ``out_dir/<period>/`` whole.
 
@@ -282,6 +283,7 @@ def run_reports(
     wait : seconds to wait for another run of the same month to finish before failing.
     progress : told of each run's cells and of each finished run (see :data:`Progress`).
     pdf : also print each run's page to ``<scenario>.pdf`` (Chromium, see :mod:`recon_helpers.pdf`).
+    engine : where matching runs, passed to the notebooks that declare ``engine`` ("duckdb" or "spark").
 
     Returns
     -------
@@ -306,7 +308,7 @@ def run_reports(
         try:
             run = _build(month=month, data=data, root=root, staged=staged, notebooks=notebooks, planned=planned, jobs=jobs,
                          kernel_name=kernel_name, workspace=workspace, mask=mask, progress=progress, pdf=pdf,
-                         kind=cycle.kind, skipped=skipped)
+                         kind=cycle.kind, skipped=skipped, engine=engine)
             live = publish.swap_in(staged, root, month)
         except BaseException:
             import shutil
@@ -320,13 +322,14 @@ def run_reports(
 
 def _build(*, month: str, data: Path, root: Path, staged: Path, notebooks: Path, planned: list[PlannedRun], jobs: int,
            kernel_name: str, workspace: str | Path | None, mask: bool, progress: Progress | None,
-           pdf: bool = False, kind: str = "month", skipped: list[SkippedRun] | None = None) -> ReportRun:
+           pdf: bool = False, kind: str = "month", skipped: list[SkippedRun] | None = None,
+           engine: str = "duckdb") -> ReportRun:
     """Run everything into ``staged/<month>/`` and write its index, alerts and manifest there."""
     folder = staged / month
     run_id = f"{dt.datetime.now():%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
     started = _now()
     offered = {"period": month, "data_dir": str(data.resolve()), "output_dir": str(staged.resolve()),
-               "workspace": str(Path(workspace).resolve()) if workspace is not None else None}
+               "workspace": str(Path(workspace).resolve()) if workspace is not None else None, "engine": engine}
     version = package_version()
     job_list = [
         NotebookJob(notebook=str(p.notebook.resolve()), out_dir=str(prepare_out_dir(folder / p.scenario / p.run).resolve()),
