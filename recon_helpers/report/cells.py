@@ -200,12 +200,15 @@ class ActionTable:
     """A list to act on as a page shows it: sortable and searchable offline (itables, its JavaScript
     embedded once per page), personal data masked, capped at :data:`MAX_TABLE_ROWS` rows with a note.
 
-    ``data`` is the table as given (unmasked, uncapped); ``to_html()`` is the static table (escaped)
-    that also serves as the fallback when scripts are off.
+    ``data`` is the rows the page can show, as given (unmasked, capped at ``max_rows``) and ``total`` the
+    length of the whole list: a notebook keeps every cell's table while it runs, so holding the whole
+    list here would keep every action list of a 200,000-order month in memory until the kernel ends.
+    ``to_html()`` is the static table (escaped) that also serves as the fallback when scripts are off.
     """
 
     def __init__(self, frame: "pd.DataFrame", *, wide: tuple[str, ...] = (), max_rows: int = MAX_TABLE_ROWS):
-        self.data = frame
+        self.data = frame.head(max_rows).copy()
+        self.total = len(frame)
         self.wide = wide
         self.max_rows = max_rows
 
@@ -213,11 +216,10 @@ class ActionTable:
         """The rows and values the page shows: capped, and masked unless masking is off."""
         from recon_helpers import masking
 
-        frame = self.data.head(self.max_rows)
-        return masking.mask_frame(frame) if masking.enabled() else frame
+        return masking.mask_frame(self.data) if masking.enabled() else self.data
 
     def note(self) -> str:
-        total = len(self.data)
+        total = self.total
         if total <= self.max_rows:
             return ""
         return (f'<p class="recon-cap-note">Showing the first {self.max_rows:,} of {total:,} rows 仅显示前 {self.max_rows:,} 行'

@@ -259,8 +259,10 @@ def _execute(job: NotebookJob, source: Path, executed: Path) -> tuple[str, str |
             log_output=False,
             execution_timeout=job.timeout_s,
             # the kernel's own start-up warnings (e.g. "running over TCP without encryption" for a
-            # kernel on localhost) say nothing about the report; real errors still surface as outputs
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            # kernel on localhost) say nothing about the report; real errors still surface as outputs.
+            # No output history (Out, _): a batch run never reads it back, and it would keep every
+            # cell's returned table (lists, results) alive until the kernel ends
+            extra_arguments=["--IPKernelApp.log_level=ERROR", "--InteractiveShell.cache_size=0"],
             **engine,
         )
     except Exception as exc:  # a failing notebook is a report outcome, not a crash of the batch
