@@ -33,8 +33,10 @@ def _layout(fig: go.Figure, *, title: str) -> go.Figure:
         template="plotly_white",
         colorway=_PALETTE,
         margin={"l": 40, "r": 20, "t": 60, "b": 40},
-        height=380,
+        height=440,  # room for slanted category names below the bars (automargin takes it from the plot)
     )
+    # long bilingual category names are drawn slanted; without this they are cut at the chart's bottom edge
+    fig.update_xaxes(automargin=True)
     return fig
 
 

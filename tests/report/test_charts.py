@@ -20,3 +20,10 @@ def test_a_few_differences_tick_at_whole_numbers():
     fig = charts.exceptions_by_category(Result(exceptions))
     assert fig.layout.yaxis.dtick == 1 and fig.layout.yaxis.tickformat == ",d"
     assert sorted(fig.data[0].y) == [1, 3]
+
+
+def test_long_category_names_get_room_below_the_chart():
+    exceptions = pd.DataFrame({"category": ["missing_on_left", "amount_mismatch"], "side": ["right", "right"],
+                               "amount": [Decimal("1.00"), Decimal("2.00")], "group_id": [None, None], "key": ["A", "B"]})
+    fig = charts.exceptions_by_category(Result(exceptions), labels={"missing_on_left": "shipped, never picked up 已出库未揽收" * 2})
+    assert fig.layout.xaxis.automargin is True
