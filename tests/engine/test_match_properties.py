@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
@@ -9,21 +10,9 @@ from hypothesis import strategies as st
 
 from recon_helpers.canonical import money
 from recon_helpers.engine import match
-from recon_helpers.engine.recipe import recipe_from_dict
+from recon_helpers.engine.recipe import load_recipe
 
-RECIPE = recipe_from_dict({
-    "name": "everything", "left": {"kind": "settlement", "label": "L"}, "right": {"kind": "bank_txn", "label": "R"},
-    "key": "txn_id", "amount": "amount", "date": "txn_time",
-    "compare": [{"name": "amount", "left": "amount", "right": "amount", "abs_tol": "0.01"}],
-    "rules": [
-        {"name": "exact", "type": "exact_key"},
-        {"name": "normalised", "type": "normalised_key"},
-        {"name": "batch", "type": "group_sum", "group_left": ["batch_id"], "days": 2},
-        {"name": "one", "type": "amount_date", "days": 1},
-        {"name": "subset", "type": "subset_sum", "days": 2, "max_items": 3},
-        {"name": "fuzzy", "type": "fuzzy", "left": "counterparty", "right": "counterparty", "days": 3,
-         "accept": 90, "suggest": 50},
-    ]})
+RECIPE = load_recipe(Path(__file__).parent / "recipes" / "every_rule.yaml")
 
 KEYS = st.sampled_from([None, "", "A1", "a-1", "B2", "C3", "Ｃ３", "D4"])
 AMOUNTS = st.sampled_from(["0.00", "10.00", "-10.00", "5.00", "5.01", "15.00", "20.00", "-2.50"])
