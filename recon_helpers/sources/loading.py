@@ -120,9 +120,7 @@ class _Part:
 def _read_part(template: SourceTemplate, look: Columns, body: Body, source_file: str, tallies: _Tallies,
                *, chunked: bool) -> _Part:
     """Canonicalise one body (a whole table, or a chunk of one) and add it to ``tallies``."""
-    look.body = body
-    look._clean.clear()
-    look._money.clear()
+    look.use_body(body)
     summary = split_summary_rows(template, look)
     subtotals = split_page_subtotals(template, look, tallies.carry if chunked else None)
     values, problems, warnings = build_fields(template, look)

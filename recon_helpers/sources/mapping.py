@@ -75,6 +75,20 @@ class Columns:
             self._money[index] = cells.parse_money(self.clean(index), decimal_comma=self.template.decimal_comma)
         return self._money[index]
 
+    def use_body(self, body: Body) -> None:
+        """Read ``body`` from now on (the next chunk of a file): the per-column caches belong to the old one."""
+        self.body = body
+        self._clean.clear()
+        self._money.clear()
+
+    def drop_rows(self, keep: "pa.Array") -> None:
+        """Keep only the body rows where ``keep`` is true (summary and subtotal lines leave the data)."""
+        body = self.body
+        body.columns = {j: pc.filter(arr, keep) for j, arr in body.columns.items()}
+        body.rows = pc.filter(body.rows, keep)
+        body.n = len(body.rows)
+        self.use_body(body)
+
 
 @dataclass
 class _Problem:
@@ -106,12 +120,7 @@ def split_summary_rows(template: SourceTemplate, look: Columns) -> list[Row]:
             value = arr[i].as_py()
             texts[j] = cells.clean_scalar(value) or ""
         rows.append(Row(body.rows[i].as_py(), texts, ",".join(texts)))
-    keep = pc.invert(hit)
-    body.columns = {j: pc.filter(arr, keep) for j, arr in body.columns.items()}
-    body.rows = pc.filter(body.rows, keep)
-    body.n = len(body.rows)
-    look._clean.clear()
-    look._money.clear()
+    look.drop_rows(pc.invert(hit))
     return rows
 
 

@@ -186,12 +186,7 @@ def split_page_subtotals(template: SourceTemplate, look: Columns, carry: Carry |
     rows_out = [Row(body.rows[i].as_py(), _texts(body, i, width), ",".join(_texts(body, i, width))) for i in subtotals]
     keep = np.ones(body.n, dtype=bool)
     keep[subtotals] = False
-    keep = pa.array(keep)
-    body.columns = {j: pc.filter(arr, keep) for j, arr in body.columns.items()}
-    body.rows = pc.filter(body.rows, keep)
-    body.n = len(body.rows)
-    look._clean.clear()
-    look._money.clear()
+    look.drop_rows(pa.array(keep))
     return rows_out
 
 
