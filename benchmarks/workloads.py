@@ -247,6 +247,19 @@ PAYERS = {"京东": "北京京东世纪贸易有限公司", "天猫": "支付宝
           SINGLE_CHANNEL: "财付通支付科技有限公司"}
 
 
+def batch_sizes(rng: np.random.Generator, lines: int, smallest: int, largest: int) -> np.ndarray:
+    """Batch sizes drawn in [smallest, largest] that add up to ``lines``; a short last batch is folded
+    into the one before it, so no batch is smaller than ``smallest`` (unless there is only one)."""
+    sizes: list[int] = []
+    while sum(sizes) < lines:
+        sizes.append(int(rng.integers(smallest, largest + 1)))
+    sizes[-1] -= sum(sizes) - lines
+    if sizes[-1] < smallest and len(sizes) > 1:
+        tail = sizes.pop()
+        sizes[-1] += tail
+    return np.array(sizes)
+
+
 def _line_amounts(rng: np.random.Generator, count: int) -> np.ndarray:
     """Batch/daily line amounts in fen, all multiples of 40: sales, fees and refunds in a fixed mix.
 
@@ -284,14 +297,7 @@ def collections(rows: int, *, seed: int = 7, out: Path | None = None) -> Path:
     n_batch_lines = rows - n_single - n_daily
 
     # batches of 60-140 lines, each on one day, channel 京东 or 天猫
-    sizes = []
-    while sum(sizes) < n_batch_lines:
-        sizes.append(int(rng.integers(60, 141)))
-    sizes[-1] -= sum(sizes) - n_batch_lines
-    if sizes[-1] < 60 and len(sizes) > 1:  # fold a short tail into the previous batch
-        tail = sizes.pop()
-        sizes[-1] += tail
-    sizes = np.array(sizes)
+    sizes = batch_sizes(rng, n_batch_lines, 60, 140)
     n_batches = sizes.size
     batch_of_line = np.repeat(np.arange(n_batches), sizes)
     batch_day = rng.integers(0, 30, n_batches)
@@ -476,14 +482,7 @@ def ambiguity(rows: int, *, percent: int = 10, seed: int = 11, out: Path | None 
     n_batch_lines = rows // 10
     n_single = rows - n_batch_lines
 
-    sizes = []
-    while sum(sizes) < n_batch_lines:
-        sizes.append(int(rng.integers(5, 20)))
-    sizes[-1] -= sum(sizes) - n_batch_lines
-    if sizes[-1] < 5 and len(sizes) > 1:  # fold a short tail into the previous batch
-        tail = sizes.pop()
-        sizes[-1] += tail
-    sizes = np.array(sizes)
+    sizes = batch_sizes(rng, n_batch_lines, 5, 19)
     n_batches = sizes.size
     batch_of_line = np.repeat(np.arange(n_batches), sizes)
     batch_start = np.concatenate([[0], np.cumsum(sizes)[:-1]])
