@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -28,7 +29,6 @@ from recon_helpers.engine import keyless, windows
 from recon_helpers.engine import units as unit_table
 from recon_helpers.engine.backends import check_engine, default_engine, is_engine_input, open_store, spark_inputs
 from recon_helpers.engine.fuzzy import rank_text
-from recon_helpers.engine.one_to_one import one_to_one
 from recon_helpers.engine.prepare import prepare_tables
 from recon_helpers.engine.recipe import (
     AmountDateRule,
@@ -329,7 +329,7 @@ def _amount_date(ws: MatchStore, recipe: Recipe, rule: AmountDateRule, compares:
     cand = ws.amount_date_candidates(days=rule.days, abs_tol=rule.abs_tol, rel_tol=rule.rel_tol, same=_same(rule))
     if cand.empty:
         return
-    decided = keyless.decide(cand, rule.prefer)
+    cand, decided = ws.decide_one_to_one(cand, partial(keyless.candidate_costs, prefer=rule.prefer))
     ws.record_assigned_pairs(_pairs_frame(decided.pairs), rule.name, compares)
     ranked = decided.ranked_candidates()
     if not ranked.empty:
@@ -344,10 +344,8 @@ def _group_sum(ws: MatchStore, recipe: Recipe, rule: GroupSumRule, compares: lis
                                rel_tol=rule.rel_tol, same=_same(rule))
     if cand.empty:
         return
-    # one_to_one pairs "left" with "right": the group plays the role of its side
-    edges = pd.DataFrame({"left_rid": cand["gid"] if many == "left" else cand["orid"],
-                          "right_rid": cand["orid"] if many == "left" else cand["gid"], "cost": cand["cost"]})
-    decided = one_to_one(edges)
+    _, decided = ws.decide_one_to_one(cand, partial(_group_edges, many=many),
+                                      left="gid" if many == "left" else "orid", right="orid" if many == "left" else "gid")
     pairs = _pairs_frame(decided.pairs)
     links = pd.DataFrame({"gid": pairs["left_rid"] if many == "left" else pairs["right_rid"],
                           "orid": pairs["right_rid"] if many == "left" else pairs["left_rid"],
@@ -375,6 +373,12 @@ def _group_sum(ws: MatchStore, recipe: Recipe, rule: GroupSumRule, compares: lis
                             rule=rule.name)
 
 
+def _group_edges(cand: pd.DataFrame, *, many: str) -> pd.DataFrame:
+    """one_to_one pairs "left" with "right": the group plays the role of its side."""
+    return pd.DataFrame({"left_rid": cand["gid"] if many == "left" else cand["orid"],
+                         "right_rid": cand["orid"] if many == "left" else cand["gid"], "cost": cand["cost"]})
+
+
 def _group_refusal(rule: GroupSumRule, is_group: bool, cands: list) -> str:
     """Why a group rule refused, with the candidates' scores (1 / (1 + amount diff + days outside))."""
     scores = [1 / (1 + c[2]) for c in cands]
@@ -395,10 +399,7 @@ def _subset_sum(ws: MatchStore, recipe: Recipe, rule: SubsetSumRule, compares: l
         return
     found: dict[int, tuple[int, ...]] = {}
     unsure: dict[int, list[int]] = {}
-    orids, targets, starts = _block_bounds(cand)  # ordered by orid, then mrid
-    results = subset_sum_many(targets, starts, cand["mrid"].to_numpy(dtype="int64"),
-                                     cand["fen"].to_numpy(dtype="int64"), max_items=rule.max_items)
-    for orid, res in zip(orids.tolist(), results):
+    for orid, res in ws.decide_subsets(cand, partial(_subset_results, max_items=rule.max_items)):
         if res.status == "unique":
             found[orid] = tuple(int(m) for m in res.members)
         elif res.status == "ambiguous":
@@ -419,6 +420,14 @@ def _subset_sum(ws: MatchStore, recipe: Recipe, rule: SubsetSumRule, compares: l
                                "to this amount; not linked")
 
 
+def _subset_results(cand: pd.DataFrame, *, max_items: int) -> list[tuple[int, Any]]:
+    """[(orid, SubsetResult)] for candidates ordered by orid, then mrid."""
+    orids, targets, starts = _block_bounds(cand)
+    results = subset_sum_many(targets, starts, cand["mrid"].to_numpy(dtype="int64"),
+                              cand["fen"].to_numpy(dtype="int64"), max_items=max_items)
+    return list(zip(orids.tolist(), results))
+
+
 def _block_bounds(cand: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(orid, target_fen, starts) of the one-side rows of a frame sorted by orid: row ``i``'s
     candidates are ``cand[starts[i]:starts[i + 1]]``."""
@@ -433,25 +442,38 @@ def _fuzzy(ws: MatchStore, recipe: Recipe, rule: FuzzyRule, compares: list[Compa
                                rel_tol=rule.rel_tol, same=_same(rule))
     if cand.empty:
         return
-    accepted, suggested = [], []
-    for lrid, block in cand.groupby("left_rid", sort=True):
-        query = str(block["ltext"].iloc[0])
-        choices = [(int(r), str(t)) for r, t in zip(block["right_rid"], block["rtext"])]
-        for rrid, score in rank_text(query, choices, limit=len(choices)):
-            if score >= rule.accept:
-                accepted.append((int(lrid), rrid, (100.0 - score) / 100.0))
-            elif score >= rule.suggest:
-                suggested += [("left", int(lrid), "right", rrid, score), ("right", rrid, "left", int(lrid), score)]
-    ws.record_suggestions(pd.DataFrame(suggested, columns=["side", "rid", "cside", "crid", "score"]))
-    if not accepted:
+    accepted, suggested = ws.score_texts(cand, partial(_fuzzy_scores, accept=rule.accept, suggest=rule.suggest))
+    ws.record_suggestions(suggested)
+    if accepted.empty:
         return
-    decided = one_to_one(pd.DataFrame(accepted, columns=["left_rid", "right_rid", "cost"]))
+    _, decided = ws.decide_one_to_one(accepted, _edges_as_given)
     pairs = _pairs_frame(decided.pairs)
     pairs["score"] = 1.0 - pairs["cost"]  # the text score / 100
     ws.record_assigned_pairs(pairs, rule.name, compares)
     ws.record_ambiguous(_ambiguous_frame(decided.ambiguous), rule=rule.name,
                         detail=f"rule {rule.name}: several counterparts with the same amount and equally "
                                "similar names; not linked")
+
+
+def _fuzzy_scores(cand: pd.DataFrame, *, accept: float, suggest: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each left row's candidates ranked by text similarity: (accepted pairs left_rid, right_rid, cost
+    = (100 - score) / 100; suggestions side, rid, cside, crid, score, both ways round)."""
+    accepted, suggested = [], []
+    for lrid, block in cand.groupby("left_rid", sort=True):
+        query = str(block["ltext"].iloc[0])
+        choices = [(int(r), str(t)) for r, t in zip(block["right_rid"], block["rtext"])]
+        for rrid, score in rank_text(query, choices, limit=len(choices)):
+            if score >= accept:
+                accepted.append((int(lrid), rrid, (100.0 - score) / 100.0))
+            elif score >= suggest:
+                suggested += [("left", int(lrid), "right", rrid, score), ("right", rrid, "left", int(lrid), score)]
+    return (pd.DataFrame(accepted, columns=["left_rid", "right_rid", "cost"]),
+            pd.DataFrame(suggested, columns=["side", "rid", "cside", "crid", "score"]))
+
+
+def _edges_as_given(cand: pd.DataFrame) -> pd.DataFrame:
+    """Candidates that already are one_to_one's edges (left_rid, right_rid, cost)."""
+    return cand
 
 
 _RULES = {ExactKeyRule: _exact_key, NormalisedKeyRule: _normalised_key, AmountDateRule: _amount_date,

@@ -3,16 +3,38 @@ and fuzzy-text pairs, as a mixin of :class:`recon_helpers.engine.store.MatchStor
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import pandas as pd
 
+from recon_helpers.engine.one_to_one import BlockResult, one_to_one
 from recon_helpers.engine.sql import _blank_key, dialect_day_number, ident, literal
 from recon_helpers.engine.windows import Days, between_sql, bounds
 
 
 class KeylessSql:
     """The keyless-rule statements of the match store (needs ``run``, ``_insert``, ``snapshot_unmatched``)."""
+
+    # -- where candidates are decided (a Spark store keeps them in Spark: backends/spark_blocks.py) --
+    def candidate_frame(self, sql: str, *, exact: bool = False) -> pd.DataFrame:
+        """The candidate pairs of a query, for a Python decision: collected here, as a numpy frame
+        (``exact``: with Arrow types, as text candidates need)."""
+        return self.pandas(sql) if exact else self.numpy_frame(sql)
+
+    def decide_one_to_one(self, cand: pd.DataFrame, costs: Callable[[pd.DataFrame], pd.DataFrame], *,
+                          left: str = "left_rid", right: str = "right_rid") -> tuple[pd.DataFrame, BlockResult]:
+        """(the candidates, ``one_to_one(costs(cand))``); ``left`` / ``right`` name the candidate
+        columns that become the edges' left and right rows (Spark blocks the candidates by them)."""
+        return cand, one_to_one(costs(cand))
+
+    def decide_subsets(self, cand: pd.DataFrame, decide: Callable[[pd.DataFrame], list]) -> list:
+        """``decide(cand)``: the subset-sum results [(orid, SubsetResult)] of candidates sorted by orid, mrid."""
+        return decide(cand)
+
+    def score_texts(self, cand: pd.DataFrame, score: Callable[[pd.DataFrame], tuple[pd.DataFrame, pd.DataFrame]]
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """``score(cand)``: the fuzzy rule's (accepted pairs, suggestions) of text candidates."""
+        return score(cand)
 
     @staticmethod
     def _tolerance_join(a_amt: str, b_amt: str, abs_tol: Decimal, rel_tol: Decimal) -> str:
@@ -32,7 +54,7 @@ class KeylessSql:
         ``days`` of the left date. Columns left_rid, right_rid, ddays (right - left), damount (right -
         left, yuan, exact text) and cost (= |days apart| + |amount diff| in yuan)."""
         ul, ur = self.snapshot_unmatched("left"), self.snapshot_unmatched("right")
-        return self.numpy_frame(f"""
+        return self.candidate_frame(f"""
             SELECT l._rid AS left_rid, r._rid AS right_rid, CAST(r._day - l._day AS BIGINT) AS ddays,
                    CAST(CAST(r._amt - l._amt AS DECIMAL(38,2)) AS VARCHAR) AS damount,
                    CAST(abs(r._day - l._day) AS DOUBLE) + CAST(abs(r._amt - l._amt) AS DOUBLE) AS cost
@@ -77,7 +99,7 @@ class KeylessSql:
               FROM gm0 WHERE {notnull} GROUP BY {', '.join(gcols)};
             CREATE OR REPLACE TABLE gmembers AS
               SELECT g.gid, m._rid FROM gm0 m JOIN gsum g ON {' AND '.join(f'm.{c} = g.{c}' for c in gcols)};""")
-        return self.numpy_frame(f"""
+        return self.candidate_frame(f"""
             SELECT g.gid, o._rid AS orid,
                    CAST(abs(o._amt - g.s) AS DOUBLE)
                    + CAST(CASE WHEN o._day IS NULL OR g.d0 IS NULL THEN 0 WHEN o._day < g.d0 THEN g.d0 - o._day
@@ -139,7 +161,7 @@ class KeylessSql:
                             + [f"n._s{i} = o.{ident(f_one)}" for i, (_, f_one) in enumerate(pairs)]) or "TRUE"
         dsel = ", ".join(dcols) if dcols else "TRUE AS _one"
         dcarry = "".join(f", d.{k}" for k in dkeys)
-        return self.numpy_frame(f"""
+        return self.candidate_frame(f"""
             WITH d AS (SELECT DISTINCT {dsel} FROM {uo} o WHERE o._amt IS NOT NULL{dnotnull}),
             near AS (
               SELECT m._rid AS mrid, CAST(m._amt * 100 AS BIGINT) AS fen{dcarry},
@@ -174,8 +196,8 @@ class KeylessSql:
         ul, ur = self.snapshot_unmatched("left"), self.snapshot_unmatched("right")
         window = f" AND {between_sql('r._day', 'l._day', days)}" if days is not None else ""
         lt, rt = f"CAST(l.{ident(left_col)} AS VARCHAR)", f"CAST(r.{ident(right_col)} AS VARCHAR)"
-        return self.pandas(f"""
+        return self.candidate_frame(f"""
             SELECT l._rid AS left_rid, r._rid AS right_rid, {lt} AS ltext, {rt} AS rtext
             FROM {ul} l JOIN {ur} r ON {self._tolerance_join('l._amt', 'r._amt', abs_tol, rel_tol)}{window}{self._same_join(same, 'l', 'r')}
             WHERE NOT {_blank_key(lt)} AND NOT {_blank_key(rt)}
-            ORDER BY left_rid, right_rid""")
+            ORDER BY left_rid, right_rid""", exact=True)

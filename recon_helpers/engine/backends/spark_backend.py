@@ -229,6 +229,7 @@ def spark_session(*, master: str | None = None, app_name: str = "recon-workbench
     here reads timestamps in UTC; a local one uses few shuffle partitions (small data, two cores).
     """
     import os
+    import sys
 
     try:
         from pyspark.sql import SparkSession
@@ -246,6 +247,8 @@ def spark_session(*, master: str | None = None, app_name: str = "recon-workbench
     if chosen:
         builder = builder.master(chosen)
     if chosen and chosen.startswith("local"):
+        # the decisions run Python in Spark tasks: a local session's workers use this interpreter (and its pandas)
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         builder = (builder.config("spark.sql.shuffle.partitions", os.environ.get("RECON_SPARK_PARTITIONS", "2"))
                    .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false"))
     return builder.getOrCreate()

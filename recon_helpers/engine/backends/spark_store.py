@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import pandas as pd
 import pyarrow as pa
 
+from recon_helpers.engine.backends import spark_blocks
 from recon_helpers.engine.backends.spark_backend import SparkBackend, spark_session
+from recon_helpers.engine.backends.spark_blocks import SparkCandidates
+from recon_helpers.engine.one_to_one import BlockResult
 from recon_helpers.engine.store import MatchStore
 from recon_helpers.errors import MatchInputError
 
@@ -104,6 +107,30 @@ class SparkMatchStore(MatchStore):
             self.backend.register_frame(name, data)
         else:
             super().register(name, data)
+
+    # -- decisions in Spark tasks (see spark_blocks): the candidate pairs never reach the driver --
+    def candidate_frame(self, sql: str, *, exact: bool = False) -> SparkCandidates:
+        """The candidate pairs kept in Spark (computed once)."""
+        return SparkCandidates(self.backend.query(sql))
+
+    def decide_one_to_one(self, cand: SparkCandidates, costs: Callable[[pd.DataFrame], pd.DataFrame], *,
+                          left: str = "left_rid", right: str = "right_rid") -> tuple[pd.DataFrame, BlockResult]:
+        """As on DuckDB, with each connected block of the candidates decided in a Spark task; returns
+        only the candidates of the refused rows' ranked pairs (what their explanations show)."""
+        return spark_blocks.decide_one_to_one(cand, costs, left=left, right=right, buckets=self._buckets())
+
+    def decide_subsets(self, cand: SparkCandidates, decide: Callable[[pd.DataFrame], list]) -> list:
+        """As on DuckDB, with buckets of whole problems solved in Spark tasks."""
+        return spark_blocks.decide_subsets(cand, decide, buckets=self._buckets())
+
+    def score_texts(self, cand: SparkCandidates, score: Callable[[pd.DataFrame], tuple[pd.DataFrame, pd.DataFrame]]
+                    ) -> tuple[SparkCandidates, pd.DataFrame]:
+        """As on DuckDB, with buckets of whole left rows scored in Spark tasks; the accepted pairs stay in Spark."""
+        return spark_blocks.score_texts(cand, score, buckets=self._buckets())
+
+    def _buckets(self) -> int:
+        """How many groups a decision is split into: one per shuffle partition, so every core has work."""
+        return int(self.spark.conf.get("spark.sql.shuffle.partitions", "2"))
 
     def side_figures(self, sides: Sequence[str]) -> pd.DataFrame:
         """The every-row-once figures as one LEFT JOIN aggregate per side, computed in Spark: only the

@@ -33,13 +33,24 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.spark)
 
 
-@pytest.fixture(scope="session")
-def spark():
+def require_spark() -> None:
+    """Skip (saying why) when Spark cannot run here; under CI fail instead."""
     why = spark_missing()
     if why:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"the Spark tests must run under CI, but {why}")
         pytest.skip(f"Spark tests skipped: {why}")
+
+
+@pytest.fixture
+def spark_can_run() -> None:
+    """For a test that starts Spark in another process (a notebook kernel): skips like ``spark``."""
+    require_spark()
+
+
+@pytest.fixture(scope="session")
+def spark():
+    require_spark()
     from recon_helpers.engine.backends.spark_backend import spark_session
 
     session = spark_session(master="local[2]")
