@@ -1,5 +1,6 @@
 """The match store on Spark: the same statements as on DuckDB, plus the few steps that must not bring
-every row to the driver (the every-row-once figures, inputs that already live in Spark).
+every row to the driver (the every-row-once figures, inputs that already live in Spark, and the keyless
+decisions: their candidate pairs stay in Spark and are decided in Spark tasks, see :mod:`.spark_blocks`).
 
 Only what differs is here; every rule's SQL is :class:`~recon_helpers.engine.store.MatchStore`'s.
 """
