@@ -27,8 +27,7 @@ PREFERENCES = ("nearest_date", "none")
 def candidate_costs(cand: pd.DataFrame, prefer: str) -> pd.DataFrame:
     """The candidate pairs with the cost the preference implies (lower is better): |amount diff| in
     yuan (from ``dfen``, the exact difference in fen), plus |days apart| when nearer dates are preferred."""
-    amount = cand["dfen"].to_numpy(dtype=np.int64, na_value=0)
-    amount = np.abs(amount) / 100.0
+    amount = np.abs(cand["dfen"].to_numpy(dtype=np.int64)) / 100.0  # the float nearest the exact yuan
     cost = amount + cand["ddays"].abs().to_numpy(dtype=np.float64) if prefer == "nearest_date" else amount
     return cand.assign(cost=cost)
 
@@ -51,9 +50,9 @@ def explanation_lines(ranked: pd.DataFrame, cand: pd.DataFrame, *, rule: Any) ->
 
     ``ranked``: :meth:`BlockResult.ranked_candidates` of ``cand`` (side, rid, cside, crid, cost, rank,
     edge), grouped by row, best first; ``cand``: the candidate pairs (left_rid, right_rid, ddays,
-    dfen) given to :func:`decide`. Returns
-    one line per (row, candidate) - side, rid, cside, crid, score, rank, tail (the text after the
-    candidate's ``file:row``), head (index into ``heads``) - and ``heads``.
+    dfen) given to :func:`decide`. Returns one line per (row, candidate) - side, rid, cside, crid,
+    score, rank, tail (the text after the candidate's ``file:row``), head (index into ``heads``) -
+    and ``heads``.
     """
     is_left = (ranked["side"] == "left").to_numpy(dtype=bool)
     other_left = (ranked["cside"] == "left").to_numpy(dtype=bool)
