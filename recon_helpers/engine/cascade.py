@@ -363,11 +363,10 @@ def _amount_date(ws: MatchStore, recipe: Recipe, rule: AmountDateRule, compares:
     if cand.empty:
         return
     decided = keyless.decide(cand, rule.prefer)
-    ws.record_assigned_pairs(_pairs_frame(decided.pairs), rule.name, compares)
+    ws.record_assigned_pairs(_pairs_frame(decided), rule.name, compares)
     ranked = decided.ranked_candidates()
     if not ranked.empty:
-        labels = {s: ws.row_label_series(s, ranked.loc[ranked["cside"] == s, "crid"]) for s in ("left", "right")}
-        ws.record_ambiguous(keyless.ambiguous_rows(ranked, cand, rule=rule, labels=labels), rule=rule.name)
+        ws.record_keyless_ambiguous(*keyless.explanation_lines(ranked, cand, rule=rule), rule=rule.name)
 
 
 def _group_sum(ws: MatchStore, recipe: Recipe, rule: GroupSumRule, compares: list[CompareSpec]) -> None:
@@ -381,7 +380,7 @@ def _group_sum(ws: MatchStore, recipe: Recipe, rule: GroupSumRule, compares: lis
     edges = pd.DataFrame({"left_rid": cand["gid"] if many == "left" else cand["orid"],
                           "right_rid": cand["orid"] if many == "left" else cand["gid"], "cost": cand["cost"]})
     decided = one_to_one(edges)
-    pairs = _pairs_frame(decided.pairs)
+    pairs = _pairs_frame(decided)
     links = pd.DataFrame({"gid": pairs["left_rid"] if many == "left" else pairs["right_rid"],
                           "orid": pairs["right_rid"] if many == "left" else pairs["left_rid"],
                           "score": pairs["score"]})
@@ -479,7 +478,7 @@ def _fuzzy(ws: MatchStore, recipe: Recipe, rule: FuzzyRule, compares: list[Compa
     if not accepted:
         return
     decided = one_to_one(pd.DataFrame(accepted, columns=["left_rid", "right_rid", "cost"]))
-    pairs = _pairs_frame(decided.pairs)
+    pairs = _pairs_frame(decided)
     pairs["score"] = 1.0 - pairs["cost"]  # the text score / 100
     ws.record_assigned_pairs(pairs, rule.name, compares)
     ws.record_ambiguous(_ambiguous_frame(decided.ambiguous), rule=rule.name,
@@ -491,13 +490,10 @@ _RULES = {ExactKeyRule: _exact_key, NormalisedKeyRule: _normalised_key, AmountDa
           GroupSumRule: _group_sum, SubsetSumRule: _subset_sum, FuzzyRule: _fuzzy}
 
 
-def _pairs_frame(pairs: list[tuple[int, int, float]]) -> pd.DataFrame:
-    """Accepted pairs with score = 1 / (1 + cost): 1.0 for a perfect fit."""
-    frame = pd.DataFrame(pairs, columns=["left_rid", "right_rid", "cost"])
-    frame["left_rid"] = frame["left_rid"].astype("int64")
-    frame["right_rid"] = frame["right_rid"].astype("int64")
-    frame["score"] = 1.0 / (1.0 + frame["cost"].astype("float64"))
-    return frame
+def _pairs_frame(decided: Any) -> pd.DataFrame:
+    """Accepted pairs of a :class:`~.one_to_one.BlockResult` with score = 1 / (1 + cost): 1.0 for a perfect fit."""
+    frame = decided.pairs_frame()
+    return frame.assign(score=1.0 / (1.0 + frame["cost"]))
 
 
 def _rows_frame(rows: list[tuple]) -> pd.DataFrame:
