@@ -13,7 +13,7 @@ the clock (``time.perf_counter``) runs from reading the parquet inputs to the la
 * ``duckdb_sql`` - DuckDB SQL as a competent user writes it: full outer join on the (trimmed, upper-cased)
   key, then compare, write links.csv and exceptions.csv;
 * ``pandas`` - ``merge(how="outer", indicator=True)``, then compare, write the same two CSV files;
-* ``ours`` - ``recon_helpers.match(left, right, recipe)`` + ``result.write(out)``: every rule, links,
+* ``ours`` - ``recon_helpers.match(left.parquet, right.parquet, recipe)`` + ``result.write(out)``: every rule, links,
   exceptions and summary written (recipes ``courier_bill`` and ``collections_settlement_bank``).
 
 Every contestant that writes links/exceptions is then scored against the truth: injected discrepancies
@@ -378,18 +378,20 @@ def polars_peer(workload: str):
     return run
 
 
-def run_ours(workload: str, data: Path, out: Path, recipe: str) -> None:
-    """Like the peers, read only the columns the recipe uses (``input_columns``), then match and write."""
-    import pandas as pd
+def run_ours(workload: str, data: Path, out: Path, recipe: str, *, paths: bool = True) -> None:
+    """Match and write as a user with Parquet files does: ``match`` is given the files' paths and
+    reads only the columns the recipe uses, as the peers read only theirs. ``paths=False`` (contestant
+    ``base``: an engine from before Parquet paths) reads those columns into Arrow tables first."""
     import pyarrow.parquet as pq
 
     import recon_helpers
     from recon_helpers.engine import input_columns
 
-    def read(side: str) -> pd.DataFrame:
+    def read(side: str):
         path = data / f"{side}.parquet"
-        cols = input_columns(recipe, side, available=pq.read_schema(path).names)
-        return pd.read_parquet(path, columns=cols, dtype_backend="pyarrow")
+        if paths:
+            return path
+        return pq.read_table(path, columns=input_columns(recipe, side, available=pq.read_schema(path).names))
 
     result = recon_helpers.match(read("left"), read("right"), recipe)
     result.write(out, format=FORMAT)
@@ -429,7 +431,7 @@ def child(args: argparse.Namespace) -> None:
                              f"not from {engine_root}")
 
         def work() -> None:
-            run_ours(args.workload, data, out, args.recipe)
+            run_ours(args.workload, data, out, args.recipe, paths=args.child == "ours")
     else:
         def work() -> None:
             PEERS[(args.workload, args.child)](data, out)

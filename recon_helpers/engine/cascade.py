@@ -74,6 +74,31 @@ def _as_arrow(table: Any, side: str) -> pa.Table:
     return data
 
 
+def _read_parquet_input(table: Any, recipe: Recipe, side: str) -> Any:
+    """A Parquet file's path becomes an Arrow table of the columns the recipe reads (all of them when
+    the recipe has ``prepare:`` or ``units:`` steps); any other input is returned as it is.
+
+    Why: at a million rows the caller then holds no copy of the input, so the match frees it once
+    its rows are in the store. ``source_file`` defaults to the file's name, ``source_row`` to 1..n.
+    """
+    if not isinstance(table, (str, Path)):
+        return table
+    import pyarrow.parquet as pq
+
+    path = Path(table)
+    try:
+        names = pq.read_schema(path).names
+    except (OSError, pa.ArrowException) as exc:
+        raise MatchInputError(f"the {side} input {path} cannot be read as a Parquet file ({exc}); give a "
+                              "Parquet file with the canonical columns, or a table loaded with "
+                              "recon_helpers.load(path)") from None
+    wanted = None if (recipe.prepare or recipe.units) else input_columns(recipe, side, available=names)
+    data = pq.read_table(path, columns=wanted)
+    if "source_file" not in data.column_names:
+        data = data.append_column("source_file", pa.nulls(data.num_rows, pa.string()).fill_null(path.name))
+    return data
+
+
 def input_columns(recipe: "str | Path | Recipe", side: str, *, available: Iterable[str] | None = None) -> list[str]:
     """The columns of one side's table that a match by ``recipe`` reads (key parts, amount, date,
     compared, grouping and text fields, filter fields, optional rules' fields), plus source_file and
@@ -195,9 +220,10 @@ def match(left: Any, right: Any, recipe: "str | Path | Recipe", *, third: Any = 
 
     Parameters
     ----------
-    left, right, third : pandas DataFrames (as ``recon_helpers.load`` returns them) or Arrow tables with
-        the canonical columns the recipe names, plus ``source_file`` and ``source_row`` (added as
-        ``<left>`` / 1..n when absent).
+    left, right, third : pandas DataFrames (as ``recon_helpers.load`` returns them), Arrow tables, or
+        paths of Parquet files, with the canonical columns the recipe names, plus ``source_file`` and
+        ``source_row`` (added as ``<left>`` - a Parquet file's name - / 1..n when absent). From Parquet
+        only the columns the recipe reads are loaded.
     recipe : a built-in recipe name, a path to a recipe YAML file, or a Recipe. Its ``prepare:``
         steps (see :func:`recon_helpers.recipes.prepare`) run first.
         On ``engine="spark"`` also Spark DataFrames, Parquet or Delta paths, or catalog table names.
@@ -232,12 +258,15 @@ def match(left: Any, right: Any, recipe: "str | Path | Recipe", *, third: Any = 
     check_engine(engine)
     if engine == "spark":
         left, right, third = spark_inputs(recipe, left, right, third, spark=spark)
+    left, right, third = (None if t is None else _read_parquet_input(t, recipe, s)
+                          for t, s in ((left, "left"), (right, "right"), (third, "third")))
     if recipe.prepare or recipe.units:  # units, then the recipe's own data-only steps; harmless if already applied
         left, right, third = prepare_tables(recipe, _as_pandas(left), _as_pandas(right),
                                             None if third is None else _as_pandas(third))
     tables = {"left": _as_arrow(left, "left"), "right": _as_arrow(right, "right")}
     if third is not None:
         tables["third"] = _as_arrow(third, "third")
+    left = right = third = None  # only ``tables`` holds the inputs now: _run lets each go once in the store
     _validate_columns(recipe, tables)
 
     ws = open_store(engine, threads=threads, spark=spark)
@@ -263,6 +292,10 @@ def _run(recipe: Recipe, tables: dict[str, pa.Table], ws: MatchStore) -> MatchRe
             amount=amount if amount in table.column_names else None,
             date=recipe.date_field(side) if (recipe.date_field(side) in table.column_names) else None,
             sign=signs[side], scope=scope))
+        if isinstance(table, pa.Table):  # its rows are in the store now; the rules need only its schema
+            tables[side] = table.schema.empty_table()
+        del table  # so a table only this match held is freed here, not when the match ends
+    pa.default_memory_pool().release_unused()  # Arrow's pool keeps freed memory unless asked: ~200 MiB at 1M rows
     resolved = [_resolve_compare(c, recipe, tables) for c in recipe.compare]
     two_way = [c for c in resolved if {c.a_side, c.b_side} == {"left", "right"}]
     three_way = [c for c in resolved if "third" in (c.a_side, c.b_side)]
@@ -330,11 +363,10 @@ def _amount_date(ws: MatchStore, recipe: Recipe, rule: AmountDateRule, compares:
     if cand.empty:
         return
     cand, decided = ws.decide_one_to_one(cand, partial(keyless.candidate_costs, prefer=rule.prefer))
-    ws.record_assigned_pairs(_pairs_frame(decided.pairs), rule.name, compares)
+    ws.record_assigned_pairs(_pairs_frame(decided), rule.name, compares)
     ranked = decided.ranked_candidates()
     if not ranked.empty:
-        labels = {s: ws.row_label_series(s, ranked.loc[ranked["cside"] == s, "crid"]) for s in ("left", "right")}
-        ws.record_ambiguous(keyless.ambiguous_rows(ranked, cand, rule=rule, labels=labels), rule=rule.name)
+        ws.record_keyless_ambiguous(*keyless.explanation_lines(ranked, cand, rule=rule), rule=rule.name)
 
 
 def _group_sum(ws: MatchStore, recipe: Recipe, rule: GroupSumRule, compares: list[CompareSpec]) -> None:
@@ -346,7 +378,7 @@ def _group_sum(ws: MatchStore, recipe: Recipe, rule: GroupSumRule, compares: lis
         return
     _, decided = ws.decide_one_to_one(cand, partial(_group_edges, many=many),
                                       left="gid" if many == "left" else "orid", right="orid" if many == "left" else "gid")
-    pairs = _pairs_frame(decided.pairs)
+    pairs = _pairs_frame(decided)
     links = pd.DataFrame({"gid": pairs["left_rid"] if many == "left" else pairs["right_rid"],
                           "orid": pairs["right_rid"] if many == "left" else pairs["left_rid"],
                           "score": pairs["score"]})
@@ -447,7 +479,7 @@ def _fuzzy(ws: MatchStore, recipe: Recipe, rule: FuzzyRule, compares: list[Compa
     if accepted.empty:
         return
     _, decided = ws.decide_one_to_one(accepted, _edges_as_given)
-    pairs = _pairs_frame(decided.pairs)
+    pairs = _pairs_frame(decided)
     pairs["score"] = 1.0 - pairs["cost"]  # the text score / 100
     ws.record_assigned_pairs(pairs, rule.name, compares)
     ws.record_ambiguous(_ambiguous_frame(decided.ambiguous), rule=rule.name,
@@ -480,13 +512,10 @@ _RULES = {ExactKeyRule: _exact_key, NormalisedKeyRule: _normalised_key, AmountDa
           GroupSumRule: _group_sum, SubsetSumRule: _subset_sum, FuzzyRule: _fuzzy}
 
 
-def _pairs_frame(pairs: list[tuple[int, int, float]]) -> pd.DataFrame:
-    """Accepted pairs with score = 1 / (1 + cost): 1.0 for a perfect fit."""
-    frame = pd.DataFrame(pairs, columns=["left_rid", "right_rid", "cost"])
-    frame["left_rid"] = frame["left_rid"].astype("int64")
-    frame["right_rid"] = frame["right_rid"].astype("int64")
-    frame["score"] = 1.0 / (1.0 + frame["cost"].astype("float64"))
-    return frame
+def _pairs_frame(decided: Any) -> pd.DataFrame:
+    """Accepted pairs of a :class:`~.one_to_one.BlockResult` with score = 1 / (1 + cost): 1.0 for a perfect fit."""
+    frame = decided.pairs_frame()
+    return frame.assign(score=1.0 / (1.0 + frame["cost"]))
 
 
 def _rows_frame(rows: list[tuple]) -> pd.DataFrame:

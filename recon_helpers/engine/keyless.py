@@ -26,9 +26,9 @@ PREFERENCES = ("nearest_date", "none")
 
 def candidate_costs(cand: pd.DataFrame, prefer: str) -> pd.DataFrame:
     """The candidate pairs with the cost the preference implies (lower is better): |amount diff| in
-    yuan, plus |days apart| when nearer dates are preferred."""
-    amount = cand["damount"].astype("float64").abs()
-    cost = amount + cand["ddays"].abs().astype("float64") if prefer == "nearest_date" else amount
+    yuan (from ``dfen``, the exact difference in fen), plus |days apart| when nearer dates are preferred."""
+    amount = np.abs(cand["dfen"].to_numpy(dtype=np.int64)) / 100.0  # the float nearest the exact yuan
+    cost = amount + cand["ddays"].abs().to_numpy(dtype=np.float64) if prefer == "nearest_date" else amount
     return cand.assign(cost=cost)
 
 
@@ -37,69 +37,65 @@ def decide(cand: pd.DataFrame, prefer: str):
     return one_to_one(candidate_costs(cand, prefer)[["left_rid", "right_rid", "cost"]])
 
 
-def ambiguous_rows(ranked: pd.DataFrame, cand: pd.DataFrame, *, rule: Any,
-                   labels: dict[str, pd.Series]) -> pd.DataFrame:
-    """One row per (ambiguous row, candidate): side, rid, cside, crid, score, rank and, on each row's
-    first candidate (null on the others: the text is the row's, not the candidate's, and repeating
-    a few hundred characters per candidate cost hundreds of MB), a ``detail`` that names each
-    candidate, its score and its differences, and says why the rule refused.
+def explanation_lines(ranked: pd.DataFrame, cand: pd.DataFrame, *, rule: Any) -> tuple[pa.Table, list[str]]:
+    """Everything of :func:`explain`'s text for every ambiguous row at once but the candidates'
+    ``file:row``, which the store adds in SQL while it joins a row's candidates into one text
+    (:meth:`~recon_helpers.engine.store_keyless.KeylessSql.record_keyless_ambiguous`).
 
-    ``ranked``: :meth:`BlockResult.ranked_candidates` (side, rid, cside, crid, cost, rank), grouped by
-    row, best first; ``labels``: per side, ``file:row`` by rid. The text is :func:`explain`'s, built
-    column by column: a month with 30% ambiguous lines has half a million such rows.
+    Why so: a month with 30% ambiguous lines has half a million such rows with a few hundred
+    characters each. Each candidate's "score 0.50 (amount +0.00, +1 days)" takes a handful of
+    distinct values across a month, so each distinct one is formatted once here, exactly as
+    :func:`explain` does; so is each refusal (it depends on the number of candidates and whether
+    they tie). The texts themselves are only ever built in the store.
+
+    ``ranked``: :meth:`BlockResult.ranked_candidates` of ``cand`` (side, rid, cside, crid, cost, rank,
+    edge), grouped by row, best first; ``cand``: the candidate pairs (left_rid, right_rid, ddays,
+    dfen) given to :func:`decide`. Returns one line per (row, candidate) - side, rid, cside, crid,
+    score, rank, tail (the text after the candidate's ``file:row``), head (index into ``heads``) -
+    and ``heads``.
     """
-    if ranked.empty:
-        return pd.DataFrame({"side": [], "rid": [], "cside": [], "crid": [], "score": [], "rank": [],
-                             "detail": []}).astype({"rid": "int64", "crid": "Int64", "score": "float64",
-                                                    "rank": "int64"})
-    side = ranked["side"].to_numpy(dtype=object)
-    cside = ranked["cside"].to_numpy(dtype=object)
+    is_left = (ranked["side"] == "left").to_numpy(dtype=bool)
+    other_left = (ranked["cside"] == "left").to_numpy(dtype=bool)
     rid = ranked["rid"].to_numpy(dtype=np.int64)
     crid = ranked["crid"].to_numpy(dtype=np.int64)
     cost = ranked["cost"].to_numpy(dtype=np.float64)
-    is_left = side == "left"
-    pairs = pd.DataFrame({"left_rid": np.where(is_left, rid, crid), "right_rid": np.where(is_left, crid, rid)})
-    seen = cand[["left_rid", "right_rid", "damount", "ddays"]].drop_duplicates(["left_rid", "right_rid"], keep="last")
-    diffs = pairs.merge(seen.astype({"left_rid": np.int64, "right_rid": np.int64}), how="left",
-                        on=["left_rid", "right_rid"], sort=False)
-    amount = pa.array(diffs["damount"].astype(object).where(diffs["damount"].notna(), "?").map(str).to_numpy(),
-                      pa.string())
-    sign = pc.if_else(pc.starts_with(amount, "-"), "", "+")
-    where = np.empty(len(ranked), dtype=object)
-    for name in ("left", "right"):
-        mine = cside == name
-        got = labels.get(name, pd.Series(dtype=object)).reindex(crid[mine]).to_numpy(dtype=object)
-        got[pd.isna(got)] = f"{name} row"
-        where[mine] = got
     score = 1.0 / (1.0 + cost)
-    piece = pc.binary_join_element_wise(
-        pa.array(cside, pa.string()), ":", pa.array(where, pa.string()), " score ", _formatted(score, "{:.2f}"),
-        " (amount ", sign, amount, ", ", _formatted(diffs["ddays"].fillna(0).to_numpy().astype(np.int64), "{:+d}"),
-        " days)", "")
-
-    start = np.flatnonzero(np.r_[True, (side[1:] != side[:-1]) | (rid[1:] != rid[:-1])])
+    start = np.flatnonzero(np.r_[True, (is_left[1:] != is_left[:-1]) | (rid[1:] != rid[:-1])])
     count = np.diff(np.r_[start, len(ranked)])
-    saw = pc.binary_join(pa.ListArray.from_arrays(pa.array(np.r_[start, len(ranked)], pa.int32()), piece), "; ")
     equal = (np.maximum.reduceat(cost, start) - np.minimum.reduceat(cost, start)) <= COST_TIE
-    kind, which = np.unique(count * 2 + equal, return_inverse=True)
-    head = pa.array([_refusal(rule, int(k) // 2, bool(k % 2)) for k in kind.tolist()], pa.string()).take(which)
-    detail = pc.binary_join_element_wise(head, saw, ". Not linked - choose one", "")
-    on_first = np.zeros(len(ranked), dtype=np.int64)
-    on_first[start] = np.arange(start.size)
-    first = np.zeros(len(ranked), dtype=bool)
-    first[start] = True
-    detail = detail.take(pa.array(on_first, mask=~first))
-    frame = pd.DataFrame({"side": side, "rid": rid, "cside": cside, "crid": crid, "score": score,
-                          "rank": ranked["rank"].to_numpy(dtype=np.int64),
-                          "detail": pd.arrays.ArrowExtensionArray(detail)})
-    return frame.astype({"crid": "Int64"})
+    which, kind = pd.factorize(count * 2 + equal)
+    heads = [_refusal(rule, int(k) // 2, bool(k % 2)) for k in kind.tolist()]
+    edge = ranked["edge"].to_numpy(dtype=np.int64)  # the candidate pair's row in ``cand``
+    fen = cand["dfen"].to_numpy(dtype=np.int64)[edge]
+    days = cand["ddays"].to_numpy(dtype=np.int64)[edge]
+    lines = pa.table({
+        "side": pc.if_else(pa.array(is_left), "left", "right"), "rid": rid,
+        "cside": pc.if_else(pa.array(other_left), "left", "right"), "crid": crid, "score": score,
+        "rank": ranked["rank"].to_numpy(dtype=np.int64), "tail": _tails(score, fen, days),
+        "head": np.repeat(which, count).astype(np.int64)})
+    return lines, heads
 
 
-def _formatted(values: np.ndarray, spec: str) -> pa.Array:
-    """``spec.format(v)`` for every value, formatting each distinct value once (scores and day
-    differences take a handful of values across a month)."""
-    distinct, which = np.unique(values, return_inverse=True)
-    return pa.array([spec.format(v) for v in distinct.tolist()], pa.string()).take(pa.array(which.ravel()))
+def _tails(score: np.ndarray, fen: np.ndarray, days: np.ndarray) -> pa.Array:
+    """" score S (amount +A, +D days)" of each line, as :func:`explain` words it; each distinct
+    (score, amount, days) formatted once (found by hashing, not sorting: a million lines)."""
+    codes = [pd.factorize(v) for v in (score, fen, days)]
+    sizes = [c[1].size for c in codes]
+    combined, distinct = pd.factorize((codes[0][0] * sizes[1] + codes[1][0]) * sizes[2] + codes[2][0])
+    texts = []
+    for c in distinct.tolist():
+        rest, d = divmod(c, sizes[2])
+        s, a = divmod(rest, sizes[1])
+        amount = _yuan(int(codes[1][1][a]))
+        sign = "+" if not amount.startswith("-") else ""
+        texts.append(f" score {float(codes[0][1][s]):.2f} (amount {sign}{amount}, {int(codes[2][1][d]):+d} days)")
+    return pa.array(texts, pa.string()).take(pa.array(combined))
+
+
+def _yuan(fen: int) -> str:
+    """An exact amount in fen as the store writes a DECIMAL(38,2) as text: -0.75, 12.00."""
+    whole, cents = divmod(abs(fen), 100)
+    return f"{'-' if fen < 0 else ''}{whole}.{cents:02d}"
 
 
 def _refusal(rule: Any, n: int, equal: bool) -> str:
@@ -130,7 +126,8 @@ def _refusal(rule: Any, n: int, equal: bool) -> str:
 def explain(side: str, rid: int, cands: list[tuple[str, int, float]], diffs: dict[tuple[int, int], tuple[str, int]],
             *, rule: Any, labels: dict[str, dict[int, str]]) -> str:
     """Why one row was not linked, in words, with what the engine saw (one row at a time: the
-    reading of :func:`ambiguous_rows`' text, and what the tests hold it to)."""
+    reading of the text :func:`explanation_lines` and the store build for all rows, and what the
+    tests hold it to)."""
     seen = []
     for cside, crid, cost in cands:
         pair = (rid, crid) if side == "left" else (crid, rid)

@@ -37,37 +37,37 @@ class BlockResult:
     """What ``one_to_one`` decided.
 
     ``pairs`` are the links it is sure of: ``(left_rid, right_rid, cost)`` sorted by left then right
-    row id, each present in every optimal assignment of its block. ``ranked`` lists, for each row whose
-    pairing is not forced, up to three ranked candidates (columns side, rid, cside, crid, cost, rank;
-    rows sorted by side, rid and rank, cheapest first); ``ambiguous`` is the same as a dict
+    row id, each present in every optimal assignment of its block (``pairs_frame()`` holds them as
+    columns; the list of tuples is built when first asked for, as the engine's path never needs it).
+    ``ranked`` lists, for each row whose pairing is not forced, up to three ranked candidates
+    (columns side, rid, cside, crid, cost, rank and edge, the pair's row in the candidates; rows
+    sorted by side, rid and rank, cheapest first); ``ambiguous`` is the same as a dict
     ``("left"|"right", rid) -> [(other_side, other_rid, cost), ...]``, built when first asked for
     (half a million open rows make a dict of tuples that costs seconds, which the engine's own path
     never needs). Rows of a block that appear in neither are unmatched in every optimal assignment:
     later rules (or the final sweep) deal with them.
     """
 
-    pairs: list[tuple[int, int, float]]
+    pair_frame: pd.DataFrame = field(default_factory=lambda: _pair_frame([], [], []), repr=False, compare=False)
     ranked: pd.DataFrame = field(default_factory=lambda: _ranked_frame([], [], [], [], [], []), repr=False,
                                  compare=False)
+
+    @cached_property
+    def pairs(self) -> list[tuple[int, int, float]]:
+        return list(zip(self.pair_frame["left_rid"].tolist(), self.pair_frame["right_rid"].tolist(),
+                        self.pair_frame["cost"].tolist()))
 
     @cached_property
     def ambiguous(self) -> dict[tuple[str, int], list[Candidate]]:
         return _candidates_dict(self.ranked)
 
     def ranked_candidates(self) -> pd.DataFrame:
-        """The candidates of ``ambiguous`` as one frame: side, rid, cside, crid, cost, rank (0 = best)."""
+        """The candidates of ``ambiguous`` as one frame: side, rid, cside, crid, cost, rank (0 = best), edge."""
         return self.ranked
 
     def pairs_frame(self) -> pd.DataFrame:
         """The accepted pairs as a DataFrame (left_rid, right_rid, cost) for a SQL layer to register."""
-        if not self.pairs:
-            return pd.DataFrame({"left_rid": np.array([], dtype=np.int64),
-                                 "right_rid": np.array([], dtype=np.int64),
-                                 "cost": np.array([], dtype=np.float64)})
-        left, right, cost = zip(*self.pairs)
-        return pd.DataFrame({"left_rid": np.asarray(left, dtype=np.int64),
-                             "right_rid": np.asarray(right, dtype=np.int64),
-                             "cost": np.asarray(cost, dtype=np.float64)})
+        return self.pair_frame
 
 
 def one_to_one(candidates: pd.DataFrame, *, max_block: int = 200) -> BlockResult:
@@ -97,16 +97,17 @@ def one_to_one(candidates: pd.DataFrame, *, max_block: int = 200) -> BlockResult
     """
     left, right, cost = _edge_arrays(candidates)
     if left.size == 0:
-        return BlockResult(pairs=[])
+        return BlockResult()
 
     alone = _isolated_pair_mask(left, right)  # a pair listed twice is not alone, so no dedupe needed here
     pair_parts = [(left[alone], right[alone], cost[alone])]
     if alone.all():
-        return BlockResult(pairs=_sorted_pairs(pair_parts))
+        return BlockResult(pair_frame=_sorted_pairs(pair_parts))
     rest = ~alone
-    edges = _cheapest_edge_per_pair(left[rest], right[rest], cost[rest])
+    *edges, edge_of = _cheapest_edge_per_pair(left[rest], right[rest], cost[rest], np.flatnonzero(rest))
     pairs, open_left, open_right = _decide_blocks(*edges, max_block=max_block)
-    return BlockResult(pairs=_sorted_pairs(pair_parts + pairs), ranked=_ranked_candidates(*edges, open_left, open_right))
+    return BlockResult(pair_frame=_sorted_pairs(pair_parts + pairs),
+                       ranked=_ranked_candidates(*edges, edge_of, open_left, open_right))
 
 
 def _decide_blocks(left: np.ndarray, right: np.ndarray, cost: np.ndarray, *, max_block: int):
@@ -121,8 +122,8 @@ def _decide_blocks(left: np.ndarray, right: np.ndarray, cost: np.ndarray, *, max
     """
     label, left_code, right_code = _block_labels(left, right)
     n_blocks = int(label.max()) + 1
-    n_left = np.bincount(label[_first_of_each(left_code)], minlength=n_blocks)
-    n_right = np.bincount(label[_first_of_each(right_code)], minlength=n_blocks)
+    n_left = np.bincount(_block_of_each_row(label, left_code), minlength=n_blocks)
+    n_right = np.bincount(_block_of_each_row(label, right_code), minlength=n_blocks)
     n_edges = np.bincount(label, minlength=n_blocks)
     low = np.full(n_blocks, np.inf)
     np.minimum.at(low, label, cost)
@@ -152,7 +153,7 @@ def _decide_blocks(left: np.ndarray, right: np.ndarray, cost: np.ndarray, *, max
                 pair_parts.append(tuple(np.asarray(col) for col in zip(*pairs)))
             open_left.append(o_left)
             open_right.append(o_right)
-    return pair_parts, np.unique(np.concatenate(open_left)), np.unique(np.concatenate(open_right))
+    return pair_parts, _dense_codes(np.concatenate(open_left))[0], _dense_codes(np.concatenate(open_right))[0]
 
 
 def _edge_arrays(candidates: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -177,14 +178,15 @@ def _edge_arrays(candidates: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.n
     return left, right, cost
 
 
-def _cheapest_edge_per_pair(left: np.ndarray, right: np.ndarray,
-                            cost: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sort edges by (left, right, cost) and keep the cheapest of each (left, right): order-free."""
+def _cheapest_edge_per_pair(left: np.ndarray, right: np.ndarray, cost: np.ndarray,
+                            index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Sort edges by (left, right, cost) and keep the cheapest of each (left, right): order-free.
+    ``index`` (each edge's row in the candidates) is carried along."""
     order = np.lexsort((cost, right, left))
-    left, right, cost = left[order], right[order], cost[order]
+    left, right, cost, index = left[order], right[order], cost[order], index[order]
     first = np.ones(left.size, dtype=bool)
     first[1:] = (left[1:] != left[:-1]) | (right[1:] != right[:-1])
-    return left[first], right[first], cost[first]
+    return left[first], right[first], cost[first], index[first]
 
 
 def _isolated_pair_mask(left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -206,10 +208,29 @@ def _degree(ids: np.ndarray) -> np.ndarray:
 def _block_labels(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The connected block of every edge of the bipartite candidate graph, and each edge's left and
     right row codes (dense 0..n-1)."""
-    left_ids, left_code = np.unique(left, return_inverse=True)
-    right_ids, right_code = np.unique(right, return_inverse=True)
+    left_ids, left_code = _dense_codes(left)
+    right_ids, right_code = _dense_codes(right)
     root = _component_roots(left_ids.size + right_ids.size, left_code, left_ids.size + right_code)
-    return np.unique(root[left_code], return_inverse=True)[1], left_code, right_code
+    return _dense_codes(root[left_code])[1], left_code, right_code
+
+
+def _dense_codes(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``numpy.unique(ids, return_inverse=True)``: the distinct ids, ascending, and each id's position
+    among them. Why not always ``unique``: it sorts, and row ids are dense (a side's rids are
+    0..n-1), so a presence array and a running count give the same answer in two linear passes -
+    a sort of the 1.35M edges of a month with 30% ambiguous lines took about a second, every call."""
+    if ids.size == 0:
+        return ids.copy(), ids.astype(np.intp)
+    low = int(ids.min())
+    span = int(ids.max()) - low + 1
+    if span > 4 * ids.size + 1024:
+        distinct, code = np.unique(ids, return_inverse=True)
+        return distinct, code.ravel()
+    offset = ids - low
+    present = np.zeros(span, dtype=bool)
+    present[offset] = True
+    position = np.cumsum(present) - 1
+    return np.flatnonzero(present) + low, position[offset]
 
 
 def _component_roots(n_nodes: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -235,10 +256,11 @@ def _component_roots(n_nodes: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
             parent = grand
 
 
-def _first_of_each(code: np.ndarray) -> np.ndarray:
-    """Index of the first edge of each distinct row code: one entry per row."""
-    _, first = np.unique(code, return_index=True)
-    return first
+def _block_of_each_row(label: np.ndarray, code: np.ndarray) -> np.ndarray:
+    """The block of each distinct row code (all of a row's edges lie in one block): one entry per row."""
+    block = np.empty(int(code.max()) + 1, dtype=label.dtype)
+    block[code] = label
+    return block
 
 
 def _blocks_of(left: np.ndarray, right: np.ndarray, cost: np.ndarray, label: np.ndarray, chosen: np.ndarray):
@@ -251,13 +273,18 @@ def _blocks_of(left: np.ndarray, right: np.ndarray, cost: np.ndarray, label: np.
         yield left[part], right[part], cost[part]
 
 
-def _sorted_pairs(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> list[tuple[int, int, float]]:
+def _sorted_pairs(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> pd.DataFrame:
     """Concatenate accepted pairs and sort them by left row id (unique among pairs) in numpy."""
     left = np.concatenate([p[0] for p in parts]).astype(np.int64)
     right = np.concatenate([p[1] for p in parts]).astype(np.int64)
     cost = np.concatenate([p[2] for p in parts]).astype(np.float64)
     order = np.argsort(left, kind="stable")
-    return list(zip(left[order].tolist(), right[order].tolist(), cost[order].tolist()))
+    return _pair_frame(left[order], right[order], cost[order])
+
+
+def _pair_frame(left, right, cost) -> pd.DataFrame:
+    return pd.DataFrame({"left_rid": np.asarray(left, dtype=np.int64), "right_rid": np.asarray(right, dtype=np.int64),
+                         "cost": np.asarray(cost, dtype=np.float64)})
 
 
 @dataclass(frozen=True)
@@ -338,35 +365,47 @@ def _row_in_some_optimum(matrix: np.ndarray, is_edge: np.ndarray, k: int, best: 
     return False
 
 
-def _ranked_candidates(left: np.ndarray, right: np.ndarray, cost: np.ndarray,
+def _ranked_candidates(left: np.ndarray, right: np.ndarray, cost: np.ndarray, edge_of: np.ndarray,
                        open_left: np.ndarray, open_right: np.ndarray) -> pd.DataFrame:
     """Up to three ranked candidates (cheapest, then lowest row id) for each open row, all rows at once:
-    a frame side, rid, cside, crid, cost, rank, sorted by side (left first), rid and rank.
+    a frame side, rid, cside, crid, cost, rank, edge (the pair's row in the candidates), sorted by
+    side (left first), rid and rank.
 
     A row's edges all lie inside its own block, so ranking its edges over the whole graph gives the
     same candidates as ranking them block by block.
     """
     parts = []
-    for own_name, other_name, own, other, rows in (("left", "right", left, right, open_left),
-                                                   ("right", "left", right, left, open_right)):
+    for side_code, own, other, rows in ((0, left, right, open_left), (1, right, left, open_right)):
         pick = np.flatnonzero(np.isin(own, rows))
         order = pick[np.lexsort((other[pick], cost[pick], own[pick]))]
         o_own = own[order]
         start = np.flatnonzero(np.r_[True, o_own[1:] != o_own[:-1]]) if order.size else order
         rank = np.arange(order.size) - np.repeat(start, np.diff(np.r_[start, order.size]))
         keep = order[rank < MAX_CANDIDATES]
-        parts.append((np.full(keep.size, own_name, dtype=object), own[keep], np.full(keep.size, other_name, dtype=object),
-                      other[keep], cost[keep], rank[rank < MAX_CANDIDATES]))
-    return _ranked_frame(*(np.concatenate(cols) for cols in zip(*parts)))
+        parts.append((np.full(keep.size, side_code, dtype=np.int8), own[keep], other[keep], cost[keep],
+                      rank[rank < MAX_CANDIDATES], edge_of[keep]))
+    side, rid, crid, cost_, rank_, edge = (np.concatenate(cols) for cols in zip(*parts))
+    return _ranked_frame(side, rid, 1 - side, crid, cost_, rank_, edge)
 
 
-def _ranked_frame(side, rid, cside, crid, cost, rank) -> pd.DataFrame:
-    """The ranked-candidates frame with its dtypes (sides as plain objects: no string conversion)."""
-    return pd.DataFrame({"side": pd.Series(np.asarray(side, dtype=object), dtype=object),
-                         "rid": np.asarray(rid, dtype=np.int64),
-                         "cside": pd.Series(np.asarray(cside, dtype=object), dtype=object),
+def _ranked_frame(side, rid, cside, crid, cost, rank, edge=()) -> pd.DataFrame:
+    """The ranked-candidates frame with its dtypes. Sides are categories of "left" and "right"
+    (``side`` / ``cside`` given as their names or as codes 0 = left, 1 = right): a million open
+    rows' side names as Python strings cost a second to build and to convert. ``edge``: each
+    candidate pair's row in the candidates given to :func:`one_to_one` (-1 when not known)."""
+    rid = np.asarray(rid, dtype=np.int64)
+    edge = np.asarray(edge, dtype=np.int64) if len(edge) else np.full(rid.size, -1, dtype=np.int64)
+    return pd.DataFrame({"side": _sides(side), "rid": rid, "cside": _sides(cside),
                          "crid": np.asarray(crid, dtype=np.int64), "cost": np.asarray(cost, dtype=np.float64),
-                         "rank": np.asarray(rank, dtype=np.int64)})
+                         "rank": np.asarray(rank, dtype=np.int64), "edge": edge})
+
+
+def _sides(values) -> pd.Categorical:
+    """Side names (or codes 0 = left, 1 = right) as a categorical of "left" and "right"."""
+    values = np.asarray(values)
+    if values.dtype.kind in "iu":
+        return pd.Categorical.from_codes(values.astype(np.int8), categories=["left", "right"])
+    return pd.Categorical(values, categories=["left", "right"])
 
 
 def _candidates_dict(ranked: pd.DataFrame) -> dict[tuple[str, int], list[Candidate]]:

@@ -6,9 +6,11 @@ from decimal import Decimal
 from typing import Callable, Iterable, Sequence
 
 import pandas as pd
+import pyarrow as pa
 
 from recon_helpers.engine.one_to_one import BlockResult, one_to_one
-from recon_helpers.engine.sql import _blank_key, dialect_day_number, ident, literal
+from recon_helpers.engine.sql import _blank_key, dialect_day_number, dialect_ordered_concat, ident, literal
+from recon_helpers.engine.taxonomy import AMBIGUOUS
 from recon_helpers.engine.windows import Days, between_sql, bounds
 
 
@@ -51,16 +53,48 @@ class KeylessSql:
     def amount_date_candidates(self, *, days: Days, abs_tol: Decimal, rel_tol: Decimal,
                                same: Sequence[tuple[str, str]]) -> pd.DataFrame:
         """Pairs of undecided rows with amounts within tolerance and the right date inside the window
-        ``days`` of the left date. Columns left_rid, right_rid, ddays (right - left), damount (right -
-        left, yuan, exact text) and cost (= |days apart| + |amount diff| in yuan)."""
+        ``days`` of the left date. Columns left_rid, right_rid, ddays (right - left) and dfen (right -
+        left in fen, exact: amounts are DECIMAL(18,2)); numbers only, as text cost more to fetch
+        than the pairs cost to decide."""
         ul, ur = self.snapshot_unmatched("left"), self.snapshot_unmatched("right")
         return self.candidate_frame(f"""
             SELECT l._rid AS left_rid, r._rid AS right_rid, CAST(r._day - l._day AS BIGINT) AS ddays,
-                   CAST(CAST(r._amt - l._amt AS DECIMAL(38,2)) AS VARCHAR) AS damount,
-                   CAST(abs(r._day - l._day) AS DOUBLE) + CAST(abs(r._amt - l._amt) AS DOUBLE) AS cost
+                   CAST((r._amt - l._amt) * 100 AS BIGINT) AS dfen
             FROM {ul} l JOIN {ur} r ON {self._tolerance_join('l._amt', 'r._amt', abs_tol, rel_tol)}
                  AND {between_sql('r._day', 'l._day', days)}{self._same_join(same, 'l', 'r')}
             WHERE l._amt IS NOT NULL AND r._amt IS NOT NULL""")
+
+    def record_keyless_ambiguous(self, lines: pa.Table, heads: Sequence[str], *, rule: str) -> None:
+        """Record rows a keyless one-to-one rule refused as 'ambiguous' exceptions with their ranked
+        candidates, each with :func:`recon_helpers.engine.keyless.explain`'s text, joined here.
+
+        ``lines``, ``heads``: :func:`recon_helpers.engine.keyless.explanation_lines` (one line per
+        row and candidate with the text that follows the candidate's ``file:row``, and the refusals);
+        the ``file:row`` comes from the rows. The rows are undecided until now (they come from this
+        rule's snapshot and are not among the pairs it linked), so no check against the outcome.
+        """
+        self.register("_klines", lines)
+        self.register("_kheads", pa.table({"head": pa.array(range(len(heads)), pa.int64()),
+                                           "text": pa.array(list(heads), pa.string())}))
+
+        def label(a: str) -> str:  # as row_label_series names a row; NULL when the row is unknown
+            return (f"CASE WHEN {a}.source_row IS NOT NULL THEN concat(coalesce({a}.source_file, 'None'), ':', "
+                    f"CAST({a}.source_row AS VARCHAR)) END")
+        # concat, not ||: one string built per piece instead of one per operator (all parts non-null)
+        piece = (f"concat(k.cside, ':', coalesce(CASE WHEN k.cside = 'left' THEN {label('a')} ELSE {label('b')} END, "
+                 "concat(k.cside, ' row')), k.tail)")
+        self._insert(f"""
+            SELECT p.side, p.rid, FALSE, NULL, {literal(rule)}, NULL, NULL, {literal(AMBIGUOUS)},
+                   concat(h.text, p.saw, '. Not linked - choose one')
+            FROM (SELECT k.side, k.rid, k.head, {dialect_ordered_concat(piece, '; ', 'k.rank')} AS saw
+                  FROM _klines k
+                  LEFT JOIN rows_left a ON k.cside = 'left' AND a._rid = k.crid
+                  LEFT JOIN rows_right b ON k.cside = 'right' AND b._rid = k.crid
+                  GROUP BY k.side, k.rid, k.head) p
+            JOIN _kheads h ON h.head = p.head""")
+        self.run("INSERT INTO cands SELECT side, rid, cside, crid, score, rank FROM _klines")
+        self.unregister("_klines")
+        self.unregister("_kheads")
 
     def group_candidates(self, *, many: str, groups: Sequence[tuple[str, bool]], days: Days | None,
                          abs_tol: Decimal, rel_tol: Decimal, same: Sequence[tuple[str, str]]) -> pd.DataFrame:

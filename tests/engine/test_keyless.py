@@ -186,17 +186,22 @@ def test_a_group_rule_that_refuses_says_which_rule_and_the_candidates_scores():
 # --- the explanation of an ambiguous row, built for all rows at once -----------------------------------
 @pytest.mark.parametrize("prefer", ["none", "nearest_date"])
 def test_every_ambiguous_row_reads_as_the_one_row_explanation(prefer):
-    """The column-wise text (half a million rows at once in a big month) says, row for row, what
-    ``keyless.explain`` says for that row: the same candidates, scores, differences and reason."""
+    """The text built for all rows at once (half a million in a big month, in the store's SQL)
+    says, row for row, what ``keyless.explain`` says for that row: the same candidates, scores,
+    differences and reason."""
+    from decimal import Decimal
+
     import numpy as np
     import pandas as pd
+    import pyarrow as pa
 
     from recon_helpers.engine import keyless
+    from recon_helpers.engine.store import MatchStore
 
     rng = np.random.default_rng(3)
     n = 60
     cand = pd.DataFrame({"left_rid": rng.integers(0, 12, n), "right_rid": rng.integers(0, 12, n),
-                         "ddays": rng.integers(-3, 4, n), "damount": [f"{x:.2f}" for x in rng.integers(-3, 3, n) / 4]})
+                         "ddays": rng.integers(-3, 4, n), "dfen": rng.integers(-3, 3, n) * 25})
     cand = cand.drop_duplicates(["left_rid", "right_rid"]).reset_index(drop=True)
     decided = keyless.decide(cand, prefer)
     assert decided.ambiguous, "the random graph has open rows"
@@ -204,13 +209,21 @@ def test_every_ambiguous_row_reads_as_the_one_row_explanation(prefer):
     labels = {"left": {rid: f"s.csv:{rid + 2}" for rid in range(12)}, "right": {rid: f"b.csv:{rid + 2}" for rid in range(12)}}
     (_, _), first = next(iter(decided.ambiguous.items()))
     del labels[first[0][0]][first[0][1]]  # a candidate without a label is named by its side
-    frame = keyless.ambiguous_rows(decided.ranked_candidates(), cand, rule=rule,
-                                   labels={s: pd.Series(v) for s, v in labels.items()})
-    diffs = {(int(a), int(b)): (str(m), int(d)) for a, b, m, d in
-             cand[["left_rid", "right_rid", "damount", "ddays"]].itertuples(index=False)}
+
+    store = MatchStore(threads=1)
+    store.create_state([])
+    for side, named in labels.items():
+        store.register(f"rows_{side}", pa.table({"_rid": list(named), "source_file": [v.split(":")[0] for v in named.values()],
+                                                 "source_row": [int(v.split(":")[1]) for v in named.values()]}))
+    store.record_keyless_ambiguous(*keyless.explanation_lines(decided.ranked_candidates(), cand, rule=rule), rule="one")
+    said = {(s, int(r)): d for s, r, d in store.pandas("SELECT side, _rid, detail FROM outcome").itertuples(index=False)}
+    listed = store.pandas("SELECT side, _rid, crid FROM cands ORDER BY side, _rid, rank")
+    # the exact difference as the store writes a decimal: -1.25, 0.50, 0.00
+    diffs = {(int(a), int(b)): (str((Decimal(int(f)) / 100).quantize(Decimal("0.01"))), int(d)) for a, b, f, d in
+             cand[["left_rid", "right_rid", "dfen", "ddays"]].itertuples(index=False)}
+    assert len(said) == len(decided.ambiguous)
     for (side, rid), cands in decided.ambiguous.items():
-        rows = frame[(frame["side"] == side) & (frame["rid"] == rid)]
-        assert list(rows["crid"]) == [c[1] for c in cands]
-        assert rows["detail"].iloc[0] == keyless.explain(side, rid, cands, diffs, rule=rule, labels=labels)
-        assert rows["detail"].iloc[1:].isna().all()  # the row's text once, on its best candidate
-    assert frame["detail"].str.contains(f"{first[0][0]}:{first[0][0]} row").any()
+        mine = listed[(listed["side"] == side) & (listed["_rid"] == rid)]
+        assert list(mine["crid"]) == [c[1] for c in cands]
+        assert said[(side, rid)] == keyless.explain(side, rid, cands, diffs, rule=rule, labels=labels)
+    assert any(f"{first[0][0]}:{first[0][0]} row" in text for text in said.values())

@@ -24,7 +24,15 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from recon_helpers.engine.one_to_one import BlockResult, _cheapest_edge_per_pair, _edge_arrays, _ranked_candidates, one_to_one
+from recon_helpers.engine.one_to_one import (
+    BlockResult,
+    _cheapest_edge_per_pair,
+    _edge_arrays,
+    _pair_frame,
+    _ranked_candidates,
+    _ranked_frame,
+    one_to_one,
+)
 from recon_helpers.engine.subset_sum import SubsetResult
 
 #: the rows a decision task hands back: a link (kind 'pair': left_rid, right_rid, cost) or one ranked
@@ -131,16 +139,17 @@ def decide_one_to_one(cand: SparkCandidates, costs: Costs, *, left: str = "left_
     ranked_big = (rows.groupBy(F.pmod(F.xxhash64("_side", "_row"), n).alias("_bucket"))
                   .applyInPandas(lambda part: _rank_open_rows(part, columns, costs), DECISION_SCHEMA))
     decisions = small.union(ranked_big).localCheckpoint()
-    result = _block_result(decisions.toArrow().to_pandas())
-    if result.ranked.empty:
-        return cand.frame.limit(0).toArrow().to_pandas(), result
+    decided = decisions.toArrow().to_pandas()
+    if not (decided["kind"] == "rank").any():
+        shown = cand.frame.limit(0).toArrow().to_pandas()
+        return shown, _block_result(decided, shown, left=left, right=right)
     is_left = F.col("side") == "left"
     seen = (decisions.where(F.col("kind") == "rank")
             .select(F.when(is_left, F.col("rid")).otherwise(F.col("crid")).alias("_l"),
                     F.when(is_left, F.col("crid")).otherwise(F.col("rid")).alias("_r")).distinct())
     shown = (cand.frame.join(seen, (F.col(left).cast("bigint") == F.col("_l")) & (F.col(right).cast("bigint") == F.col("_r")))
-             .drop("_l", "_r"))
-    return shown.toArrow().to_pandas(), result
+             .drop("_l", "_r")).toArrow().to_pandas()
+    return shown, _block_result(decided, shown, left=left, right=right)
 
 
 def _decide_blocks(part: pd.DataFrame, costs: Costs, max_block: int) -> pd.DataFrame:
@@ -154,10 +163,11 @@ def _rank_open_rows(part: pd.DataFrame, columns: list[str], costs: Costs) -> pd.
     """The ranked candidates of rows of components too big to solve (all their rows are open, as in
     ``one_to_one``). ``part`` holds every candidate of each of its rows (``_side``, ``_row``); an
     edge may come twice (once for each of its rows): it is the same pair at the same cost."""
-    left, right, cost = _cheapest_edge_per_pair(*_edge_arrays(costs(part[columns])))
+    left, right, cost = _edge_arrays(costs(part[columns]))
+    edges = _cheapest_edge_per_pair(left, right, cost, np.arange(left.size))
     side, row = part["_side"].to_numpy(dtype=object), part["_row"].to_numpy(dtype=np.int64)
     open_left, open_right = np.unique(row[side == "left"]), np.unique(row[side == "right"])
-    return _plain(_rank_rows(_ranked_candidates(left, right, cost, open_left, open_right)))
+    return _plain(_rank_rows(_ranked_candidates(*edges, open_left, open_right)))
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
@@ -184,19 +194,23 @@ def _rank_rows(ranked: pd.DataFrame) -> pd.DataFrame:
                          "rank": ranked["rank"].to_numpy(np.int64)})
 
 
-def _block_result(decisions: pd.DataFrame) -> BlockResult:
+def _block_result(decisions: pd.DataFrame, shown: pd.DataFrame, *, left: str, right: str) -> BlockResult:
     """The BlockResult of the whole graph from the blocks' decisions: pairs sorted by left row id,
-    ranked candidates by side, row and rank (the order ``one_to_one`` gives)."""
+    ranked candidates by side, row and rank (the order ``one_to_one`` gives), each ranked pair's
+    ``edge`` its row in ``shown`` (the candidates that come back with it)."""
     pairs = decisions[decisions["kind"] == "pair"].sort_values("left_rid", kind="stable")
     ranked = decisions[decisions["kind"] == "rank"].sort_values(["side", "rid", "rank"], kind="stable")
-    pair_list = list(zip(pairs["left_rid"].astype(np.int64).tolist(), pairs["right_rid"].astype(np.int64).tolist(),
-                         pairs["cost"].astype(np.float64).tolist()))
-    frame = pd.DataFrame({"side": pd.Series(ranked["side"].to_numpy(dtype=object), dtype=object),
-                          "rid": ranked["rid"].to_numpy(dtype=np.int64),
-                          "cside": pd.Series(ranked["cside"].to_numpy(dtype=object), dtype=object),
-                          "crid": ranked["crid"].to_numpy(dtype=np.int64), "cost": ranked["cost"].to_numpy(dtype=np.float64),
-                          "rank": ranked["rank"].to_numpy(dtype=np.int64)})
-    return BlockResult(pairs=pair_list, ranked=frame)
+    is_left = ranked["side"].to_numpy(dtype=object) == "left"
+    rid, crid = ranked["rid"].to_numpy(dtype=np.int64), ranked["crid"].to_numpy(dtype=np.int64)
+    where = pd.DataFrame({"l": shown[left].to_numpy(dtype=np.int64), "r": shown[right].to_numpy(dtype=np.int64),
+                          "edge": np.arange(len(shown), dtype=np.int64)}).drop_duplicates(["l", "r"])
+    asked = pd.DataFrame({"l": np.where(is_left, rid, crid), "r": np.where(is_left, crid, rid)})
+    edge = asked.merge(where, how="left", on=["l", "r"], sort=False)["edge"].fillna(-1).to_numpy(dtype=np.int64)
+    return BlockResult(
+        pair_frame=_pair_frame(pairs["left_rid"].to_numpy(dtype=np.int64), pairs["right_rid"].to_numpy(dtype=np.int64),
+                               pairs["cost"].to_numpy(dtype=np.float64)),
+        ranked=_ranked_frame(ranked["side"].to_numpy(dtype=object), rid, ranked["cside"].to_numpy(dtype=object), crid,
+                             ranked["cost"].to_numpy(dtype=np.float64), ranked["rank"].to_numpy(dtype=np.int64), edge))
 
 
 # ---------------------------------------------------------------------------------------------------

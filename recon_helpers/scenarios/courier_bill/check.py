@@ -514,13 +514,12 @@ class CourierCheck(Check):
         return self.our_side == "erp"
 
     def weight_check(self) -> str:
-        """One plain sentence for the report: were weights checked, and against what. Without our own
-        weights the page must say so, not show an empty weight-dispute list as if none were found."""
+        """The headline figure for weights: were they checked, and to what tolerance. Short, because it
+        sits in a figure card beside counts; without our own weights it must say NOT checked rather than
+        let an empty weight-dispute list read as "no disputes" (the notebook's introduction says why)."""
         if self.weights_checked:
-            tolerance = self.settings.get("weight_tolerance_kg", "0")
-            return f"已核对 checked: billed weights against our shipments' weights (tolerance {tolerance} kg)"
-        return ("未核对 NOT checked: the platform order exports carry no weight of our own, so every parcel is "
-                "priced at the weight the carrier billed and weight disputes cannot be found")
+            return f"已核对 checked (±{self.settings.get('weight_tolerance_kg', '0')} kg)"
+        return "未核对 NOT checked (no own weights)"
 
     def kpis(self) -> dict[str, Any]:
         """The headline figures of the courier check, in the order the report shows them."""
