@@ -281,7 +281,10 @@ class ActionTable:
             lengthMenu=[10, 25, 100, 500], pageLength=25, classes="display compact", scrollX=True,
             style={"width": "100%", "margin": "0", "caption-side": "bottom"}, **options,
         )
-        style = ("<style>.recon-table table{font-size:0.85em}.recon-table td{white-space:nowrap}"
+        # JupyterLab's page style lays tables out with equal, fixed columns: an id column then spills over
+        # while an amount column wastes room. Columns sized to their content fit; headers may wrap
+        style = ("<style>.recon-table table{font-size:0.85em;table-layout:auto!important}"
+                 ".recon-table th{white-space:normal!important}.recon-table td{white-space:nowrap}"
                  ".recon-table th,.recon-table td{text-align:left!important}"
                  ".recon-table td.dt-type-numeric,.recon-table th.dt-type-numeric{text-align:right!important}"
                  ".recon-table td.recon-wide{white-space:normal!important;overflow-wrap:anywhere;min-width:14em;max-width:30em}</style>")
