@@ -8,7 +8,9 @@ Target: the whole report (every scenario x run) in under 10 minutes and under 4 
 Time is the wall clock of the ``recon report`` process; peak memory is the largest resident set of
 that process and all its children together (the worker processes and their kernels), sampled every
 0.2 s with psutil. Per-run seconds come from the report's own manifest.json. The demo month and the
-report are written under benchmarks/data/ and benchmarks/out/ (gitignored).
+report are written under benchmarks/data/ and benchmarks/out/ (gitignored). ``recon report`` starts the
+runs longest first as the last report in that folder timed them: the first run into a fresh folder
+keeps the plan order, so run twice and record the second.
 """
 from __future__ import annotations
 

@@ -205,13 +205,15 @@ def column_totals(frame: pd.DataFrame, money: Sequence[str]) -> dict[str, Decima
 
 def _cell(ws: Any, row: int, col: int, value: Any, fmt: Any = None) -> None:
     """Write one cell with an explicit type: never a formula, never a URL guessed from text."""
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+    if type(value) is str:  # the common case first: most cells of a result table are text
+        ws.write_string(row, col, neutralise(value), fmt)
+    elif value is None or value is pd.NA or (isinstance(value, float) and value != value):
         ws.write_blank(row, col, None, fmt)
     elif isinstance(value, bool):
         ws.write_boolean(row, col, value, fmt)
-    elif isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+    elif isinstance(value, (int, float, Decimal)):
         ws.write_number(row, col, float(value), fmt)
-    elif hasattr(value, "item") and not isinstance(value, str):  # numpy scalars
+    elif hasattr(value, "item"):  # numpy scalars
         _cell(ws, row, col, value.item(), fmt)
     else:
         ws.write_string(row, col, str(neutralise(str(value))), fmt)
@@ -219,6 +221,9 @@ def _cell(ws: Any, row: int, col: int, value: Any, fmt: Any = None) -> None:
 
 #: data rows per sheet: Excel holds 1,048,576 rows; the header and the totals need room too
 MAX_SHEET_ROWS = 1_048_576 - 20
+#: rows a capped sheet shows (see write_xlsx's ``full_files``): enough to work a category, sort and filter
+#: it in Excel; a longer list (often rows out of scope) is worked from its CSV, and writing it cell by cell took minutes
+SHOWN_ROWS = 20_000
 
 
 def _parts(sheets: Mapping[str, pd.DataFrame], max_rows: int) -> Iterator[tuple[str, pd.DataFrame]]:
@@ -231,60 +236,113 @@ def _parts(sheets: Mapping[str, pd.DataFrame], max_rows: int) -> Iterator[tuple[
             yield (title if k == 1 else f"{title} ({k})"), frame.iloc[start:start + max_rows]
 
 
+def shown_rows_note(shown: int, total: int, full_file: str) -> str:
+    """The line under a capped sheet's totals: how many rows it shows and which file holds them all."""
+    return (f"仅显示前 {shown:,} 行（共 {total:,} 行），全部见同目录 {full_file} · "
+            f"First {shown:,} of {total:,} rows shown: every row is in {full_file} beside this workbook")
+
+
+def _money_cells(series: pd.Series) -> list[Any]:
+    """A money column's cells: exact decimals where the text is a number, the text itself otherwise."""
+    return [amount if (amount := as_decimal(v)) is not None else v for v in series]
+
+
 def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path, *, money: Sequence[str] | None = None,
-               totals_label: str = "合计 Total", totals_by: str | None = None) -> Path:
+               totals_label: str = "合计 Total", totals_by: str | None = None,
+               full_files: Mapping[str, str] | None = None, shown_rows: int = SHOWN_ROWS) -> Path:
     """Write one workbook: a sheet per entry of ``sheets``, each laid out to be worked in Excel.
 
     Each sheet has its header frozen, an autofilter over the data, money columns (``money``, default
     the columns holding ``Decimal``) as numbers in :data:`MONEY_FORMAT`, and, under the data after a
     blank row, a totals row with the row count and the exact sum of each money column, written as
     values (no formula cell anywhere; text cells are neutralised). With ``totals_by`` (e.g. ``"side"``)
-    a totals row per value of that column comes first. A table longer than Excel allows
+    a totals row per value of that column comes first.
+
+    A sheet named in ``full_files`` (sheet -> the CSV beside the workbook that holds all its rows)
+    shows at most its first ``shown_rows`` rows; its totals still count and sum every row, and a note
+    under them says where the rest is: a workbook is for working the exceptions, and writing hundreds
+    of thousands of rows cell by cell takes minutes. Any other table longer than Excel allows
     (:data:`MAX_SHEET_ROWS`) continues on sheets ``name (2)``, ``name (3)``, each with its own totals.
-    Written atomically.
+    The workbook is streamed row by row (xlsxwriter's ``constant_memory``) and written atomically.
     """
     import xlsxwriter
 
     out = Path(path)
     taken: set[str] = set()
+    capped = dict(full_files or {})
+    shown_rows = min(shown_rows, MAX_SHEET_ROWS)
     with atomic_path(out) as temp:
         # strings are never turned into formulas, URLs or numbers behind our back
         book = xlsxwriter.Workbook(str(temp), {"strings_to_formulas": False, "strings_to_urls": False,
                                                "strings_to_numbers": False, "constant_memory": True})
         try:
-            header_fmt = book.add_format({"bold": True, "bg_color": "#eaeef2", "border": 1})
-            money_fmt = book.add_format({"num_format": MONEY_FORMAT})
-            total_fmt = book.add_format({"bold": True, "top": 1})
-            total_money_fmt = book.add_format({"bold": True, "top": 1, "num_format": MONEY_FORMAT})
-            for title, frame in _parts(sheets, MAX_SHEET_ROWS):
+            formats = _Formats(book)
+            for title, frame in sheets.items():
+                if title not in capped:
+                    for part_title, part in _parts({title: frame}, MAX_SHEET_ROWS):
+                        _write_sheet(book.add_worksheet(sheet_name(part_title, taken)), part, part, money, formats,
+                                     label=totals_label, by=totals_by)
+                    continue
                 ws = book.add_worksheet(sheet_name(title, taken))
-                moneys = set(_money_columns(frame, money))
-                columns = list(frame.columns)
-                for c, name in enumerate(columns):
-                    _cell(ws, 0, c, str(name), header_fmt)
-                    width = max([len(str(name))] + [len(str(v)) for v in frame[name].head(200)])
-                    ws.set_column(c, c, min(max(width + 2, 8), 60))
-                for r, row in enumerate(frame.itertuples(index=False, name=None), start=1):
-                    for c, value in enumerate(row):
-                        if columns[c] in moneys:
-                            amount = as_decimal(value)
-                            _cell(ws, r, c, amount if amount is not None else value, money_fmt)
-                        else:
-                            _cell(ws, r, c, value)
-                ws.freeze_panes(1, 0)
-                ws.autofilter(0, 0, max(len(frame), 1), max(len(columns) - 1, 0))
-                if columns:
-                    groups = []
-                    if totals_by in columns and len(frame):
-                        groups = [(f"{totals_label} · {key}", part) for key, part in frame.groupby(totals_by, sort=True)]
-                    groups.append((totals_label, frame))
-                    for k, (label, part) in enumerate(groups):
-                        total_row = len(frame) + 2 + k
-                        sums = column_totals(part, [c for c in columns if c in moneys])
-                        _cell(ws, total_row, 0, f"{label} ({len(part):,})", total_fmt)
-                        for c, name in enumerate(columns):
-                            if name in sums and c > 0:
-                                _cell(ws, total_row, c, sums[name], total_money_fmt)
+                last_row = _write_sheet(ws, frame.iloc[:shown_rows], frame, money, formats, label=totals_label, by=totals_by)
+                if len(frame) > shown_rows:
+                    _cell(ws, last_row + 2, 0, shown_rows_note(shown_rows, len(frame), capped[title]), formats.note)
         finally:
             book.close()
     return out
+
+
+class _Formats:
+    """The cell formats of a workbook (xlsxwriter creates each once per book)."""
+
+    def __init__(self, book: Any) -> None:
+        self.header = book.add_format({"bold": True, "bg_color": "#eaeef2", "border": 1})
+        self.money = book.add_format({"num_format": MONEY_FORMAT})
+        self.total = book.add_format({"bold": True, "top": 1})
+        self.total_money = book.add_format({"bold": True, "top": 1, "num_format": MONEY_FORMAT})
+        self.note = book.add_format({"italic": True, "font_color": "#57606a"})
+
+
+def _write_sheet(ws: Any, shown: pd.DataFrame, frame: pd.DataFrame, money: Sequence[str] | None, formats: _Formats, *,
+                 label: str, by: str | None) -> int:
+    """One sheet: the ``shown`` rows, then the totals of all of ``frame``; the last row written."""
+    moneys = set(_money_columns(frame, money))
+    _write_rows(ws, shown, moneys, formats)
+    if not list(frame.columns):
+        return len(shown)
+    return _write_totals(ws, frame, moneys, formats, start=len(shown) + 2, label=label, by=by)
+
+
+def _write_rows(ws: Any, frame: pd.DataFrame, moneys: set[str], formats: _Formats) -> int:
+    """Header (frozen, sized to the first rows, filtered) and data rows of a sheet; the last row written."""
+    columns = list(frame.columns)
+    for c, name in enumerate(columns):
+        _cell(ws, 0, c, str(name), formats.header)
+        width = max([len(str(name))] + [len(str(v)) for v in frame[name].head(200)])
+        ws.set_column(c, c, min(max(width + 2, 8), 60))
+    # column by column first (money parsed once per column), then streamed row by row as constant_memory needs
+    cells = [_money_cells(frame[name]) if name in moneys else frame[name].tolist() for name in columns]
+    cell_formats = [formats.money if name in moneys else None for name in columns]
+    for r, row in enumerate(zip(*cells), start=1):
+        for c, value in enumerate(row):
+            _cell(ws, r, c, value, cell_formats[c])
+    ws.freeze_panes(1, 0)
+    ws.autofilter(0, 0, max(len(frame), 1), max(len(columns) - 1, 0))
+    return len(frame)
+
+
+def _write_totals(ws: Any, frame: pd.DataFrame, moneys: set[str], formats: _Formats, *, start: int, label: str,
+                  by: str | None) -> int:
+    """The totals rows from row ``start``: one per value of ``by`` (when given), then all; the last row written."""
+    columns = list(frame.columns)
+    groups = []
+    if by in columns and len(frame):
+        groups = [(f"{label} · {key}", part) for key, part in frame.groupby(by, sort=True)]
+    groups.append((label, frame))
+    for k, (name, part) in enumerate(groups):
+        sums = column_totals(part, [c for c in columns if c in moneys])
+        _cell(ws, start + k, 0, f"{name} ({len(part):,})", formats.total)
+        for c, column in enumerate(columns):
+            if column in sums and c > 0:
+                _cell(ws, start + k, c, sums[column], formats.total_money)
+    return start + len(groups) - 1

@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import concurrent.futures
 import datetime as dt
+import json
 import multiprocessing
 import os
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -342,7 +343,9 @@ def _build(*, month: str, data: Path, root: Path, staged: Path, notebooks: Path,
     ]
     if progress is not None:
         progress("start", [(j.link, j.title or j.scenario) for j in job_list])
-    outcomes = run_jobs(job_list, workers=jobs, progress=progress)
+    order = longest_first(planned, previous_seconds(root)) if jobs > 1 else list(range(len(job_list)))
+    ran = run_jobs([job_list[i] for i in order], workers=jobs, progress=progress)
+    outcomes = [outcome for _, outcome in sorted(zip(order, ran), key=lambda pair: pair[0])]
     run = ReportRun(period=month, data_dir=data, out_dir=folder, index=folder / "index.html",
                     manifest=folder / "manifest.json", outcomes=outcomes, started=started, finished=_now(),
                     run_id=run_id, masked=mask, workspace=str(workspace) if workspace is not None else None,
@@ -354,6 +357,26 @@ def _build(*, month: str, data: Path, root: Path, staged: Path, notebooks: Path,
     write_manifest(run)
     write_index(run)
     return run
+
+
+def previous_seconds(root: Path) -> dict[tuple[str, str], float]:
+    """How long each scenario run took in the newest report under ``root`` (any period: next month's
+    runs take about as long as this month's), from its ``manifest.json``; empty when there is none."""
+    manifests = sorted(root.glob("*/manifest.json"), key=lambda p: p.stat().st_mtime)
+    if not manifests:
+        return {}
+    try:
+        runs = json.loads(manifests[-1].read_text(encoding="utf-8")).get("notebooks", [])
+        return {(str(n["name"]), str(n.get("run", SINGLE_RUN))): float(n["seconds"]) for n in runs if "seconds" in n}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):  # a damaged manifest only loses the estimate
+        return {}
+
+
+def longest_first(planned: list[PlannedRun], seconds: Mapping[tuple[str, str], float]) -> list[int]:
+    """The order to start the runs in so that the workers stay busy to the end: the longest first, as
+    the last report timed them (a run it did not time comes first: it may be long), then plan order.
+    With the longest run started last, one worker would run it alone while the other idles."""
+    return sorted(range(len(planned)), key=lambda i: -seconds.get((planned[i].scenario, planned[i].run), float("inf")))
 
 
 def _journal_position(workspace: str | Path | None) -> str | None:

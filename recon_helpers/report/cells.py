@@ -193,6 +193,14 @@ def _readable(frame: "pd.DataFrame") -> "pd.DataFrame":
 
 #: rows an action list shows on its page; longer lists are capped with a note (the full list is in Excel)
 MAX_TABLE_ROWS = 500
+#: a column whose longest cell is longer than this wraps on the page (see ActionTable._wide_labels)
+WRAP_AFTER = 40
+
+
+def _longest_text(column: "pd.Series") -> int:
+    """Characters of a column's longest cell as the page shows it (blanks count 0)."""
+    lengths = column.astype("string").str.len()
+    return int(lengths.max()) if lengths.notna().any() else 0
 _itables_embedded = False
 
 
@@ -231,21 +239,27 @@ class ActionTable:
             raise AttributeError(name)
         return getattr(self.styler(), name)
 
-    def _wide_labels(self) -> list[str]:
+    def _wide_labels(self, frame: "pd.DataFrame") -> list[str]:
+        """The columns that wrap: the declared wide ones and any whose text runs longer than
+        :data:`WRAP_AFTER` characters (a path, a list of candidates), so the table fits the page
+        instead of scrolling sideways; ids, dates and amounts stay on one line."""
         labels = column_labels()
-        return [labels.get(c, c) for c in self.wide]
+        declared = [labels.get(c, c) for c in self.wide]
+        long = [c for c in frame.columns if c not in declared and _longest_text(frame[c]) > WRAP_AFTER]
+        return declared + long
 
     def styler(self) -> Any:
         frame = _readable(self.shown())
         styler = frame.style.format(escape="html", na_rep="").hide(axis="index").set_table_styles(
             [{"selector": "td, th", "props": [("padding", "2px 8px")]}])
-        wide = self._wide_labels()
+        wide = self._wide_labels(frame)
         narrow = [c for c in frame.columns if c not in wide]
         if narrow:
             styler = styler.set_properties(subset=narrow, **{"white-space": "nowrap"})
         present = [c for c in wide if c in frame.columns]
         if present:
-            styler = styler.set_properties(subset=present, **{"white-space": "normal", "min-width": "18em", "text-align": "left"})
+            styler = styler.set_properties(subset=present, **{"white-space": "normal", "min-width": "14em", "max-width": "30em",
+                                                              "overflow-wrap": "anywhere", "text-align": "left"})
         return styler
 
     def to_html(self) -> str:
@@ -257,7 +271,7 @@ class ActionTable:
         from itables import javascript
 
         frame = _readable(self.shown()).astype("string").fillna("")
-        wide_labels = self._wide_labels()
+        wide_labels = self._wide_labels(frame)
         wide = [i for i, c in enumerate(frame.columns) if c in wide_labels]
         options: dict[str, Any] = {"columnDefs": [{"targets": wide, "className": "recon-wide", "width": "16em"}]} if wide else {}
         html = javascript.to_html_datatable(
@@ -267,10 +281,13 @@ class ActionTable:
             lengthMenu=[10, 25, 100, 500], pageLength=25, classes="display compact", scrollX=True,
             style={"width": "100%", "margin": "0", "caption-side": "bottom"}, **options,
         )
-        style = ("<style>.recon-table table{font-size:0.85em}.recon-table td{white-space:nowrap}"
+        # JupyterLab's page style lays tables out with equal, fixed columns: an id column then spills over
+        # while an amount column wastes room. Columns sized to their content fit; headers may wrap
+        style = ("<style>.recon-table table{font-size:0.85em;table-layout:auto!important}"
+                 ".recon-table th{white-space:normal!important}.recon-table td{white-space:nowrap}"
                  ".recon-table th,.recon-table td{text-align:left!important}"
                  ".recon-table td.dt-type-numeric,.recon-table th.dt-type-numeric{text-align:right!important}"
-                 ".recon-table td.recon-wide{white-space:normal!important;min-width:14em;max-width:30em}</style>")
+                 ".recon-table td.recon-wide{white-space:normal!important;overflow-wrap:anywhere;min-width:14em;max-width:30em}</style>")
         bundle = "" if _itables_embedded else javascript.generate_init_offline_itables_html(javascript.opt.dt_bundle)
         _itables_embedded = True
         return f'<div class="recon-table">{bundle}{style}{html}{self.note()}</div>'

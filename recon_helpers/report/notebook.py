@@ -239,6 +239,26 @@ def set_progress_queue(queue: Any) -> None:
     _register_progress_engine()
 
 
+def batch_kernel_manager() -> type:
+    """The kernel manager of a report run: jupyter_client's, without the interrupt before a shutdown.
+
+    jupyter_client sends SIGINT to the kernel's whole process group before it asks the kernel to shut
+    down, to stop code that may still run. In a batch the notebook has ended when its kernel is shut
+    down, so there is nothing to stop; the signal only hits whatever message handler the kernel is in
+    (it then prints a ``KeyboardInterrupt`` traceback at the end of ``recon report``) and any process a
+    cell left running. An interrupt asked for outside a shutdown (papermill's cell timeout) still goes.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class BatchKernelManager(AsyncKernelManager):
+        async def _async_interrupt_kernel(self) -> None:
+            if self.shutting_down:
+                return
+            await super()._async_interrupt_kernel()
+
+    return BatchKernelManager
+
+
 def _execute(job: NotebookJob, source: Path, executed: Path) -> tuple[str, str | None, dict]:
     """papermill, with the masking switch in the kernel's environment; a failure is a status, not a raise."""
     import papermill
@@ -263,6 +283,7 @@ def _execute(job: NotebookJob, source: Path, executed: Path) -> tuple[str, str |
             # No output history (Out, _): a batch run never reads it back, and it would keep every
             # cell's returned table (lists, results) alive until the kernel ends
             extra_arguments=["--IPKernelApp.log_level=ERROR", "--InteractiveShell.cache_size=0"],
+            kernel_manager_class=batch_kernel_manager(),
             **engine,
         )
     except Exception as exc:  # a failing notebook is a report outcome, not a crash of the batch

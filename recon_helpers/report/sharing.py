@@ -26,7 +26,7 @@ from recon_helpers import export, masking
 _POSIX_PATH = re.compile(r"(?<![\w.:/~<>-])/(?:home|root|tmp|work|Users|var|opt|usr|mnt|srv|private|data|media|etc)"
                          r"(?:/[^\s\"'<>()\[\]{},;:|*?]+)+")
 _WINDOWS_PATH = re.compile(r"(?<![\w])[A-Za-z]:[\\/](?:[^\s\"'<>|*?\\/]+[\\/])*[^\s\"'<>|*?\\/]*")
-#: a cell that may name a path: a slash or a backslash after a letter, digit or drive
+#: a cell that may name a path holds a slash or a backslash (RE2, see masking.matching_cells)
 _MAY_HOLD_PATH = r"[/\\]"
 _SCRIPT = re.compile(r"(<script\b.*?</script>)", re.IGNORECASE | re.DOTALL)
 
@@ -150,11 +150,8 @@ class Sharer:
         out = masking.mask_frame(frame) if self.mask else frame.copy()
         for column in out.columns:
             if pd.api.types.is_object_dtype(out[column].dtype) or pd.api.types.is_string_dtype(out[column].dtype):
-                hits = out[column].astype("string").str.contains(_MAY_HOLD_PATH, regex=True, na=False).to_numpy(dtype=bool)
-                if hits.any():
-                    values = out[column].astype(object).copy()
-                    values[hits] = [self.scrub(v) if isinstance(v, str) else v for v in values[hits]]
-                    out[column] = values
+                hits = masking.matching_cells(out[column], _MAY_HOLD_PATH)
+                out[column] = masking.map_text_cells(out[column], self.scrub, where=hits)
         return out
 
     def csv_file(self, path: Path) -> Path:
@@ -191,10 +188,20 @@ def _typed(frame: Any) -> Any:
     return frame
 
 
-def workbook_sheets(run_folder: Path, *, labels: Mapping[str, str] | None = None) -> dict[str, Any] | None:
+@dataclass
+class RunWorkbook:
+    """A run's workbook before it is written: its sheets in order, and the sheets that show only their
+    first rows (:data:`recon_helpers.export.SHOWN_ROWS`) with the CSV that holds all of them."""
+
+    sheets: dict[str, Any]
+    full_files: dict[str, str]
+
+
+def workbook_sheets(run_folder: Path, *, labels: Mapping[str, str] | None = None) -> RunWorkbook | None:
     """The sheets of a run's Excel workbook from its written results: a summary, then one sheet per
-    exception category (both sides, money as exact decimals), then the matched rows. None when the run
-    wrote no ``exceptions.csv``."""
+    exception category (both sides, money as exact decimals; a long one shows its first rows, totals
+    of all, and points to exceptions.csv), then the matched rows. None when the run wrote no
+    ``exceptions.csv``."""
     import pandas as pd
 
     exceptions_path = run_folder / "exceptions.csv"
@@ -210,9 +217,11 @@ def workbook_sheets(run_folder: Path, *, labels: Mapping[str, str] | None = None
              "rows": int(c["rows"]), "amount": Decimal(str(c["amount"])), "sheet": sheet_of.get(c["category"], "")}
             for c in summary.get("exceptions", [])]
     sheets: dict[str, Any] = {summary_name: pd.DataFrame(rows, columns=["category", "label", "side", "rows", "amount", "sheet"])}
+    full_files: dict[str, str] = {}
     if "category" in exceptions.columns:
         for category, part in exceptions.groupby("category", sort=True):
             sheets[sheet_of[str(category)]] = part.reset_index(drop=True)
+            full_files[sheet_of[str(category)]] = exceptions_path.name
     links_path = run_folder / "links.csv"
     if links_path.is_file():
         links = pd.read_csv(links_path, dtype=str, keep_default_na=False, encoding="utf-8-sig", nrows=MAX_MATCHED_ROWS + 1)
@@ -220,14 +229,14 @@ def workbook_sheets(run_folder: Path, *, labels: Mapping[str, str] | None = None
             links = pd.DataFrame({"note": [f"More than {MAX_MATCHED_ROWS:,} matched rows: see links.csv beside this workbook "
                                            f"超过 {MAX_MATCHED_ROWS:,} 行，见同目录 links.csv"]})
         sheets[export.sheet_name("已核对 Matched", taken)] = _typed(links)
-    return sheets
+    return RunWorkbook(sheets, full_files)
 
 
 def write_workbook(run_folder: Path, path: Path, *, sharer: Sharer | None, labels: Mapping[str, str] | None = None) -> Path | None:
     """``<scenario>.xlsx`` of a run; None without results. ``sharer`` masks and scrubs the tables; None
     when the run's CSVs were already made safe to share (the batch shares them first)."""
-    sheets = workbook_sheets(run_folder, labels=labels)
-    if sheets is None:
+    book = workbook_sheets(run_folder, labels=labels)
+    if book is None:
         return None
-    shared = {name: sharer.frame(frame) for name, frame in sheets.items()} if sharer is not None else sheets
-    return export.write_xlsx(shared, path, money=["amount"], totals_by="side")
+    shared = {name: sharer.frame(frame) for name, frame in book.sheets.items()} if sharer is not None else book.sheets
+    return export.write_xlsx(shared, path, money=["amount"], totals_by="side", full_files=book.full_files)

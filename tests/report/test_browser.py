@@ -80,6 +80,17 @@ def test_every_chart_drew_its_points(browser, demo_report):
     assert charted >= 12, "the four courier pages hold three charts each"
 
 
+def test_every_action_list_fits_a_laptop_window_without_scrolling_sideways(browser, demo_report):
+    """At 1280 px an action list fits its page: long text wraps, columns are sized to what they hold."""
+    for path in pages(demo_report.month):
+        opened = Opened(browser, path)
+        wide = opened.page.eval_on_selector_all(
+            ".recon-table", "tables => tables.map(t => { const s = t.querySelector('.dt-scroll-body') || t;"
+                            " return s.scrollWidth - s.clientWidth; }).filter(excess => excess > 2)")
+        assert wide == [], f"{path.relative_to(demo_report.month)}: tables wider than the page by {wide} px"
+        opened.page.close()
+
+
 def test_a_searchable_table_filters_on_a_typed_word(browser, demo_report):
     page_path = demo_report.month / "courier_bill" / "sf" / "courier_bill.html"
     opened = Opened(browser, page_path)

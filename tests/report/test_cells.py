@@ -40,3 +40,14 @@ def test_a_long_list_is_capped_with_a_note():
 
 def test_an_empty_list_says_so_in_words():
     assert "nothing to act on" in report.table(pd.DataFrame({"a": []}))._repr_html_()
+
+
+def test_a_column_of_long_text_wraps_and_ids_stay_on_one_line():
+    frame = pd.DataFrame({"key": ["SF1402318000546", "SF1402318000547"],
+                          "candidates": ["right:platform/tmall_alipay_account.zip!2088502_202610_账务明细.csv:2354 (1.0)", "-"]})
+    shown = report.table(frame)
+    page = shown._repr_html_()
+    assert '"targets": [1]' in page.replace("'", '"') and "recon-wide" in page, "the long column wraps"
+    static = shown.to_html()
+    assert "overflow-wrap: anywhere" in static and "white-space: nowrap" in static
+    assert report.table(frame[["key"]])._wide_labels(frame[["key"]]) == [], "short columns keep one line"

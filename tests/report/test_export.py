@@ -97,3 +97,20 @@ def test_a_table_longer_than_a_sheet_continues_on_the_next(tmp_path, monkeypatch
     book = openpyxl.load_workbook(export.write_xlsx({"rows": frame}, tmp_path / "long.xlsx"))
     assert book.sheetnames == ["rows", "rows (2)", "rows (3)"]
     assert [book[n].cell(book[n].max_row, 2).value for n in book.sheetnames] == [3.0, 3.0, 1.0]
+
+
+def test_a_capped_sheet_shows_its_first_rows_totals_all_and_says_where_the_rest_is(tmp_path):
+    frame = pd.DataFrame({"side": ["left"] * 4 + ["right"] * 3, "key": list("abcdefg"),
+                          "amount": [Decimal("1.10")] * 4 + [Decimal("-2.00")] * 3})
+    sheets = {"first": frame.iloc[:2], "long": frame, "last": frame.iloc[:1]}
+    path = export.write_xlsx(sheets, tmp_path / "capped.xlsx", totals_by="side", full_files={"long": "exceptions.csv"},
+                             shown_rows=3)
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["first", "long", "last"], "sheets keep their order"
+    rows = list(book["long"].iter_rows(values_only=True))
+    assert [r[1] for r in rows[1:4]] == ["a", "b", "c"] and rows[4] == (None, None, None)
+    assert [(r[0], r[2]) for r in rows[5:8]] == [("合计 Total · left (4)", 4.4), ("合计 Total · right (3)", -6.0),
+                                                 ("合计 Total (7)", -1.6)], "totals count and sum every row"
+    assert rows[-1][0] == export.shown_rows_note(3, 7, "exceptions.csv") and "exceptions.csv" in rows[-1][0]
+    assert book["long"].auto_filter.ref == "A1:C4" and book["long"].freeze_panes == "A2"
+    assert not any("First" in str(c.value) for ws in (book["first"], book["last"]) for r in ws.iter_rows() for c in r)

@@ -47,6 +47,40 @@ def test_a_frame_is_masked_by_column_kind_and_numbers_stay():
     assert frame.iloc[0]["收货人姓名"] == "梁娜", "the caller's frame is not changed"
 
 
+def _cells_the_scan_may_change(count: int) -> list[str]:
+    """Random texts built from the pieces the scan rules turn on: digits (full-width too), separators,
+    +86, account words in any case (the Turkish i's too), letters that glue a number to a word."""
+    import random
+
+    rng = random.Random(15)
+    pieces = ["1", "3", "8", "0", "9", "2", "X", "x", "１", "３", "８", "-", " ", "+86", "86", "账号", "卡号：", "ACCOUNT no. ",
+              "Acct#", "IBAN", "ıban ", "İBAN:", "SF", "a", "订单", "/", "(", "\u0660"]
+    numbers = ["13812341234", "138-1234-1234", "110105194912310021", "11010519491231002X", "6222021234567890123"]
+    cells = []
+    for _ in range(count):
+        parts = [rng.choice(pieces) for _ in range(rng.randint(0, 6))]
+        parts.insert(rng.randint(0, len(parts)), rng.choice(numbers) if rng.random() < 0.7 else "".join(rng.choices("0123456789", k=rng.randint(5, 20))))
+        cells.append("".join(parts))
+    return cells
+
+
+def test_the_column_scan_changes_exactly_what_the_one_cell_scan_changes():
+    cells = _cells_the_scan_may_change(4000) + ["4107352009670040793", "SF1402318000546", "", "138 1234 1234号"]
+    frame = pd.DataFrame({"memo_like": cells, "as_text": pd.Series(cells, dtype="string")})
+    out = masking.mask_frame(frame)
+    expected = [masking.scan_text(c) for c in cells]
+    assert out["memo_like"].tolist() == expected
+    assert out["as_text"].tolist() == expected
+    assert sum(e != c for e, c in zip(expected, cells)) > 1000, "the sample holds many cells the scan masks"
+
+
+def test_a_personal_column_masks_each_value_and_leaves_other_cells_alone():
+    frame = pd.DataFrame({"counterparty": ["梁娜", "梁娜", None, "顺丰速运有限公司", 7], "other": ["a", "b", "c", "d", "e"]})
+    out = masking.mask_frame(frame)
+    assert out["counterparty"].tolist() == ["梁*", "梁*", None, "顺丰速运有限公司", 7]
+    assert out["other"].tolist() == ["a", "b", "c", "d", "e"]
+
+
 def test_masking_is_on_unless_turned_off_explicitly(monkeypatch):
     monkeypatch.delenv(masking.MASKING_ENV, raising=False)
     assert masking.enabled()
