@@ -92,6 +92,9 @@ class MatchStore(ThreeWaySql, KeylessSql):
         self.diff_columns: list[tuple[str, str]] = []
         #: side -> SQL condition of the rule now running (``where:``); rows outside are not its business
         self.rule_where: dict[str, str] = {}
+        self._sides: list[str] = []  # the sides and id columns of the result views (set by ``finish``)
+        self._id_names: list[str] = []
+        self._exceptions_ready = False  # the ``exceptions`` view is built when first asked for
 
     # -- plumbing ------------------------------------------------------------------------------
     def register(self, name: str, data: "pd.DataFrame | pa.Table") -> None:
@@ -437,14 +440,16 @@ class MatchStore(ThreeWaySql, KeylessSql):
     # -- three-way -------------------------------------------------------------------------------
     def finish(self, sides: Sequence[str], category_names: dict[str, str],
                ids: dict[str, Sequence[str]] | None = None) -> None:
-        """Create the result views over the outcome and the rows: ``links``, ``exception_rows`` (the
-        exceptions without their candidate texts) and ``exceptions`` (with them).
+        """Create the result views over the outcome and the rows: ``links`` and ``exception_rows``
+        (the exceptions without their candidate texts); ``exceptions`` (with them) is created by
+        :meth:`exceptions_view` when first read or written.
 
-        Why views and not tables: nothing is computed at match end but the small ``outcome_exc``, so
-        a match that is only summarised never builds the candidate texts, and one that is written
-        builds them once, inside the statement that writes the file (streamed by the back-end, never
-        held beside the rows). ``ids``: per side, the rows' own id columns to carry (as text; empty
-        on the other sides)."""
+        Why not at match end: a match that is only summarised never needs the candidate texts (a few
+        seconds and most of the exceptions' bytes at a million rows). They are built once, as a table
+        of their own before the first read, not inside the statement that sorts and writes the
+        exceptions: there the candidates' window, join and aggregate would stay in memory beside the
+        sort (~10% more peak memory at 1,000,000 rows). ``ids``: per side, the rows' own id columns
+        to carry (as text; empty on the other sides)."""
         ids = ids or {}
         names = list(dict.fromkeys(n for s in sides for n in ids.get(s, ())))
 
@@ -467,15 +472,26 @@ class MatchStore(ThreeWaySql, KeylessSql):
                    o.detail, o.group_id, o.rule{id_cols(s)}, {SIDE_NO[s]} AS _side_no, a._rid AS _rid
             FROM outcome_exc o JOIN rows_{s} a ON a._rid = o._rid
             WHERE o.side = '{s}'""" for s in sides)
-        shown = "".join(f", e.{ident(n)}" for n in names)
+        self._sides = list(sides)
+        self._id_names = names
+        self._exceptions_ready = False
+        self.run("DROP VIEW IF EXISTS exceptions")
+        self.run(f"CREATE OR REPLACE VIEW links AS {links}; CREATE OR REPLACE VIEW exception_rows AS {excs}")
+
+    def exceptions_view(self) -> str:
+        """The name of the ``exceptions`` view (``exception_rows`` with each row's ``candidates``),
+        built on first call: the candidate texts as the small table ``cand_text``, then the view."""
+        if self._exceptions_ready:
+            return "exceptions"
+        shown = "".join(f", e.{ident(n)}" for n in self._id_names)
         self.run(f"""
-            CREATE OR REPLACE VIEW links AS {links};
-            CREATE OR REPLACE VIEW exception_rows AS {excs};
+            CREATE OR REPLACE TABLE cand_text AS {self._candidate_texts_sql(self._sides)};
             CREATE OR REPLACE VIEW exceptions AS
             SELECT e.side, e.source_file, e.source_row, e.key, e.amount, e.category, e.detail,
                    COALESCE(t.candidates, '') AS candidates, e.group_id, e.rule{shown}, e._side_no, e._rid
-            FROM exception_rows e LEFT JOIN ({self._candidate_texts_sql(sides)}) t
-              ON t.side = e.side AND t._rid = e._rid""")
+            FROM exception_rows e LEFT JOIN cand_text t ON t.side = e.side AND t._rid = e._rid""")
+        self._exceptions_ready = True
+        return "exceptions"
 
     def _candidate_texts_sql(self, sides: Sequence[str]) -> str:
         """SELECT side, _rid, candidates: per excepted row, its best three candidates as
