@@ -130,14 +130,15 @@ class MatchResult:
         """side, source_file, source_row, key, amount, category, detail, candidates, group_id, rule, then
         the recipe's ``ids`` columns."""
         if self._exceptions is None:
-            self._exceptions = self._ws.pandas(self._select("exceptions", self.exception_columns, _EXC_ORDER))
+            self._exceptions = self._ws.pandas(self._select(self._ws.exceptions_view(), self.exception_columns,
+                                                            _EXC_ORDER))
         return self._exceptions
 
     def links_arrow(self) -> pa.Table:
         return self._ws.arrow(self._select("links", self.link_columns, _LINK_ORDER))
 
     def exceptions_arrow(self) -> pa.Table:
-        return self._ws.arrow(self._select("exceptions", self.exception_columns, _EXC_ORDER))
+        return self._ws.arrow(self._select(self._ws.exceptions_view(), self.exception_columns, _EXC_ORDER))
 
     @property
     def summary(self) -> MatchSummary:
@@ -202,7 +203,8 @@ class MatchResult:
         paths = {"links": out / f"links.{format}", "exceptions": out / f"exceptions.{format}",
                  "summary": out / "summary.json"}
         for name, view, columns, order in (("links", "links", self.link_columns, _LINK_ORDER),
-                                           ("exceptions", "exceptions", self.exception_columns, _EXC_ORDER)):
+                                           ("exceptions", self._ws.exceptions_view(), self.exception_columns,
+                                            _EXC_ORDER)):
             select = self._select(view, columns, order)
             if format == "csv":
                 write_csv(self._ws.relation(select), paths[name])
