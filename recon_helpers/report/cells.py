@@ -191,7 +191,7 @@ def _readable(frame: "pd.DataFrame") -> "pd.DataFrame":
     return shown
 
 
-#: rows an action list shows on its page; longer lists are capped with a note (the full list is in Excel)
+#: rows an action list shows on its page; longer lists are capped with a note (the full list is in Excel, or its CSV when longer than a sheet shows)
 MAX_TABLE_ROWS = 500
 #: a column whose longest cell is longer than this wraps on the page (see ActionTable._wide_labels)
 WRAP_AFTER = 40
@@ -231,7 +231,8 @@ class ActionTable:
         if total <= self.max_rows:
             return ""
         return (f'<p class="recon-cap-note">Showing the first {self.max_rows:,} of {total:,} rows 仅显示前 {self.max_rows:,} 行'
-                f" (共 {total:,} 行); the full list is in the run's Excel workbook 完整清单见 Excel。</p>")
+                f" (共 {total:,} 行); the full list is in the run's Excel workbook, and a list too long for a"
+                " sheet in its CSV (the sheet says which) 完整清单见 Excel，超长清单见 CSV。</p>")
 
     def __getattr__(self, name: str) -> Any:
         """Anything else a pandas Styler offers (``set_caption``, ``format`` ...) works as before."""
