@@ -15,19 +15,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
-import pandas as pd
 import pyarrow as pa
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MONEY_TYPE = pa.decimal128(18, 2)
 MEASURE_TYPE = pa.decimal128(12, 3)
-MONEY_DTYPE = pd.ArrowDtype(MONEY_TYPE)
-MEASURE_DTYPE = pd.ArrowDtype(MEASURE_TYPE)
-TEXT_DTYPE = pd.ArrowDtype(pa.string())
-INT_DTYPE = pd.ArrowDtype(pa.int64())
-TIME_DTYPE = pd.ArrowDtype(pa.timestamp("s"))
-DATE_DTYPE = pd.ArrowDtype(pa.date32())
+
+#: the pandas dtypes of loaded frames (``MONEY_DTYPE`` ...), by the Arrow type each wraps. They are
+#: made on first use (PEP 562 ``__getattr__`` below), so that the engine, which matches Arrow tables and
+#: Parquet files, can import this module without pandas (~90 MiB of a fresh process).
+_DTYPE_TYPES: dict[str, pa.DataType] = {
+    "MONEY_DTYPE": MONEY_TYPE,
+    "MEASURE_DTYPE": MEASURE_TYPE,
+    "TEXT_DTYPE": pa.string(),
+    "INT_DTYPE": pa.int64(),
+    "TIME_DTYPE": pa.timestamp("s"),
+    "DATE_DTYPE": pa.date32(),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """``MONEY_DTYPE`` and the other pandas dtypes, made (and kept) when first asked for."""
+    if name not in _DTYPE_TYPES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import pandas as pd
+
+    value = globals()[name] = pd.ArrowDtype(_DTYPE_TYPES[name])
+    return value
 
 #: field kind -> arrow type
 KIND_TYPES: dict[str, pa.DataType] = {
@@ -150,6 +168,8 @@ def field_type(name: str) -> pa.DataType:
 
 def money(values: Iterable[object]) -> pd.Series:
     """Build an exact money Series from strings, ints or Decimals (floats are refused: not exact)."""
+    import pandas as pd
+
     out = []
     for v in values:
         if v is None or (isinstance(v, float) and v != v):
@@ -158,13 +178,13 @@ def money(values: Iterable[object]) -> pd.Series:
             raise TypeError(f"money must not be built from float {v!r}: pass a string or Decimal")
         else:
             out.append(Decimal(str(v)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
-    return pd.Series(pd.array(out, dtype=MONEY_DTYPE))
+    return pd.Series(pd.array(out, dtype=pd.ArrowDtype(MONEY_TYPE)))
 
 
 def empty_table(fields: Iterable[str]) -> pd.DataFrame:
     """An empty canonical frame with the given fields and the provenance columns, correctly typed."""
-    cols = {name: pd.Series(pd.array([], dtype=pd.ArrowDtype(field_type(name)))) for name in fields}
-    cols["source_file"] = pd.Series(pd.array([], dtype=TEXT_DTYPE))
-    cols["source_row"] = pd.Series(pd.array([], dtype=INT_DTYPE))
-    cols["template"] = pd.Series(pd.array([], dtype=TEXT_DTYPE))
-    return pd.DataFrame(cols)
+    import pandas as pd
+
+    types = {**{name: field_type(name) for name in fields}, "source_file": pa.string(), "source_row": pa.int64(),
+             "template": pa.string()}
+    return pd.DataFrame({name: pd.Series(pd.array([], dtype=pd.ArrowDtype(t))) for name, t in types.items()})

@@ -31,11 +31,13 @@ import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
 import pyarrow as pa
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: the byte-order mark Excel needs to read a CSV as UTF-8
 BOM = "\ufeff"
@@ -111,10 +113,12 @@ def write_bytes(path: str | Path, data: bytes) -> Path:
 def _relation(data: Any, con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelation:
     if isinstance(data, duckdb.DuckDBPyRelation):
         return data
-    if isinstance(data, pd.DataFrame):
-        data = pa.Table.from_pandas(data, preserve_index=False)
     if isinstance(data, pa.Table):
         return con.from_arrow(data)
+    import pandas as pd
+
+    if isinstance(data, pd.DataFrame):
+        return con.from_arrow(pa.Table.from_pandas(data, preserve_index=False))
     raise TypeError(f"write_csv needs a pandas DataFrame, an Arrow table or a DuckDB relation, not {type(data).__name__}")
 
 
@@ -174,6 +178,8 @@ def sheet_name(title: str, taken: set[str]) -> str:
 
 def as_decimal(value: Any) -> Decimal | None:
     """A money cell as an exact ``Decimal`` (``"12.50"``, ``Decimal``, int), None when blank or not a number."""
+    import pandas as pd
+
     if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
         return None
     if isinstance(value, Decimal):
@@ -186,6 +192,8 @@ def as_decimal(value: Any) -> Decimal | None:
 
 def _money_columns(frame: pd.DataFrame, declared: Sequence[str] | None) -> list[str]:
     """Declared money columns present in ``frame``; by default the columns holding Decimals."""
+    import pandas as pd
+
     if declared is not None:
         return [c for c in declared if c in frame.columns]
     found = []
@@ -205,6 +213,8 @@ def column_totals(frame: pd.DataFrame, money: Sequence[str]) -> dict[str, Decima
 
 def _cell(ws: Any, row: int, col: int, value: Any, fmt: Any = None) -> None:
     """Write one cell with an explicit type: never a formula, never a URL guessed from text."""
+    import pandas as pd
+
     if type(value) is str:  # the common case first: most cells of a result table are text
         ws.write_string(row, col, neutralise(value), fmt)
     elif value is None or value is pd.NA or (isinstance(value, float) and value != value):

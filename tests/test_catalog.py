@@ -46,3 +46,38 @@ def test_a_scenario_entry_with_an_unknown_key_is_refused(tmp_path):
     path.write_text("name: x\ntitle: {zh: 甲, en: X}\nrecipes: [x]\nnotbook: x.ipynb\n", encoding="utf-8")
     with pytest.raises(TemplateError, match=r"field 'notbook': notbook: Extra inputs are not permitted; fix the scenario entry"):
         read_scenario(path)
+
+
+MINE = ("name: mine\nleft: {kind: shipment, label: 发货}\nright: {kind: courier_bill_line, label: 账单}\nkey: waybill_no\n"
+        "rules:\n  - {name: k, type: exact_key}\n")
+
+
+def recipe_shelf(tmp_path, monkeypatch, files: dict[str, str]) -> catalog.Shelf:
+    """A recipe shelf over a catalog folder of its own that holds ``files`` in ``recipes/``."""
+    (tmp_path / "sources").mkdir(parents=True)
+    (tmp_path / "recipes").mkdir()
+    for name, text in files.items():
+        (tmp_path / "recipes" / name).write_text(text, encoding="utf-8")
+    monkeypatch.setenv(catalog.CATALOG_ENV, str(tmp_path))
+    return catalog.Shelf("recipes", read=load_recipe, name_of=lambda r: r.name, error=RecipeError, noun="recipe")
+
+
+def test_a_lookup_by_name_reads_that_file_alone_and_a_broken_one_names_file_and_line(tmp_path, monkeypatch):
+    shelf = recipe_shelf(tmp_path, monkeypatch, {"mine.yaml": MINE, "broken.yaml": "name: broken\nrules: [a\n"})
+    assert shelf.get("mine").name == "mine"  # the broken file beside it is not read for this
+    with pytest.raises(RecipeError) as caught:
+        shelf.get("broken")
+    message = str(caught.value)
+    assert message.startswith("templates/recipes/broken.yaml: not valid YAML")
+    assert "line 3, column 1" in message and "rules: [a" in message  # where, and the line as written
+    with pytest.raises(RecipeError, match=r"templates/recipes/broken\.yaml: not valid YAML"):
+        shelf.names()  # a listing reads every file
+
+
+def test_a_built_in_whose_name_is_not_its_file_name_is_refused_by_either_lookup(tmp_path, monkeypatch):
+    shelf = recipe_shelf(tmp_path, monkeypatch, {"other.yaml": MINE})
+    for name in ("other", "mine"):
+        with pytest.raises(RecipeError, match=r"other\.yaml.*name 'mine' differs from the file name 'other'"):
+            shelf.get(name)
+    with pytest.raises(RecipeError, match=r"no recipe named 'nothing'"):
+        recipe_shelf(tmp_path / "b", monkeypatch, {"mine.yaml": MINE}).get("nothing")

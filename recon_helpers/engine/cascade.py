@@ -19,10 +19,9 @@ import re
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from recon_helpers.engine import keyless, windows
@@ -50,6 +49,9 @@ from recon_helpers.engine.taxonomy import missing_on
 from recon_helpers.errors import MatchInputError
 from recon_helpers.export import write_csv
 
+if TYPE_CHECKING:  # pandas is imported where a frame is made: an Arrow or Parquet match of a keyed recipe needs none
+    import pandas as pd
+
 
 # ---------------------------------------------------------------------------------------------------
 # input checks
@@ -61,11 +63,13 @@ def _as_arrow(table: Any, side: str) -> pa.Table:
         return table
     if isinstance(table, pa.Table):
         data = table
-    elif isinstance(table, pd.DataFrame):
-        data = pa.Table.from_pandas(table, preserve_index=False)
     else:
-        raise MatchInputError(f"the {side} table must be a pandas DataFrame or a pyarrow Table, "
-                              f"got {type(table).__name__}; load files with recon_helpers.load(path)")
+        import pandas as pd
+
+        if not isinstance(table, pd.DataFrame):
+            raise MatchInputError(f"the {side} table must be a pandas DataFrame or a pyarrow Table, "
+                                  f"got {type(table).__name__}; load files with recon_helpers.load(path)")
+        data = pa.Table.from_pandas(table, preserve_index=False)
     n = data.num_rows
     if "source_file" not in data.column_names:
         data = data.append_column("source_file", pa.array([f"<{side}>"] * n, pa.string()))
@@ -93,7 +97,8 @@ def _read_parquet_input(table: Any, recipe: Recipe, side: str) -> Any:
                               "Parquet file with the canonical columns, or a table loaded with "
                               "recon_helpers.load(path)") from None
     wanted = None if (recipe.prepare or recipe.units) else input_columns(recipe, side, available=names)
-    data = pq.read_table(path, columns=wanted)
+    with pq.ParquetFile(path) as file:  # not pq.read_table: its dataset layer imports pandas
+        data = file.read(columns=wanted)
     if "source_file" not in data.column_names:
         data = data.append_column("source_file", pa.nulls(data.num_rows, pa.string()).fill_null(path.name))
     return data
@@ -211,6 +216,8 @@ def _resolve_compare(c: Compare, recipe: Recipe, tables: dict[str, pa.Table]) ->
 # ---------------------------------------------------------------------------------------------------
 def _as_pandas(table: Any) -> Any:
     """Arrow tables become pandas (exact decimals kept) for the recipe's pandas prepare steps."""
+    import pandas as pd
+
     return table.to_pandas(types_mapper=pd.ArrowDtype) if isinstance(table, pa.Table) else table
 
 
@@ -370,6 +377,8 @@ def _amount_date(ws: MatchStore, recipe: Recipe, rule: AmountDateRule, compares:
 
 
 def _group_sum(ws: MatchStore, recipe: Recipe, rule: GroupSumRule, compares: list[CompareSpec]) -> None:
+    import pandas as pd
+
     many = rule.many_side
     groups = [(g.date, True) if isinstance(g, DateGroup) else (g, False) for g in rule.groups]
     cand = ws.group_candidates(many=many, groups=groups, days=rule.days, abs_tol=rule.abs_tol,
@@ -407,6 +416,8 @@ def _group_sum(ws: MatchStore, recipe: Recipe, rule: GroupSumRule, compares: lis
 
 def _group_edges(cand: pd.DataFrame, *, many: str) -> pd.DataFrame:
     """one_to_one pairs "left" with "right": the group plays the role of its side."""
+    import pandas as pd
+
     return pd.DataFrame({"left_rid": cand["gid"] if many == "left" else cand["orid"],
                          "right_rid": cand["orid"] if many == "left" else cand["gid"], "cost": cand["cost"]})
 
@@ -424,6 +435,8 @@ def _group_refusal(rule: GroupSumRule, is_group: bool, cands: list) -> str:
 
 
 def _subset_sum(ws: MatchStore, recipe: Recipe, rule: SubsetSumRule, compares: list[CompareSpec]) -> None:
+    import pandas as pd
+
     many = rule.many
     one = "right" if many == "left" else "left"
     cand = ws.subset_candidates(many=many, days=rule.days, same=_same(rule), max_candidates=rule.max_candidates)
@@ -490,6 +503,8 @@ def _fuzzy(ws: MatchStore, recipe: Recipe, rule: FuzzyRule, compares: list[Compa
 def _fuzzy_scores(cand: pd.DataFrame, *, accept: float, suggest: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Each left row's candidates ranked by text similarity: (accepted pairs left_rid, right_rid, cost
     = (100 - score) / 100; suggestions side, rid, cside, crid, score, both ways round)."""
+    import pandas as pd
+
     accepted, suggested = [], []
     for lrid, block in cand.groupby("left_rid", sort=True):
         query = str(block["ltext"].iloc[0])
@@ -519,6 +534,8 @@ def _pairs_frame(decided: Any) -> pd.DataFrame:
 
 
 def _rows_frame(rows: list[tuple]) -> pd.DataFrame:
+    import pandas as pd
+
     frame = pd.DataFrame(rows, columns=["side", "rid", "cside", "crid", "score", "rank"])
     frame["rid"] = frame["rid"].astype("int64")
     frame["crid"] = frame["crid"].astype("Int64")
@@ -563,6 +580,8 @@ def match_files(left_path: str | Path, right_path: str | Path, recipe: "str | Pa
     ``prepare_left`` turns the loaded left table into what the recipe expects (e.g. shipments priced
     with a courier rate card for ``courier_bill``). ``engine``: see :func:`match`; ``format``: csv or parquet.
     """
+    import pandas as pd
+
     from recon_helpers.sources.loading import load
 
     paths = {"left": left_path, "right": right_path}

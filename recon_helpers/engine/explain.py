@@ -13,16 +13,19 @@ exception group into one difference whose ``difference`` is right minus left (ex
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+from recon_helpers import canonical
 
-from recon_helpers.canonical import MONEY_DTYPE, TEXT_DTYPE
+if TYPE_CHECKING:  # imported when a difference is explained (of a pandas exceptions table), not with the engine
+    import pandas as pd
 
 DIFFERENCE_COLUMNS = ("category", "key", "left_amount", "right_amount", "difference", "rows", "group_id")
 
 
 def _exceptions_of(result: Any) -> pd.DataFrame:
+    import pandas as pd
+
     frame = result if isinstance(result, pd.DataFrame) else getattr(result, "exceptions", None)
     if not isinstance(frame, pd.DataFrame) or not {"category", "side", "amount"} <= set(frame.columns):
         raise TypeError("pass a match result or its exceptions table (columns category, side, amount)")
@@ -30,6 +33,8 @@ def _exceptions_of(result: Any) -> pd.DataFrame:
 
 
 def _side_total(amounts: pd.Series, sides: pd.Series, side: str) -> Decimal:
+    import pandas as pd
+
     picked = [a for a, s in zip(amounts, sides) if s == side and a is not None and not pd.isna(a)]
     return sum(picked, Decimal("0.00"))
 
@@ -40,9 +45,12 @@ def differences(result: Any) -> pd.DataFrame:
     Returns columns category, key, left_amount, right_amount, difference (= right - left), rows,
     group_id; money exact. Third-side rows count with the right side (what arrived vs what was asked).
     """
+    import pandas as pd
+
     exceptions = _exceptions_of(result)
     if exceptions.empty:
-        return pd.DataFrame({c: pd.Series(dtype=MONEY_DTYPE if "amount" in c or c == "difference" else TEXT_DTYPE)
+        return pd.DataFrame({c: pd.Series(dtype=canonical.MONEY_DTYPE if "amount" in c or c == "difference"
+                                          else canonical.TEXT_DTYPE)
                              for c in DIFFERENCE_COLUMNS}).astype({"rows": "int64"})
     frame = exceptions.reset_index(drop=True)
     group = frame["group_id"] if "group_id" in frame.columns else pd.Series([None] * len(frame))
@@ -60,17 +68,19 @@ def differences(result: Any) -> pd.DataFrame:
                     "group_id": None if gid is None or pd.isna(gid) else str(gid)})
     table = pd.DataFrame(out, columns=list(DIFFERENCE_COLUMNS))
     for col in ("left_amount", "right_amount", "difference"):
-        table[col] = pd.array(table[col].tolist(), dtype=MONEY_DTYPE)
+        table[col] = pd.array(table[col].tolist(), dtype=canonical.MONEY_DTYPE)
     return table.sort_values(["category", "key"], kind="stable").reset_index(drop=True)
 
 
 def by_category(result: Any) -> pd.DataFrame:
     """Differences per category: count, and the net money at stake (right - left), exact."""
+    import pandas as pd
+
     diffs = differences(result)
     rows = []
     for category, part in diffs.groupby("category", sort=True):
         rows.append({"category": category, "differences": len(part),
                      "difference": sum(part["difference"].tolist(), Decimal("0.00"))})
     table = pd.DataFrame(rows, columns=["category", "differences", "difference"])
-    table["difference"] = pd.array(table["difference"].tolist(), dtype=MONEY_DTYPE)
+    table["difference"] = pd.array(table["difference"].tolist(), dtype=canonical.MONEY_DTYPE)
     return table.sort_values(["differences", "category"], ascending=[False, True], kind="stable").reset_index(drop=True)

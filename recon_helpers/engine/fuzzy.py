@@ -5,8 +5,6 @@ import re
 import unicodedata
 from typing import Callable, Sequence
 
-from rapidfuzz import fuzz, process
-
 from recon_helpers.errors import UsageError
 
 # ---------------------------------------------------------------------------------------------------
@@ -19,14 +17,9 @@ _CN_COMPANY_FORMS = re.compile("股份有限公司|有限责任公司|有限公�
 _EN_COMPANY_FORMS = re.compile(r"\b(?:co\s*ltd|company\s+limited|corporation|limited|ltd|inc|corp|llc)\b")
 _SPACES = re.compile(r"\s+")
 
-_SCORERS: dict[str, Callable[..., float]] = {
-    "ratio": fuzz.ratio,
-    "partial_ratio": fuzz.partial_ratio,
-    "token_sort_ratio": fuzz.token_sort_ratio,
-    "token_set_ratio": fuzz.token_set_ratio,
-    "WRatio": fuzz.WRatio,
-    "QRatio": fuzz.QRatio,
-}
+#: the rapidfuzz ``fuzz`` scorers a caller may name (rapidfuzz is imported when text is first ranked:
+#: most recipes have no fuzzy rule, and a fresh process should not pay for it)
+_SCORERS = ("ratio", "partial_ratio", "token_sort_ratio", "token_set_ratio", "WRatio", "QRatio")
 
 
 def normalise_text(s: str | None) -> str:
@@ -63,6 +56,8 @@ def rank_text(query: str, choices: Sequence[tuple[int, str]], *, limit: int = 3,
         WRatio, QRatio) or a callable with the same signature.
     min_score : drop choices scoring below this.
     """
+    from rapidfuzz import process
+
     scorer_fn = _scorer(scorer)
     wanted = normalise_text(query)
     if not wanted or not choices or limit < 1:
@@ -79,7 +74,8 @@ def _scorer(scorer: str | Callable[..., float]) -> Callable[..., float]:
     """Resolve a scorer name; an unknown name is a usage error that lists the known ones."""
     if callable(scorer):
         return scorer
-    try:
-        return _SCORERS[scorer]
-    except KeyError:
-        raise UsageError(f"rank_text: unknown scorer {scorer!r}; use one of {', '.join(_SCORERS)}") from None
+    if scorer not in _SCORERS:
+        raise UsageError(f"rank_text: unknown scorer {scorer!r}; use one of {', '.join(_SCORERS)}")
+    from rapidfuzz import fuzz
+
+    return getattr(fuzz, scorer)

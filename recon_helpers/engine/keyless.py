@@ -11,15 +11,17 @@ per-field differences, the rule that refused and why.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from recon_helpers.engine import windows
 from recon_helpers.engine.one_to_one import COST_TIE, one_to_one
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PREFERENCES = ("nearest_date", "none")
 
@@ -54,6 +56,8 @@ def explanation_lines(ranked: pd.DataFrame, cand: pd.DataFrame, *, rule: Any) ->
     score, rank, tail (the text after the candidate's ``file:row``), head (index into ``heads``) -
     and ``heads``.
     """
+    import pandas as pd
+
     is_left = (ranked["side"] == "left").to_numpy(dtype=bool)
     other_left = (ranked["cside"] == "left").to_numpy(dtype=bool)
     rid = ranked["rid"].to_numpy(dtype=np.int64)
@@ -79,6 +83,8 @@ def explanation_lines(ranked: pd.DataFrame, cand: pd.DataFrame, *, rule: Any) ->
 def _tails(score: np.ndarray, fen: np.ndarray, days: np.ndarray) -> pa.Array:
     """" score S (amount +A, +D days)" of each line, as :func:`explain` words it; each distinct
     (score, amount, days) formatted once (found by hashing, not sorting: a million lines)."""
+    import pandas as pd
+
     codes = [pd.factorize(v) for v in (score, fen, days)]
     sizes = [c[1].size for c in codes]
     combined, distinct = pd.factorize((codes[0][0] * sizes[1] + codes[1][0]) * sizes[2] + codes[2][0])

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from recon_helpers.errors import MatchInputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: two costs closer than this are a tie (costs are small sums such as days + fen/100)
 COST_TIE = 1e-9
@@ -283,6 +286,8 @@ def _sorted_pairs(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> pd.
 
 
 def _pair_frame(left, right, cost) -> pd.DataFrame:
+    import pandas as pd
+
     return pd.DataFrame({"left_rid": np.asarray(left, dtype=np.int64), "right_rid": np.asarray(right, dtype=np.int64),
                          "cost": np.asarray(cost, dtype=np.float64)})
 
@@ -393,6 +398,8 @@ def _ranked_frame(side, rid, cside, crid, cost, rank, edge=()) -> pd.DataFrame:
     (``side`` / ``cside`` given as their names or as codes 0 = left, 1 = right): a million open
     rows' side names as Python strings cost a second to build and to convert. ``edge``: each
     candidate pair's row in the candidates given to :func:`one_to_one` (-1 when not known)."""
+    import pandas as pd
+
     rid = np.asarray(rid, dtype=np.int64)
     edge = np.asarray(edge, dtype=np.int64) if len(edge) else np.full(rid.size, -1, dtype=np.int64)
     return pd.DataFrame({"side": _sides(side), "rid": rid, "cside": _sides(cside),
@@ -402,6 +409,8 @@ def _ranked_frame(side, rid, cside, crid, cost, rank, edge=()) -> pd.DataFrame:
 
 def _sides(values) -> pd.Categorical:
     """Side names (or codes 0 = left, 1 = right) as a categorical of "left" and "right"."""
+    import pandas as pd
+
     values = np.asarray(values)
     if values.dtype.kind in "iu":
         return pd.Categorical.from_codes(values.astype(np.int8), categories=["left", "right"])

@@ -4,10 +4,9 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute  # noqa: F401 - pa.compute
 
@@ -24,6 +23,9 @@ from recon_helpers.engine.steps import (
     SumBySpec,
 )
 from recon_helpers.errors import MatchInputError
+
+if TYPE_CHECKING:  # the steps import pandas when they run: a recipe without prepare or units needs none
+    import pandas as pd
 
 # --- preparation -----------------------------------------------------------------------------------
 PREPARED_ATTR = "recon_prepared_for"
@@ -95,6 +97,8 @@ def _check_step_columns(recipe: Recipe, side: str, steps: list[Any], table: pd.D
 
 def _convert_units(recipe: Recipe, side: str, table: pd.DataFrame, declared: dict[str, str]) -> pd.DataFrame:
     """Columns in declared units (fen, g, mm, ...) as exact canonical values (yuan, kg, cm, ...)."""
+    import pandas as pd
+
     missing = [c for c in declared if c not in table.columns]
     if missing:
         raise MatchInputError(f"recipe {recipe.name!r} declares units for {side} column(s) {', '.join(missing)}, "
@@ -126,6 +130,8 @@ def _text(series: pd.Series) -> pd.Series:
 
 
 def _derive(table: pd.DataFrame, spec: DeriveSpec) -> pd.DataFrame:
+    import pandas as pd
+
     text = _text(table[spec.source]).fillna("")
     out = pd.Series(pd.NA, index=table.index, dtype="string[pyarrow]")
     for needle, value in spec.contains.items():  # first needle in recipe order wins
@@ -136,6 +142,8 @@ def _derive(table: pd.DataFrame, spec: DeriveSpec) -> pd.DataFrame:
 
 
 def _extract(table: pd.DataFrame, spec: ExtractSpec) -> pd.DataFrame:
+    import pandas as pd
+
     rx, group = re.compile(spec.pattern), spec.group_used
 
     def one(value: Any) -> Any:
@@ -150,6 +158,8 @@ def _extract(table: pd.DataFrame, spec: ExtractSpec) -> pd.DataFrame:
 
 def _compute(table: pd.DataFrame, spec: ComputeSpec) -> pd.DataFrame:
     """plus - minus, exact: every input a decimal of one scale (money 0.01, measures 0.001) or an integer."""
+    import pandas as pd
+
     parts = [(col, pa.array(table[col])) for col in [*spec.plus, *spec.minus]]
     types = {col: arr.type for col, arr in parts}
     bad = {c: t for c, t in types.items() if not (pa.types.is_decimal(t) or pa.types.is_integer(t))}
@@ -176,6 +186,8 @@ def _compute(table: pd.DataFrame, spec: ComputeSpec) -> pd.DataFrame:
 
 
 def _constant(table: pd.DataFrame, spec: ConstantSpec) -> pd.DataFrame:
+    import pandas as pd
+
     table[spec.column] = pd.Series([spec.value] * len(table), index=table.index, dtype="string[pyarrow]")
     return table
 
@@ -191,10 +203,14 @@ def _map(table: pd.DataFrame, spec: MapSpec) -> pd.DataFrame:
 
 
 def _day_text(series: pd.Series) -> pd.Series:
+    import pandas as pd
+
     return pd.to_datetime(series.astype(object), errors="coerce").dt.strftime("%Y-%m-%d").astype("string[pyarrow]")
 
 
 def _coalesce(table: pd.DataFrame, spec: CoalesceSpec) -> pd.DataFrame:
+    import pandas as pd
+
     out = pd.Series(pd.NA, index=table.index, dtype="string[pyarrow]")
     for part in spec.source:
         name = part.date if isinstance(part, DateGroup) else part
@@ -208,6 +224,8 @@ def _coalesce(table: pd.DataFrame, spec: CoalesceSpec) -> pd.DataFrame:
 
 
 def _concat(table: pd.DataFrame, spec: ConcatSpec) -> pd.DataFrame:
+    import pandas as pd
+
     parts = [_text(table[c]) for c in spec.source]
     out = parts[0]
     for part in parts[1:]:
@@ -220,6 +238,8 @@ def _concat(table: pd.DataFrame, spec: ConcatSpec) -> pd.DataFrame:
 def _sum_by(table: pd.DataFrame, spec: SumBySpec) -> pd.DataFrame:
     """One row per group of ``spec.by`` (blank keys stay alone), computed per column over all groups at
     once: a month of 200,000 orders has as many groups, and a Python step per group took half an hour."""
+    import pandas as pd
+
     keys = table[spec.by].apply(lambda s: _text(s))
     grouped = ~(keys.isna() | (keys == "")).any(axis=1)
     if "source_row" not in table.columns:
@@ -250,6 +270,8 @@ def _sum_groups(rows: pd.DataFrame, group: np.ndarray, spec: SumBySpec) -> pd.Da
     """Each group (numbered 0.. in order of first row) as one row: sums exact (Decimal), ``latest`` =
     max, ``source_row`` the first, ``source_file`` that of the first row, other columns kept where the
     whole group agrees (else empty)."""
+    import pandas as pd
+
     first = np.unique(group, return_index=True)[1]
     out: dict[str, Any] = {}
     for col in rows.columns:
@@ -283,6 +305,8 @@ def _joined(texts: list[str], group: np.ndarray, sep: str) -> list[str]:
 
 def _group_sums(values: pd.Series, group: np.ndarray) -> Any:
     """Per group, the sum of its non-empty values (0 when all are empty): exact for decimal columns."""
+    import pandas as pd
+
     if _is_decimal(values):
         arrow = pa.table({"g": pa.array(group), "v": pa.array(values.array)})
         sums = arrow.group_by("g").aggregate([("v", "sum", pa.compute.ScalarAggregateOptions(min_count=0))])
@@ -292,6 +316,8 @@ def _group_sums(values: pd.Series, group: np.ndarray) -> Any:
 
 
 def _is_decimal(series: pd.Series) -> bool:
+    import pandas as pd
+
     dtype = series.dtype
     return isinstance(dtype, pd.ArrowDtype) and pa.types.is_decimal(dtype.pyarrow_dtype)
 

@@ -6,9 +6,9 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, Iterable
 
-import pandas as pd
 import pyarrow as pa
 
 from recon_helpers.engine.recipe import Recipe
@@ -16,6 +16,9 @@ from recon_helpers.engine.sql import ident
 from recon_helpers.engine.store import MatchStore
 from recon_helpers.errors import InvariantError, UsageError
 from recon_helpers.export import atomic_path, write_csv
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 LINK_COLUMNS = ("group_id", "side", "source_file", "source_row", "key", "amount", "rule", "status", "score")
 EXCEPTION_COLUMNS = ("side", "source_file", "source_row", "key", "amount", "category", "detail", "candidates",
@@ -96,7 +99,7 @@ class MatchResult:
         self._links: pd.DataFrame | None = None
         self._exceptions: pd.DataFrame | None = None
         self._summary: MatchSummary | None = None
-        self._figures: pd.DataFrame | None = None
+        self._figures: list[SimpleNamespace] | None = None
 
     # -- tables --------------------------------------------------------------------------------
     def _select(self, view: str, columns: Iterable[str], order: str) -> str:
@@ -147,9 +150,9 @@ class MatchResult:
         return self._summary
 
     def _build_summary(self) -> MatchSummary:
-        figures = self._figures if self._figures is not None else self._ws.side_figures(self.sides)
-        per_cat = self._ws.category_figures()
-        by_side = {row.side: row for row in figures.itertuples(index=False)}
+        figures = self._figures if self._figures is not None else _records(self._ws.side_figures(self.sides))
+        per_cat = _records(self._ws.category_figures())
+        by_side = {row.side: row for row in figures}
         sides = {}
         for row in (by_side[s] for s in self.sides):
             sides[row.side] = SideSummary(
@@ -157,7 +160,7 @@ class MatchResult:
                 matched_rows=int(row.matched_rows), matched_total=_dec(row.matched),
                 unmatched_rows=int(row.unmatched_rows), unmatched_total=_dec(row.unmatched))
         cats = [CategorySummary(category=r.category, side=r.side, rows=int(r.rows), amount=_dec(r.amount))
-                for r in per_cat.itertuples(index=False)]
+                for r in per_cat]
         rows = sum(s.rows for s in sides.values())
         matched = sum(s.matched_rows for s in sides.values())
         return MatchSummary(recipe=self.recipe.name, sides=sides, categories=cats, rows=rows,
@@ -171,9 +174,9 @@ class MatchResult:
         One aggregate query per side (input rows left-joined to their outcomes), see
         ``MatchStore.side_figures``; its figures are kept for the summary.
         """
-        figures = self._ws.side_figures(self.sides)
+        figures = _records(self._ws.side_figures(self.sides))
         problems = []
-        for r in figures.itertuples(index=False):
+        for r in figures:
             n, n_out = int(r.n_rows), int(r.n_outcomes)
             if not (int(r.n_missing) == 0 and int(r.n_joined) == n_out == n):
                 problems.append(f"{r.side}: {n} input rows but {n_out} results for "
@@ -241,6 +244,12 @@ class MatchResult:
         s = self.summary
         return (f"MatchResult(recipe={s.recipe!r}, rows={s.rows}, matched={s.matched_rows}, "
                 f"exceptions={s.exception_counts()})")
+
+
+def _records(figures: Any) -> list[SimpleNamespace]:
+    """The rows of a store's figures (an Arrow table; a pandas frame from the Spark store) as records."""
+    rows = figures.to_pylist() if isinstance(figures, pa.Table) else figures.to_dict("records")
+    return [SimpleNamespace(**row) for row in rows]
 
 
 def _dec(value: Any) -> Decimal:

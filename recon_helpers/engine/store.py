@@ -25,10 +25,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -51,6 +50,9 @@ from recon_helpers.engine.sql import (
 from recon_helpers.engine.store_keyless import KeylessSql
 from recon_helpers.engine.store_threeway import ThreeWaySql
 from recon_helpers.engine.taxonomy import AMBIGUOUS, OUT_OF_SCOPE, duplicate_on
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def content_rank(table: pa.Table) -> pa.Array:
@@ -111,6 +113,8 @@ class MatchStore(ThreeWaySql, KeylessSql):
         return self.backend.arrow(sql)
 
     def pandas(self, sql: str) -> pd.DataFrame:
+        import pandas as pd
+
         return self.arrow(sql).to_pandas(types_mapper=pd.ArrowDtype)
 
     def numpy_frame(self, sql: str) -> pd.DataFrame:
@@ -394,6 +398,8 @@ class MatchStore(ThreeWaySql, KeylessSql):
 
         Why a join and not ``IN (...)``: half a million ambiguous rows made a SQL text of megabytes
         that took seconds to parse."""
+        import pandas as pd
+
         ids = np.unique(np.asarray(rids, dtype=np.int64))
         if not ids.size:
             return pd.Series([], index=pd.Index([], dtype="int64"), dtype=object)
@@ -406,6 +412,8 @@ class MatchStore(ThreeWaySql, KeylessSql):
         return pd.Series(got["label"].to_numpy(dtype=object), index=got["_rid"].to_numpy(dtype=np.int64))
 
     def group_members(self, gids: Iterable[int]) -> pd.DataFrame:
+        import pandas as pd
+
         ids = sorted({int(g) for g in gids})
         if not ids:
             return pd.DataFrame({"gid": pd.Series([], dtype="int64"), "_rid": pd.Series([], dtype="int64")})
@@ -517,7 +525,7 @@ class MatchStore(ThreeWaySql, KeylessSql):
                   WHERE c.rn <= 3) c
             GROUP BY c.side, c._rid"""
 
-    def side_figures(self, sides: Sequence[str]) -> pd.DataFrame:
+    def side_figures(self, sides: Sequence[str]) -> pa.Table:
         """Per side: input rows, outcome rows, rows with no outcome, (row, outcome) pairs, and rows and
         totals - all, matched, unmatched (exact decimals).
 
@@ -527,9 +535,10 @@ class MatchStore(ThreeWaySql, KeylessSql):
         :func:`content_rank`), so counting each row's outcomes is one ``bincount`` over the outcome
         ids instead of joining a million rows to their outcomes; money is summed by Arrow in decimal.
         (A port to a distributed engine would do this as the one LEFT JOIN aggregate per side instead:
-        it fetches every outcome id.)
+        it fetches every outcome id.) An Arrow table, one row per side: the check runs on every match,
+        and a match of Arrow or Parquet inputs should not need pandas for it.
         """
-        return pd.DataFrame([self._side_figure(s) for s in sides])
+        return pa.Table.from_pylist([self._side_figure(s) for s in sides])
 
     def _side_figure(self, side: str) -> dict:
         """One side's figures (see ``side_figures``); a row with k outcomes counts k times, like a join."""
@@ -556,9 +565,9 @@ class MatchStore(ThreeWaySql, KeylessSql):
                 "matched_rows": int(links.sum()), "matched": total(links),
                 "unmatched_rows": int(others.sum()), "unmatched": total(others)}
 
-    def category_figures(self) -> pd.DataFrame:
+    def category_figures(self) -> pa.Table:
         """Per exception category and side: rows and amount total."""
-        return self.pandas("""
+        return self.arrow("""
             SELECT category, side, count(*) AS rows, COALESCE(sum(amount), 0) AS amount
             FROM exception_rows GROUP BY category, side ORDER BY category, side""")
 

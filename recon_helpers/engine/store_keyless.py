@@ -3,15 +3,17 @@ and fuzzy-text pairs, as a mixin of :class:`recon_helpers.engine.store.MatchStor
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
-import pandas as pd
 import pyarrow as pa
 
 from recon_helpers.engine.one_to_one import BlockResult, one_to_one
 from recon_helpers.engine.sql import _blank_key, dialect_day_number, dialect_ordered_concat, ident, literal
 from recon_helpers.engine.taxonomy import AMBIGUOUS
 from recon_helpers.engine.windows import Days, between_sql, bounds
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class KeylessSql:
