@@ -57,6 +57,12 @@ def dialect_contains_match(expr: str, char_class: str) -> str:
     return f"regexp_matches({expr}, {literal(char_class)})"
 
 
+def dialect_parquet_scan(path: str) -> str:
+    """DIALECT: a Parquet file as a relation, with each row's 0-based position in the file as the
+    column ``file_row_number`` (DuckDB ``read_parquet``: reads only the columns a query names)."""
+    return f"read_parquet({literal(path)}, file_row_number = true)"
+
+
 def dialect_copy(select_sql: str, path: str, *, fmt: str) -> str:
     """DIALECT: write a query's result to a file (DuckDB COPY, parallel): CSV with a header, or Parquet."""
     if fmt == "parquet":
