@@ -124,12 +124,24 @@ def normalised_key_expr(expr: str, steps: Sequence[object]) -> str:
     out = text
     for step in steps:
         out = _normalise_step(out, step)
+    plain = plain_key_condition(expr, steps)
+    return out if plain is None else f"CASE WHEN {plain} THEN {text} ELSE {out} END"
+
+
+def plain_key_condition(expr: str, steps: Sequence[object]) -> str | None:
+    """SQL that is TRUE for a key the normalisation ``steps`` leave unchanged because it is plain (only
+    ASCII letters of the case the steps produce, and digits); None when the steps have no such test.
+
+    Why: a test of one character class is much cheaper than the steps themselves, and almost every
+    real key passes it; callers that only need to know whether a key changes (the noisy keys of
+    a key rule) skip the steps for these rows. NULL for a NULL key (callers treat it as not plain).
+    """
     if not steps or not all(isinstance(s, str) and s in _PLAIN_SAFE_STEPS for s in steps):
-        return out
-    case = "upper" if "upper" in steps else ("lower" if "lower" in steps else None)
+        return None
     if "upper" in steps and "lower" in steps:
-        return out
-    return f"CASE WHEN NOT {dialect_contains_match(text, _PLAIN_KEY_CLASS[case])} THEN {text} ELSE {out} END"
+        return None
+    case = "upper" if "upper" in steps else ("lower" if "lower" in steps else None)
+    return f"NOT {dialect_contains_match(f'CAST({expr} AS VARCHAR)', _PLAIN_KEY_CLASS[case])}"
 
 
 def composite_key_expr(parts: Sequence[str]) -> str:

@@ -49,6 +49,7 @@ from recon_helpers.engine.sql import (
     ident,
     literal,
     normalised_key_expr,
+    plain_key_condition,
 )
 from recon_helpers.engine.store_keyless import KeylessSql
 from recon_helpers.engine.store_threeway import ThreeWaySql
@@ -278,6 +279,14 @@ class MatchStore(ThreeWaySql, KeylessSql):
         return composite_key_expr([normalised_key_expr(f"{alias}.{ident(p)}", steps[i] if i < len(steps) else [])
                                    for i, p in enumerate(parts)])
 
+    def plain_key(self, side: str, alias: str, steps: Sequence[Sequence[object]]) -> str | None:
+        """SQL TRUE for a row whose key the normalisation ``steps`` (one list per key part) leave as
+        written (see :func:`.sql.plain_key_condition`); None when some part has no such test."""
+        parts = self.key_parts.get(side, ())
+        fields = [f"{alias}._key"] if len(parts) <= 1 else [f"{alias}.{ident(p)}" for p in parts]
+        tests = [plain_key_condition(f, steps[i] if i < len(steps) else []) for i, f in enumerate(fields)]
+        return None if not tests or None in tests else " AND ".join(f"({t})" for t in tests)
+
     def create_state(self, compares: Sequence[CompareSpec]) -> None:
         """Create the outcome (one row per decided input row, with the diffs of its group), the
         candidate and suggestion tables."""
@@ -397,8 +406,14 @@ class MatchStore(ThreeWaySql, KeylessSql):
         noisy, plain = [], []
         for side, src, steps in (("left", ul, family[0]), ("right", ur, family[1])):
             raw, fam = self.join_key(side, "u", None), self.join_key(side, "u", steps)
-            noisy.append(f"SELECT '{side}' AS s, _rid, fam FROM (SELECT u._rid, {raw} AS raw, {fam} AS fam "
-                         f"FROM {src} u) x WHERE fam IS NOT NULL AND raw IS DISTINCT FROM fam")
+            changed = "fam IS NOT NULL AND raw IS DISTINCT FROM fam"
+            # a plain key is its own normal form: the CASE keeps the steps off those rows (as a plain
+            # AND the optimiser may evaluate the normal form first, and twice, on every row)
+            guard = self.plain_key(side, "u", steps)
+            test = changed if guard is None else f"CASE WHEN x._plain THEN FALSE ELSE {changed} END"
+            flag = "" if guard is None else f", {guard} AS _plain"
+            noisy.append(f"SELECT '{side}' AS s, _rid, fam FROM (SELECT u._rid, {raw} AS raw, {fam} AS fam{flag} "
+                         f"FROM {src} u) x WHERE {test}")
             plain.append(f"SELECT '{side}' AS s, u._rid, {raw} AS fam FROM {src} u "
                          f"WHERE {raw} IN (SELECT fam FROM knoisy)")
         self.run(f"CREATE OR REPLACE TABLE knoisy AS {' UNION ALL '.join(noisy)}")
