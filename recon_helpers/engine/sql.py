@@ -144,6 +144,18 @@ def plain_key_condition(expr: str, steps: Sequence[object]) -> str | None:
     return f"NOT {dialect_contains_match(f'CAST({expr} AS VARCHAR)', _PLAIN_KEY_CLASS[case])}"
 
 
+def key_text_expr(expr: str) -> str:
+    """SQL for a key field as text: NULL when it is blank (empty, or nothing but spaces ``trim`` removes).
+
+    Why the guard: ``trim`` on every key of a million rows costs a copy per key; a blank key that is
+    not empty starts with a space (ASCII 32, the only ASCII character ``trim`` removes) or with a
+    Unicode space, so only keys starting with one of those are trimmed.
+    """
+    text = f"CAST({expr} AS VARCHAR)"
+    blank = f"{text} = '' OR ((ascii({text}) = 32 OR ascii({text}) > 127) AND trim({text}) = '')"
+    return f"CASE WHEN {blank} THEN NULL ELSE {text} END"
+
+
 def composite_key_expr(parts: Sequence[str]) -> str:
     """SQL for one join key made of several parts (already normalised SQL expressions): NULL when any
     part is NULL or blank; otherwise the parts, each but the last prefixed with its length, joined by

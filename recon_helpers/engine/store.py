@@ -47,6 +47,7 @@ from recon_helpers.engine.sql import (
     dialect_parquet_scan,
     evaluation_columns,
     ident,
+    key_text_expr,
     literal,
     normalised_key_expr,
     plain_key_condition,
@@ -218,8 +219,7 @@ class MatchStore(ThreeWaySql, KeylessSql):
                   if c in table.column_names]
         src = self._input_source(prep.side, table, needed)
         parts = prep.key_fields
-        raw = [f"CASE WHEN trim(CAST({ident(f)} AS VARCHAR)) = '' THEN NULL ELSE CAST({ident(f)} AS VARCHAR) END"
-               for f in parts]
+        raw = [key_text_expr(ident(f)) for f in parts]
         if not parts:
             key = "CAST(NULL AS VARCHAR) AS _key"
         elif len(parts) == 1:
@@ -367,21 +367,25 @@ class MatchStore(ThreeWaySql, KeylessSql):
             ul, ur = self._without_repeated_families(ul, ur, family)
         lsrc = f"(SELECT *, {self.join_key('left', 'u', left_steps)} AS _jk FROM {ul} u)"
         rsrc = f"(SELECT *, {self.join_key('right', 'u', right_steps if left_steps is not None else None)} AS _jk FROM {ur} u)"
-        shown = "l._key" if len(self.key_parts.get("left", ())) > 1 else "l._jk"  # composite: 'A|B', not the join form
+        # the key as people read it: a composite's 'A|B', kept beside the join form; else the join key itself
+        # (why not always a column: at a million pairs a second copy of every key costs time and memory)
+        composite = len(self.key_parts.get("left", ())) > 1
+        shown, kshow = (", l._key AS kshow", "kshow") if composite else ("", "k AS kshow")
         money = [c for c in compares if c.kind == "money"]
         adiff = f"COALESCE(abs({compare_exprs(money[0], 'l', 'r')[1]}), 0)" if money else "0"
-        spelled = "CASE WHEN l._key = r._key THEN 1 ELSE 0 END"  # the same spelling is the better pair
+        # the same spelling is the better pair; keys joined as written are spelled alike
+        spelled = "CASE WHEN l._key = r._key THEN 1 ELSE 0 END" if left_steps is not None else "1"
         self.run(f"""
             CREATE OR REPLACE TABLE kpairs AS
-            SELECT l._rid AS lrid, r._rid AS rrid, l._jk AS k, {shown} AS kshow, {amount_diff_column(compares, 'l', 'r')}
+            SELECT l._rid AS lrid, r._rid AS rrid, l._jk AS k{shown}, {amount_diff_column(compares, 'l', 'r')}
                    {adiff} AS adiff, {spelled} AS alike, {evaluation_columns(compares, 'l', 'r')}
             FROM {lsrc} l JOIN {rsrc} r ON l._jk = r._jk;
             CREATE OR REPLACE TABLE kmulti AS SELECT k FROM kpairs GROUP BY k HAVING count(*) > 1;""")
         if self.scalar("SELECT count(*) FROM kmulti"):
             # only keys that repeat need ranking; the rest are recorded straight from kpairs
-            self.run("""
+            self.run(f"""
                 CREATE OR REPLACE TABLE kbest AS
-                  SELECT lrid, rrid, k, kshow, adiff, alike, ok, category, detail, status, agree""" +
+                  SELECT lrid, rrid, k, {kshow}, adiff, alike, ok, category, detail, status, agree""" +
                      "".join(f", {ident(n)}" for n, _ in self.diff_columns) + """ FROM (
                     SELECT p.*, row_number() OVER (PARTITION BY p.k ORDER BY p.agree DESC, p.adiff, p.alike DESC, p.lrid, p.rrid) AS rn
                     FROM kpairs p WHERE EXISTS (SELECT 1 FROM kmulti m WHERE m.k = p.k)) z
