@@ -123,13 +123,15 @@ class ParquetInput:
         import pyarrow.parquet as pq
 
         keys = [c for c in ("source_file", "source_row") if c in self.columns]
-        if "source_row" not in keys:
-            return None  # numbered 1..n in file order; one file or several, the order is the file's
         if "source_file" in keys and self._one_source_file():
-            keys = ["source_row"]
+            keys.remove("source_file")
+        if not keys:
+            return None  # one file, its rows numbered 1..n in file order
         table = pq.read_table(self.path, columns=keys)
         if "source_file" not in keys:
             table = table.append_column("source_file", pa.nulls(table.num_rows, pa.string()))
+        if "source_row" not in keys:  # numbered 1..n in file order, as a loaded table without them is
+            table = table.append_column("source_row", pa.array(np.arange(1, table.num_rows + 1, dtype=np.int64)))
         return content_order(table)
 
     def _one_source_file(self) -> bool:

@@ -96,3 +96,13 @@ def test_rows_without_a_source_file_rank_after_the_named_ones_in_any_input_order
     rows = pa.table({"source_file": ["a.csv", None, "a.csv"], "source_row": [1, 1, 2]})
     assert content_rank(rows).to_pylist() == [0, 2, 1]
     assert content_rank(rows.take([1, 0, 2])).to_pylist() == [2, 0, 1]
+
+
+def test_a_parquet_file_of_several_sources_without_row_numbers_ranks_as_the_loaded_table(tmp_path):
+    """Without source_row a row is numbered by its place in the file, then ranked by (source_file, that number)."""
+    left = _shuffled(table("ship.csv", waybill_no=[f"SF{i}" for i in range(6)], expected_fee=["10.00"] * 6))
+    right = table("bill.csv", waybill_no=[f"SF{i}" for i in range(6)], amount=["10.00"] * 6)
+    left = left.drop(columns=["source_row"])
+    pq.write_table(pa.Table.from_pandas(left, preserve_index=False), tmp_path / "left.parquet")
+    got = match(tmp_path / "left.parquet", right, RECIPE)
+    assert got.links.equals(match(left, right, RECIPE).links)
