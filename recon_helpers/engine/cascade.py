@@ -43,7 +43,7 @@ from recon_helpers.engine.recipe import (
 )
 from recon_helpers.engine.result import MatchResult
 from recon_helpers.engine.sql import CompareSpec, SidePrep, literal
-from recon_helpers.engine.store import MatchStore
+from recon_helpers.engine.store import MatchStore, ParquetInput
 from recon_helpers.engine.subset_sum import subset_sum_many
 from recon_helpers.engine.taxonomy import missing_on
 from recon_helpers.errors import MatchInputError
@@ -59,7 +59,7 @@ if TYPE_CHECKING:  # pandas is imported where a frame is made: an Arrow or Parqu
 def _as_arrow(table: Any, side: str) -> pa.Table:
     """Arrow view of an input table; adds source_file (<side>) and source_row (1..n) when absent.
     (A Spark input is already in its own form, see :func:`.backends.spark_inputs`.)"""
-    if is_engine_input(table):
+    if is_engine_input(table) or isinstance(table, ParquetInput):
         return table
     if isinstance(table, pa.Table):
         data = table
@@ -79,29 +79,31 @@ def _as_arrow(table: Any, side: str) -> pa.Table:
 
 
 def _read_parquet_input(table: Any, recipe: Recipe, side: str) -> Any:
-    """A Parquet file's path becomes an Arrow table of the columns the recipe reads (all of them when
-    the recipe has ``prepare:`` or ``units:`` steps); any other input is returned as it is.
+    """A Parquet file's path becomes a :class:`~.store.ParquetInput` of the columns the recipe reads,
+    which the store reads itself (an Arrow table of all columns when the recipe has ``prepare:`` or
+    ``units:`` steps, which run on pandas); any other input is returned as it is.
 
-    Why: at a million rows the caller then holds no copy of the input, so the match frees it once
-    its rows are in the store. ``source_file`` defaults to the file's name, ``source_row`` to 1..n.
+    Why: at a million rows the caller then holds no copy of the input, and no Arrow copy is held
+    beside the store's. ``source_file`` defaults to the file's name, ``source_row`` to 1..n.
     """
     if not isinstance(table, (str, Path)):
         return table
-    import pyarrow.parquet as pq
-
     path = Path(table)
     try:
-        names = pq.read_schema(path).names
+        data = ParquetInput.open(path)
+        if recipe.prepare or recipe.units:
+            import pyarrow.parquet as pq
+
+            with pq.ParquetFile(path) as file:  # not pq.read_table: its dataset layer imports pandas
+                arrow = file.read()
+            if "source_file" not in arrow.column_names:
+                arrow = arrow.append_column("source_file", pa.nulls(arrow.num_rows, pa.string()).fill_null(path.name))
+            return arrow
     except (OSError, pa.ArrowException) as exc:
         raise MatchInputError(f"the {side} input {path} cannot be read as a Parquet file ({exc}); give a "
                               "Parquet file with the canonical columns, or a table loaded with "
                               "recon_helpers.load(path)") from None
-    wanted = None if (recipe.prepare or recipe.units) else input_columns(recipe, side, available=names)
-    with pq.ParquetFile(path) as file:  # not pq.read_table: its dataset layer imports pandas
-        data = file.read(columns=wanted)
-    if "source_file" not in data.column_names:
-        data = data.append_column("source_file", pa.nulls(data.num_rows, pa.string()).fill_null(path.name))
-    return data
+    return ParquetInput.open(path, input_columns(recipe, side, available=data.columns))
 
 
 def input_columns(recipe: "str | Path | Recipe", side: str, *, available: Iterable[str] | None = None) -> list[str]:
@@ -299,7 +301,7 @@ def _run(recipe: Recipe, tables: dict[str, pa.Table], ws: MatchStore) -> MatchRe
             amount=amount if amount in table.column_names else None,
             date=recipe.date_field(side) if (recipe.date_field(side) in table.column_names) else None,
             sign=signs[side], scope=scope))
-        if isinstance(table, pa.Table):  # its rows are in the store now; the rules need only its schema
+        if isinstance(table, (pa.Table, ParquetInput)):  # its rows are in the store now; the rules need only its schema
             tables[side] = table.schema.empty_table()
         del table  # so a table only this match held is freed here, not when the match ends
     pa.default_memory_pool().release_unused()  # Arrow's pool keeps freed memory unless asked: ~200 MiB at 1M rows

@@ -57,6 +57,12 @@ def dialect_contains_match(expr: str, char_class: str) -> str:
     return f"regexp_matches({expr}, {literal(char_class)})"
 
 
+def dialect_parquet_scan(path: str) -> str:
+    """DIALECT: a Parquet file as a relation, with each row's 0-based position in the file as the
+    column ``file_row_number`` (DuckDB ``read_parquet``: reads only the columns a query names)."""
+    return f"read_parquet({literal(path)}, file_row_number = true)"
+
+
 def dialect_copy(select_sql: str, path: str, *, fmt: str) -> str:
     """DIALECT: write a query's result to a file (DuckDB COPY, parallel): CSV with a header, or Parquet."""
     if fmt == "parquet":
@@ -118,12 +124,36 @@ def normalised_key_expr(expr: str, steps: Sequence[object]) -> str:
     out = text
     for step in steps:
         out = _normalise_step(out, step)
+    plain = plain_key_condition(expr, steps)
+    return out if plain is None else f"CASE WHEN {plain} THEN {text} ELSE {out} END"
+
+
+def plain_key_condition(expr: str, steps: Sequence[object]) -> str | None:
+    """SQL that is TRUE for a key the normalisation ``steps`` leave unchanged because it is plain (only
+    ASCII letters of the case the steps produce, and digits); None when the steps have no such test.
+
+    Why: a test of one character class is much cheaper than the steps themselves, and almost every
+    real key passes it; callers that only need to know whether a key changes (the noisy keys of
+    a key rule) skip the steps for these rows. NULL for a NULL key (callers treat it as not plain).
+    """
     if not steps or not all(isinstance(s, str) and s in _PLAIN_SAFE_STEPS for s in steps):
-        return out
-    case = "upper" if "upper" in steps else ("lower" if "lower" in steps else None)
+        return None
     if "upper" in steps and "lower" in steps:
-        return out
-    return f"CASE WHEN NOT {dialect_contains_match(text, _PLAIN_KEY_CLASS[case])} THEN {text} ELSE {out} END"
+        return None
+    case = "upper" if "upper" in steps else ("lower" if "lower" in steps else None)
+    return f"NOT {dialect_contains_match(f'CAST({expr} AS VARCHAR)', _PLAIN_KEY_CLASS[case])}"
+
+
+def key_text_expr(expr: str) -> str:
+    """SQL for a key field as text: NULL when it is blank (empty, or nothing but spaces ``trim`` removes).
+
+    Why the guard: ``trim`` on every key of a million rows costs a copy per key; a blank key that is
+    not empty starts with a space (ASCII 32, the only ASCII character ``trim`` removes) or with a
+    Unicode space, so only keys starting with one of those are trimmed.
+    """
+    text = f"CAST({expr} AS VARCHAR)"
+    blank = f"{text} = '' OR ((ascii({text}) = 32 OR ascii({text}) > 127) AND trim({text}) = '')"
+    return f"CASE WHEN {blank} THEN NULL ELSE {text} END"
 
 
 def composite_key_expr(parts: Sequence[str]) -> str:

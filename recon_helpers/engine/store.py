@@ -23,6 +23,7 @@ State during a match, all in the store:
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
@@ -42,10 +43,13 @@ from recon_helpers.engine.sql import (
     compare_exprs,
     composite_key_expr,
     dialect_day_number,
+    dialect_parquet_scan,
     evaluation_columns,
     ident,
+    key_text_expr,
     literal,
     normalised_key_expr,
+    plain_key_condition,
 )
 from recon_helpers.engine.store_keyless import KeylessSql
 from recon_helpers.engine.store_threeway import ThreeWaySql
@@ -60,16 +64,93 @@ def content_rank(table: pa.Table) -> pa.Array:
 
     Cheap when the table is one file in row order (the usual case): then the rank is the position.
     """
+    rank = content_order(table)
+    return pa.array(np.arange(table.num_rows, dtype=np.int64) if rank is None else rank)
+
+
+def content_order(table: pa.Table) -> np.ndarray | None:
+    """Each row's rank by (source_file, source_row) (ties and NULLs last in input order), or None
+    when the rows already are in that order, i.e. the rank is the position: one file (a NULL file
+    counts as one more value) whose source_row never decreases - checked without sorting."""
     n = table.num_rows
     files, rows = table.column("source_file"), table.column("source_row")
-    if n < 2 or (pc.count_distinct(files).as_py() <= 1 and rows.null_count == 0
+    if n < 2 or (pc.count_distinct(files, mode="all").as_py() <= 1 and rows.null_count == 0
                  and pc.all(pc.greater_equal(rows.slice(1), rows.slice(0, n - 1))).as_py()):
-        return pa.array(np.arange(n, dtype=np.int64))
+        return None
     order = pc.sort_indices(table.select(["source_file", "source_row"]),
                             sort_keys=[("source_file", "ascending"), ("source_row", "ascending")])
     rank = np.empty(n, dtype=np.int64)
     rank[order.to_numpy()] = np.arange(n, dtype=np.int64)
-    return pa.array(rank)
+    return rank
+
+
+@dataclass(frozen=True)
+class ParquetInput:
+    """A Parquet file that the store reads itself, straight into ``rows_<side>`` (DuckDB back-end).
+
+    Why: read by DuckDB, only the columns a match needs are read, into DuckDB's own table, with no
+    Arrow copy of the input held beside it. ``schema``: the table as the match sees it (the
+    file's ``columns``, plus ``source_file`` - the file's name - and ``source_row`` - 1..n - when
+    the file lacks them).
+    """
+
+    path: Path
+    columns: tuple[str, ...]
+    schema: pa.Schema
+    num_rows: int
+
+    @property
+    def column_names(self) -> list[str]:
+        return list(self.schema.names)
+
+    @classmethod
+    def open(cls, path: Path, columns: Sequence[str] | None = None) -> "ParquetInput":
+        """The file's metadata and schema (``columns``: the ones to read, default all); OSError or
+        ArrowException when it is no Parquet file."""
+        import pyarrow.parquet as pq
+
+        meta = pq.ParquetFile(path)
+        file_schema = meta.schema_arrow
+        names = [c for c in (file_schema.names if columns is None else columns) if c in file_schema.names]
+        fields = [file_schema.field(c) for c in names]
+        if "source_file" not in names:
+            fields.append(pa.field("source_file", pa.string()))
+        if "source_row" not in names:
+            fields.append(pa.field("source_row", pa.int64()))
+        return cls(Path(path), tuple(names), pa.schema(fields), meta.metadata.num_rows)
+
+    def content_order(self) -> np.ndarray | None:
+        """:func:`content_order` of the file's rows, reading only what it must: nothing when the
+        file has neither column, source_row alone when its statistics say one source_file."""
+        import pyarrow.parquet as pq
+
+        keys = [c for c in ("source_file", "source_row") if c in self.columns]
+        if "source_file" in keys and self._one_source_file():
+            keys.remove("source_file")
+        if not keys:
+            return None  # one file, its rows numbered 1..n in file order
+        table = pq.read_table(self.path, columns=keys)
+        if "source_file" not in keys:
+            table = table.append_column("source_file", pa.nulls(table.num_rows, pa.string()))
+        if "source_row" not in keys:  # numbered 1..n in file order, as a loaded table without them is
+            table = table.append_column("source_row", pa.array(np.arange(1, table.num_rows + 1, dtype=np.int64)))
+        return content_order(table)
+
+    def _one_source_file(self) -> bool:
+        """Whether the row groups' statistics show a single, never-empty source_file value."""
+        import pyarrow.parquet as pq
+
+        meta = pq.read_metadata(self.path)
+        values = set()
+        for g in range(meta.num_row_groups):
+            group = meta.row_group(g)
+            chunk = next(group.column(j) for j in range(group.num_columns)
+                         if group.column(j).path_in_schema == "source_file")
+            stats = chunk.statistics
+            if stats is None or not stats.has_min_max or not stats.has_null_count or stats.null_count:
+                return False
+            values |= {stats.min, stats.max}
+        return len(values) == 1
 
 
 class MatchStore(ThreeWaySql, KeylessSql):
@@ -97,6 +178,7 @@ class MatchStore(ThreeWaySql, KeylessSql):
         self._sides: list[str] = []  # the sides and id columns of the result views (set by ``finish``)
         self._id_names: list[str] = []
         self._exceptions_ready = False  # the ``exceptions`` view is built when first asked for
+        self._inputs: dict[str, list[str]] = {}  # side -> what its input registered until rows_<side> exists
 
     # -- plumbing ------------------------------------------------------------------------------
     def register(self, name: str, data: "pd.DataFrame | pa.Table") -> None:
@@ -138,14 +220,12 @@ class MatchStore(ThreeWaySql, KeylessSql):
         blank -> NULL; a composite key's parts joined by '|'), ``_k`` (composite keys only: the
         injective join key), ``_amount`` (as shown), ``_amt`` (signed for comparing), ``_day`` and
         ``_scope``."""
-        src = f"in_{prep.side}"
         own = tuple(c for c in (*prep.key_fields, prep.amount, prep.date) if c)  # what the prepared row is built from
         needed = [c for c in dict.fromkeys(("source_file", "source_row") + tuple(prep.columns) + own)
                   if c in table.column_names]
-        self.register(src, self.with_rid(table, needed))
+        src = self._input_source(prep.side, table, needed)
         parts = prep.key_fields
-        raw = [f"CASE WHEN trim(CAST({ident(f)} AS VARCHAR)) = '' THEN NULL ELSE CAST({ident(f)} AS VARCHAR) END"
-               for f in parts]
+        raw = [key_text_expr(ident(f)) for f in parts]
         if not parts:
             key = "CAST(NULL AS VARCHAR) AS _key"
         elif len(parts) == 1:
@@ -164,9 +244,28 @@ class MatchStore(ThreeWaySql, KeylessSql):
             SELECT _rid, CAST(source_file AS VARCHAR) AS source_file, CAST(source_row AS BIGINT) AS source_row,
                    {key}, {amount} AS _amount, {amt} AS _amt, {day} AS _day, {scope} AS _scope{extra}
             FROM {src}""")
-        self.unregister(src)
+        for name in self._inputs.pop(prep.side, ()):
+            self.unregister(name)
         self.side_rows[prep.side] = table.num_rows
         self.offsets[prep.side] = sum(self.side_rows.get(x, 0) for x in SIDES[:SIDES.index(prep.side)])
+
+    def _input_source(self, side: str, table: "pa.Table | ParquetInput", columns: Sequence[str]) -> str:
+        """A FROM item with the input's ``columns`` and ``_rid``: an Arrow table registered as
+        ``in_<side>``, or a Parquet file the back-end reads itself (see :class:`ParquetInput`)."""
+        if not isinstance(table, ParquetInput):
+            self.register(f"in_{side}", self.with_rid(table, columns))
+            self._inputs[side] = [f"in_{side}"]
+            return f"in_{side}"
+        cols = [f"{literal(table.path.name)} AS source_file" if c == "source_file" and c not in table.columns
+                else "p.file_row_number + 1 AS source_row" if c == "source_row" and c not in table.columns
+                else f"p.{ident(c)}" for c in columns]
+        rank = table.content_order()
+        if rank is None:  # the usual case: the file is in (source_file, source_row) order
+            return f"(SELECT {', '.join(cols)}, p.file_row_number AS _rid FROM {dialect_parquet_scan(str(table.path))} p)"
+        self.register(f"rank_{side}", pa.table({"pos": np.arange(table.num_rows, dtype=np.int64), "_rid": rank}))
+        self._inputs[side] = [f"rank_{side}"]
+        return (f"(SELECT {', '.join(cols)}, k._rid FROM {dialect_parquet_scan(str(table.path))} p "
+                f"JOIN rank_{side} k ON k.pos = p.file_row_number)")
 
     def with_rid(self, table: pa.Table, columns: Sequence[str]) -> pa.Table:
         """The input's ``columns`` plus ``_rid`` (:func:`content_rank`), as the back-end registers it."""
@@ -185,6 +284,14 @@ class MatchStore(ThreeWaySql, KeylessSql):
             return f"{alias}._k"
         return composite_key_expr([normalised_key_expr(f"{alias}.{ident(p)}", steps[i] if i < len(steps) else [])
                                    for i, p in enumerate(parts)])
+
+    def plain_key(self, side: str, alias: str, steps: Sequence[Sequence[object]]) -> str | None:
+        """SQL TRUE for a row whose key the normalisation ``steps`` (one list per key part) leave as
+        written (see :func:`.sql.plain_key_condition`); None when some part has no such test."""
+        parts = self.key_parts.get(side, ())
+        fields = [f"{alias}._key"] if len(parts) <= 1 else [f"{alias}.{ident(p)}" for p in parts]
+        tests = [plain_key_condition(f, steps[i] if i < len(steps) else []) for i, f in enumerate(fields)]
+        return None if not tests or None in tests else " AND ".join(f"({t})" for t in tests)
 
     def create_state(self, compares: Sequence[CompareSpec]) -> None:
         """Create the outcome (one row per decided input row, with the diffs of its group), the
@@ -266,21 +373,25 @@ class MatchStore(ThreeWaySql, KeylessSql):
             ul, ur = self._without_repeated_families(ul, ur, family)
         lsrc = f"(SELECT *, {self.join_key('left', 'u', left_steps)} AS _jk FROM {ul} u)"
         rsrc = f"(SELECT *, {self.join_key('right', 'u', right_steps if left_steps is not None else None)} AS _jk FROM {ur} u)"
-        shown = "l._key" if len(self.key_parts.get("left", ())) > 1 else "l._jk"  # composite: 'A|B', not the join form
+        # the key as people read it: a composite's 'A|B', kept beside the join form; else the join key itself
+        # (why not always a column: at a million pairs a second copy of every key costs time and memory)
+        composite = len(self.key_parts.get("left", ())) > 1
+        shown, kshow = (", l._key AS kshow", "kshow") if composite else ("", "k AS kshow")
         money = [c for c in compares if c.kind == "money"]
         adiff = f"COALESCE(abs({compare_exprs(money[0], 'l', 'r')[1]}), 0)" if money else "0"
-        spelled = "CASE WHEN l._key = r._key THEN 1 ELSE 0 END"  # the same spelling is the better pair
+        # the same spelling is the better pair; keys joined as written are spelled alike
+        spelled = "CASE WHEN l._key = r._key THEN 1 ELSE 0 END" if left_steps is not None else "1"
         self.run(f"""
             CREATE OR REPLACE TABLE kpairs AS
-            SELECT l._rid AS lrid, r._rid AS rrid, l._jk AS k, {shown} AS kshow, {amount_diff_column(compares, 'l', 'r')}
+            SELECT l._rid AS lrid, r._rid AS rrid, l._jk AS k{shown}, {amount_diff_column(compares, 'l', 'r')}
                    {adiff} AS adiff, {spelled} AS alike, {evaluation_columns(compares, 'l', 'r')}
             FROM {lsrc} l JOIN {rsrc} r ON l._jk = r._jk;
             CREATE OR REPLACE TABLE kmulti AS SELECT k FROM kpairs GROUP BY k HAVING count(*) > 1;""")
         if self.scalar("SELECT count(*) FROM kmulti"):
             # only keys that repeat need ranking; the rest are recorded straight from kpairs
-            self.run("""
+            self.run(f"""
                 CREATE OR REPLACE TABLE kbest AS
-                  SELECT lrid, rrid, k, kshow, adiff, alike, ok, category, detail, status, agree""" +
+                  SELECT lrid, rrid, k, {kshow}, adiff, alike, ok, category, detail, status, agree""" +
                      "".join(f", {ident(n)}" for n, _ in self.diff_columns) + """ FROM (
                     SELECT p.*, row_number() OVER (PARTITION BY p.k ORDER BY p.agree DESC, p.adiff, p.alike DESC, p.lrid, p.rrid) AS rn
                     FROM kpairs p WHERE EXISTS (SELECT 1 FROM kmulti m WHERE m.k = p.k)) z
@@ -305,8 +416,14 @@ class MatchStore(ThreeWaySql, KeylessSql):
         noisy, plain = [], []
         for side, src, steps in (("left", ul, family[0]), ("right", ur, family[1])):
             raw, fam = self.join_key(side, "u", None), self.join_key(side, "u", steps)
-            noisy.append(f"SELECT '{side}' AS s, _rid, fam FROM (SELECT u._rid, {raw} AS raw, {fam} AS fam "
-                         f"FROM {src} u) x WHERE fam IS NOT NULL AND raw IS DISTINCT FROM fam")
+            changed = "fam IS NOT NULL AND raw IS DISTINCT FROM fam"
+            # a plain key is its own normal form: the CASE keeps the steps off those rows (as a plain
+            # AND the optimiser may evaluate the normal form first, and twice, on every row)
+            guard = self.plain_key(side, "u", steps)
+            test = changed if guard is None else f"CASE WHEN x._plain THEN FALSE ELSE {changed} END"
+            flag = "" if guard is None else f", {guard} AS _plain"
+            noisy.append(f"SELECT '{side}' AS s, _rid, fam FROM (SELECT u._rid, {raw} AS raw, {fam} AS fam{flag} "
+                         f"FROM {src} u) x WHERE {test}")
             plain.append(f"SELECT '{side}' AS s, u._rid, {raw} AS fam FROM {src} u "
                          f"WHERE {raw} IN (SELECT fam FROM knoisy)")
         self.run(f"CREATE OR REPLACE TABLE knoisy AS {' UNION ALL '.join(noisy)}")

@@ -131,6 +131,24 @@ def test_normalised_key_gives_the_same_key_with_or_without_the_shortcut(raw, ste
     assert con.execute(f"SELECT {sql} FROM (SELECT CAST(? AS VARCHAR) AS k)", [raw]).fetchone()[0] == expected
 
 
+@pytest.mark.parametrize("steps", [DEFAULT_STEPS, ["trim", "lower"], ["trim"], ["zero_width", "strip_separators"]])
+def test_a_key_the_plain_test_passes_is_left_as_written_by_every_step(steps):
+    """The noisy-key rows of a key rule skip the steps where plain_key_condition holds: only sound if
+    the steps (run without the shortcut) never change such a key."""
+    from recon_helpers.engine.sql import _normalise_step, plain_key_condition
+
+    keys = ["SF123", "sf123", "SF-1", " SF1", "ＳＦ１", "SF\u200b1", "", "0012", "Ab9"]
+    full = "CAST(k AS VARCHAR)"
+    for step in steps:
+        full = _normalise_step(full, step)
+    con = duckdb.connect()
+    rows = con.execute(f"SELECT k, {plain_key_condition('k', steps)}, {full} FROM (SELECT unnest(?) AS k)",
+                       [keys]).fetchall()
+    plain = [k for k, is_plain, _ in rows if is_plain]
+    assert plain and all(out == k for k, is_plain, out in rows if is_plain)
+    assert len(plain) < len(keys)  # and the test is not simply TRUE
+
+
 # --- writing ------------------------------------------------------------------------------------
 COURIER = {"name": "courier", "left": SHIP, "right": BILL, "key": "waybill_no",
            "amount": {"left": "expected_fee", "right": "amount"},

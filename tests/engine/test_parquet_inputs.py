@@ -54,3 +54,55 @@ def test_a_path_that_is_not_parquet_is_refused_with_what_to_do(tmp_path):
     left, _ = tables()
     with pytest.raises(MatchInputError, match=r"right input .*bill\.csv cannot be read as a Parquet file.*recon_helpers\.load"):
         match(left, bad, RECIPE)
+
+
+def _shuffled(frame, seed=3):
+    """The rows of ``frame`` in another order, spread over two source files."""
+    out = frame.assign(source_file=["b.csv" if i % 2 else "a.csv" for i in range(len(frame))])
+    return out.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+
+
+@pytest.mark.parametrize("row_group_size", [None, 2])
+def test_a_parquet_file_out_of_row_order_gets_the_ids_its_sorted_rows_get(tmp_path, row_group_size):
+    """Group ids derive from the rank by (source_file, source_row): a file read in another order, in
+    one row group or several, links and excepts the same rows under the same group ids."""
+    left = table("ship.csv", waybill_no=[f"SF{i}" for i in range(8)], expected_fee=["10.00"] * 8)
+    right = table("bill.csv", waybill_no=[f"SF{i}" for i in (7, 6, 5, 4, 3, 2, 1, 9)],
+                  amount=["10.00"] * 6 + ["11.00", "7.00"])
+    shuffled = _shuffled(left)
+    pq.write_table(pa.Table.from_pandas(shuffled, preserve_index=False), tmp_path / "left.parquet",
+                   row_group_size=row_group_size)
+    in_order = shuffled.sort_values(["source_file", "source_row"]).reset_index(drop=True)
+    expected = match(in_order, right, RECIPE)
+    got = match(tmp_path / "left.parquet", right, RECIPE)
+    assert got.links.equals(expected.links)
+    assert got.exceptions.equals(expected.exceptions)
+    assert got.links["group_id"].nunique() == 6  # the six pairs that agree
+
+
+def test_one_source_file_in_row_groups_out_of_order_is_still_sorted(tmp_path):
+    """The statistics say one source_file, but the rows are not in source_row order: ranked, not taken as read."""
+    left = table("ship.csv", waybill_no=["SF1", "SF2", "SF3", "SF4"], expected_fee=["10.00"] * 4)
+    right = table("bill.csv", waybill_no=["SF1", "SF2", "SF3", "SF4"], amount=["10.00"] * 4)
+    backwards = left.iloc[::-1].reset_index(drop=True)
+    pq.write_table(pa.Table.from_pandas(backwards, preserve_index=False), tmp_path / "left.parquet", row_group_size=2)
+    got = match(tmp_path / "left.parquet", right, RECIPE)
+    assert got.links.equals(match(left, right, RECIPE).links)
+
+
+def test_rows_without_a_source_file_rank_after_the_named_ones_in_any_input_order():
+    from recon_helpers.engine.store import content_rank
+
+    rows = pa.table({"source_file": ["a.csv", None, "a.csv"], "source_row": [1, 1, 2]})
+    assert content_rank(rows).to_pylist() == [0, 2, 1]
+    assert content_rank(rows.take([1, 0, 2])).to_pylist() == [2, 0, 1]
+
+
+def test_a_parquet_file_of_several_sources_without_row_numbers_ranks_as_the_loaded_table(tmp_path):
+    """Without source_row a row is numbered by its place in the file, then ranked by (source_file, that number)."""
+    left = _shuffled(table("ship.csv", waybill_no=[f"SF{i}" for i in range(6)], expected_fee=["10.00"] * 6))
+    right = table("bill.csv", waybill_no=[f"SF{i}" for i in range(6)], amount=["10.00"] * 6)
+    left = left.drop(columns=["source_row"])
+    pq.write_table(pa.Table.from_pandas(left, preserve_index=False), tmp_path / "left.parquet")
+    got = match(tmp_path / "left.parquet", right, RECIPE)
+    assert got.links.equals(match(left, right, RECIPE).links)
