@@ -117,3 +117,32 @@ def test_match_courier_bill_from_raw_files_with_a_rate_card(demo_dir, tmp_path):
         assert expected, category
         found = set(exceptions.loc[(exceptions["category"] == category) & (exceptions["side"] == side), "key"])
         assert found == expected, category
+
+
+def test_match_takes_the_parquet_tables_recon_load_wrote_and_finds_the_same(demo_dir, tmp_path):
+    """`recon load --out x.parquet` then `recon match` on the .parquet files: the same links, exceptions and
+    summary as matching the exports themselves (with and without a rate card, which prices a frame)."""
+    def loaded(export: Path, name: str) -> Path:
+        out = tmp_path / f"{name}.parquet"
+        assert main(["load", str(export), "--out", str(out)]) in (0, 1)
+        return out
+
+    cases = {
+        "ledger": (demo_dir / "erp" / "erp_documents.csv", demo_dir / "finance" / "gl_export.xlsx", []),
+        "courier_bill": (demo_dir / "erp" / "shipments.csv", demo_dir / "courier" / "sf_bill.xlsx",
+                         ["--rate-card", str(demo_dir / "rate_cards" / "sf.yaml")]),
+    }
+    for recipe, (left, right, extra) in cases.items():
+        from_exports, from_parquet = tmp_path / f"{recipe}-exports", tmp_path / f"{recipe}-parquet"
+        args = ["--recipe", recipe, *extra]
+        assert main(["match", "--left", str(left), "--right", str(right), "--out", str(from_exports), *args]) == 1
+        assert main(["match", "--left", str(loaded(left, f"{recipe}-l")), "--right", str(loaded(right, f"{recipe}-r")),
+                     "--out", str(from_parquet), *args]) == 1
+        for name in ("links.csv", "exceptions.csv"):
+            lines = [sorted((folder / name).read_text(encoding="utf-8-sig").splitlines()) for folder in (from_exports, from_parquet)]
+            assert len(lines[0]) > 1 and lines[0] == lines[1], f"{recipe}: {name}"
+        summaries = [json.loads((folder / "summary.json").read_text(encoding="utf-8")) for folder in (from_exports, from_parquet)]
+        inputs = summaries[1].pop("inputs")
+        summaries[0].pop("inputs")
+        assert summaries[0] == summaries[1], recipe
+        assert inputs["left"]["template"] == "parquet (already loaded)" and inputs["left"]["rows_loaded"] > 0
