@@ -26,6 +26,9 @@ EXCEPTION_COLUMNS = ("side", "source_file", "source_row", "key", "amount", "cate
 _LINK_ORDER = "group_id, _side_no, _rid"
 WRITE_FORMATS = ("csv", "parquet")
 _EXC_ORDER = "category, key, group_id, _side_no, _rid"
+#: result columns whose text is only ever the engine's own words (a side; a status; candidates, which
+#: start with a side): no cell can start a formula, so the CSV writer skips the test on them
+_ENGINE_WORDS = ("side", "status", "candidates")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -196,7 +199,9 @@ class MatchResult:
         decimal strings (``12.50``). Parquet keeps the exact types (decimal128) and is the faster
         choice for very large results. Rows are ordered deterministically: links by group, side,
         row; exceptions by category, key, group, side, row. Files are written by DuckDB directly
-        from the result tables, without a pandas copy. Each file is written atomically (a temporary
+        from the result tables, without a pandas copy; links.csv part by part (consecutive ranges of
+        groups, each sorted on its own, see ``MatchStore.link_parts``), so its sort never holds every
+        link row at once. Each file is written atomically (a temporary
         file beside it, renamed when whole), so a write that fails part-way keeps the previous file.
         """
         if format not in WRITE_FORMATS:
@@ -205,13 +210,15 @@ class MatchResult:
         out.mkdir(parents=True, exist_ok=True)
         paths = {"links": out / f"links.{format}", "exceptions": out / f"exceptions.{format}",
                  "summary": out / "summary.json"}
-        for name, view, columns, order in (("links", "links", self.link_columns, _LINK_ORDER),
-                                           ("exceptions", self._ws.exceptions_view(), self.exception_columns,
-                                            _EXC_ORDER)):
-            select = self._select(view, columns, order)
-            if format == "csv":
-                write_csv(self._ws.relation(select), paths[name])
-            else:
+        exceptions = self._select(self._ws.exceptions_view(), self.exception_columns, _EXC_ORDER)
+        if format == "csv":
+            with self._ws.keeping_order():
+                parts = (self._ws.relation(select) for select in self._ws.link_parts(self.link_columns, _LINK_ORDER))
+                write_csv(parts, paths["links"], plain=_ENGINE_WORDS)
+                write_csv(self._ws.relation(exceptions), paths["exceptions"], plain=_ENGINE_WORDS)
+        else:
+            for name, select in (("links", self._select("links", self.link_columns, _LINK_ORDER)),
+                                 ("exceptions", exceptions)):
                 with atomic_path(paths[name]) as temp:
                     self._ws.write_parquet(select, temp)
         doc = self.summary.to_dict()

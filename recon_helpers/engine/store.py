@@ -23,10 +23,11 @@ State during a match, all in the store:
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, ContextManager, Iterable, Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -57,6 +58,10 @@ from recon_helpers.engine.taxonomy import AMBIGUOUS, OUT_OF_SCOPE, duplicate_on
 
 if TYPE_CHECKING:
     import pandas as pd
+
+#: link rows per part when the links are written part by part (see ``MatchStore.link_parts``): a part's
+#: sort holds ~50 MiB
+LINK_PART_ROWS = 250_000
 
 
 def content_rank(table: pa.Table) -> pa.Array:
@@ -177,6 +182,7 @@ class MatchStore(ThreeWaySql, KeylessSql):
         self.rule_where: dict[str, str] = {}
         self._sides: list[str] = []  # the sides and id columns of the result views (set by ``finish``)
         self._id_names: list[str] = []
+        self._ids: dict[str, tuple[str, ...]] = {}  # side -> its id columns
         self._exceptions_ready = False  # the ``exceptions`` view is built when first asked for
         self._inputs: dict[str, list[str]] = {}  # side -> what its input registered until rows_<side> exists
 
@@ -576,32 +582,91 @@ class MatchStore(ThreeWaySql, KeylessSql):
         sort (~10% more peak memory at 1,000,000 rows). ``ids``: per side, the rows' own id columns
         to carry (as text; empty on the other sides)."""
         ids = ids or {}
-        names = list(dict.fromkeys(n for s in sides for n in ids.get(s, ())))
-
-        def id_cols(side: str) -> str:
-            return "".join(f", CAST(a.{ident(n)} AS VARCHAR) AS {ident(n)}" if n in ids.get(side, ())
-                           else f", CAST(NULL AS VARCHAR) AS {ident(n)}" for n in names)
-        diffs = "".join(f", o.{ident(n)}" for n, _ in self.diff_columns)
+        self._sides = list(sides)
+        self._ids = {s: tuple(ids.get(s, ())) for s in sides}
+        self._id_names = list(dict.fromkeys(n for s in sides for n in self._ids[s]))
         cat = "o.category"
         if category_names:
             cat = ("CASE " + " ".join(f"WHEN o.category = {literal(k)} THEN {literal(v)}"
                                       for k, v in sorted(category_names.items())) + " ELSE o.category END")
-        links = " UNION ALL ".join(f"""
-            SELECT o.group_id, o.side, a.source_file, a.source_row, a._key AS key, a._amount AS amount,
-                   o.rule, o.score, o.status{diffs}{id_cols(s)}, {SIDE_NO[s]} AS _side_no, a._rid AS _rid
-            FROM outcome o JOIN rows_{s} a ON a._rid = o._rid WHERE o.side = '{s}' AND o.is_link""" for s in sides)
         # exceptions are few: keep them apart (exact statistics, so each join is built on the few rows)
         self.run("CREATE OR REPLACE TABLE outcome_exc AS SELECT * FROM outcome WHERE NOT is_link")
         excs = " UNION ALL ".join(f"""
             SELECT o.side, a.source_file, a.source_row, a._key AS key, a._amount AS amount, {cat} AS category,
-                   o.detail, o.group_id, o.rule{id_cols(s)}, {SIDE_NO[s]} AS _side_no, a._rid AS _rid
+                   o.detail, o.group_id, o.rule{self._id_columns(s)}, {SIDE_NO[s]} AS _side_no, a._rid AS _rid
             FROM outcome_exc o JOIN rows_{s} a ON a._rid = o._rid
             WHERE o.side = '{s}'""" for s in sides)
-        self._sides = list(sides)
-        self._id_names = names
         self._exceptions_ready = False
         self.run("DROP VIEW IF EXISTS exceptions")
-        self.run(f"CREATE OR REPLACE VIEW links AS {links}; CREATE OR REPLACE VIEW exception_rows AS {excs}")
+        self.run(f"CREATE OR REPLACE VIEW links AS {self._links_sql('outcome')}; "
+                 f"CREATE OR REPLACE VIEW exception_rows AS {excs}")
+
+    def _id_columns(self, side: str) -> str:
+        """The select list's id columns for a side's rows (alias ``a``): as text; NULL where it has none."""
+        return "".join(f", CAST(a.{ident(n)} AS VARCHAR) AS {ident(n)}" if n in self._ids[side]
+                       else f", CAST(NULL AS VARCHAR) AS {ident(n)}" for n in self._id_names)
+
+    def _links_sql(self, source: str) -> str:
+        """The link rows of the outcome table ``source`` (``outcome``, or a part of it) joined to their
+        input rows: every column of the ``links`` view."""
+        diffs = "".join(f", o.{ident(n)}" for n, _ in self.diff_columns)
+        return " UNION ALL ".join(f"""
+            SELECT o.group_id, o.side, a.source_file, a.source_row, a._key AS key, a._amount AS amount,
+                   o.rule, o.score, o.status{diffs}{self._id_columns(s)}, {SIDE_NO[s]} AS _side_no, a._rid AS _rid
+            FROM {source} o JOIN rows_{s} a ON a._rid = o._rid WHERE o.side = '{s}' AND o.is_link"""
+                                  for s in self._sides)
+
+    def link_parts(self, columns: Sequence[str], order: str, *, rows: int | None = None) -> Iterator[str]:
+        """SELECTs of the ``links`` view's ``columns`` in ``order`` (which must begin with ``group_id``),
+        part after part: consecutive ranges of group ids of about ``rows`` (default
+        :data:`LINK_PART_ROWS`) link rows each, so the parts one after another are the links in that
+        order.
+
+        Why parts: one sort of every link row holds all of them at once (~400 MiB of DuckDB's sort
+        at 1,000,000 rows per side, most of the write's peak memory); a part's sort holds only its
+        own. Why each part's outcome rows are first copied to the small table ``link_part``: the
+        join then builds its hash table on the part (known to be small) and streams the input
+        rows past it, instead of building one on a million input rows for every part. The SQL of
+        part ``k`` is valid until part ``k + 1`` is asked for.
+        """
+        if not order.replace(" ", "").startswith("group_id,"):
+            raise ValueError(f"link parts are ranges of group ids: the order must begin with group_id, not {order!r}")
+        select = ", ".join(ident(c) for c in columns)
+        kept = ", ".join(["side", "_rid", "is_link", "group_id", "rule", "score", "status"]
+                         + [ident(n) for n, _ in self.diff_columns])  # what _links_sql reads
+        try:
+            for where in self._group_ranges(rows or LINK_PART_ROWS):
+                self.run(f"CREATE OR REPLACE TABLE link_part AS SELECT {kept} FROM outcome WHERE is_link AND ({where})")
+                yield f"SELECT {select} FROM ({self._links_sql('link_part')}) l ORDER BY {order}"
+        finally:
+            self.drop("link_part")
+
+    def _group_ranges(self, rows: int) -> list[str]:
+        """Conditions on ``group_id`` that cut the link rows into consecutive ranges of about ``rows``
+        rows (a range is never cut inside one group id, so a big group makes a big part; rows with
+        no group id, which ``ORDER BY`` puts last, belong to the last range).
+
+        Group ids are global row numbers (0 .. all rows - 1): their counts per 1/1024 of that span
+        say where to cut, in one aggregate.
+        """
+        total = self.scalar("SELECT count(*) FROM outcome WHERE is_link") or 0
+        if total <= rows:
+            return ["TRUE"]
+        width = max(1, -(-sum(self.side_rows.values()) // 1024))
+        counts = self.arrow(f"""
+            SELECT CAST(floor(group_id / {width}) AS BIGINT) AS bucket, count(*) AS n FROM outcome
+            WHERE is_link AND group_id IS NOT NULL GROUP BY 1 ORDER BY 1""").to_pydict()
+        cuts, held = [], 0
+        for bucket, n in zip(counts["bucket"], counts["n"]):
+            if held and held + n > rows:
+                cuts.append(bucket * width)
+                held = 0
+            held += n
+        if not cuts:
+            return ["TRUE"]
+        bounds = [f"group_id < {cuts[0]}"]
+        bounds += [f"group_id >= {lo} AND group_id < {hi}" for lo, hi in zip(cuts, cuts[1:])]
+        return bounds + [f"group_id >= {cuts[-1]} OR group_id IS NULL"]
 
     def exceptions_view(self) -> str:
         """The name of the ``exceptions`` view (``exception_rows`` with each row's ``candidates``),
@@ -691,6 +756,12 @@ class MatchStore(ThreeWaySql, KeylessSql):
     def relation(self, select_sql: str):
         """A query the back-end can hand to :func:`recon_helpers.export.write_csv` (lazy on DuckDB)."""
         return self.backend.relation(select_sql)
+
+    def keeping_order(self) -> ContextManager[None]:
+        """Inside: what :meth:`relation` returns keeps its rows' order through a writer's projection
+        (the back-end's ``keeping_order``; a back-end without one hands over finished tables)."""
+        keep = getattr(self.backend, "keeping_order", None)
+        return keep() if keep is not None else contextlib.nullcontext()
 
     def write_parquet(self, select_sql: str, path: Path) -> None:
         """Write a query's result as Parquet (exact types), straight from the back-end."""

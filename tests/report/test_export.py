@@ -114,3 +114,45 @@ def test_a_capped_sheet_shows_its_first_rows_totals_all_and_says_where_the_rest_
     assert rows[-1][0] == export.shown_rows_note(3, 7, "exceptions.csv") and "exceptions.csv" in rows[-1][0]
     assert book["long"].auto_filter.ref == "A1:C4" and book["long"].freeze_panes == "A2"
     assert not any("First" in str(c.value) for ws in (book["first"], book["last"]) for r in ws.iter_rows() for c in r)
+
+
+def test_parts_are_written_one_after_another_under_one_header(tmp_path):
+    parts = [pd.DataFrame({"memo": ["a", "=1+1"], "amount": [Decimal("1.00"), Decimal("-2.50")]}),
+             pd.DataFrame({"memo": ["@SUM(A1)", "b"], "amount": [Decimal("3.00"), Decimal("4.00")]}),
+             pd.DataFrame({"memo": ["c"], "amount": [Decimal("5.00")]})]
+    path = export.write_csv(iter(parts), tmp_path / "parts.csv")
+    text = path.read_text(encoding="utf-8")
+    assert text.count("memo,amount") == 1 and text.startswith(export.BOM)
+    assert read_csv(path) == [{"memo": m, "amount": a} for m, a in
+                              [("a", "1.00"), ("'=1+1", "-2.50"), ("'@SUM(A1)", "3.00"), ("b", "4.00"), ("c", "5.00")]]
+    assert [p.name for p in tmp_path.iterdir()] == ["parts.csv"], "no part file is left behind"
+
+
+def test_a_part_that_fails_keeps_the_previous_file_and_leaves_no_part_behind(tmp_path):
+    target = export.write_csv(pd.DataFrame({"memo": ["old"]}), tmp_path / "kept.csv")
+
+    def parts():
+        yield pd.DataFrame({"memo": ["new"]})
+        yield pd.DataFrame({"memo": ["newer"]})
+        raise OSError("No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        export.write_csv(parts(), target)
+    assert read_csv(target) == [{"memo": "old"}]
+    assert [p.name for p in tmp_path.iterdir()] == ["kept.csv"]
+
+
+def test_plain_columns_skip_only_their_own_test(tmp_path):
+    frame = pd.DataFrame({"side": ["left", "right"], "memo": ["=1+1", "-3"], "who": ["=me", "+you"]})
+    rows = read_csv(export.write_csv(frame, tmp_path / "plain.csv", plain=("side",)))
+    assert [r["memo"] for r in rows] == ["'=1+1", "-3"] and [r["who"] for r in rows] == ["'=me", "'+you"]
+    assert [r["side"] for r in rows] == ["left", "right"]
+
+
+@pytest.mark.parametrize("payload", PAYLOADS + ["－1+1", "＋A1", "＠A1", "-12.50", "+5", "a=b", "", "顺丰"])
+def test_the_sql_rule_agrees_with_neutralise_on_every_first_character(payload):
+    import duckdb
+
+    con = duckdb.connect()
+    got = con.execute(f"SELECT {export._neutralised_sql('v')} FROM (SELECT ? AS v)", [payload]).fetchone()[0]
+    assert got == export.neutralise(payload)

@@ -1,7 +1,9 @@
 """The default back-end: one embedded DuckDB connection in memory (the matcher's original home)."""
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 import pyarrow as pa
@@ -40,6 +42,22 @@ class DuckDBBackend:
     def relation(self, select_sql: str):
         """A lazy DuckDB relation of a query (for :func:`recon_helpers.export.write_csv`)."""
         return self.con.sql(select_sql)
+
+    @contextlib.contextmanager
+    def keeping_order(self) -> Iterator[None]:
+        """Inside: a query's rows keep their order to the end, e.g. a CSV writer's projection over a
+        sorted query.
+
+        Why: the connection runs with ``preserve_insertion_order`` off (the rules' joins and inserts
+        need no order and run leaner without it), and then DuckDB may write a projection of sorted
+        rows from several threads in the order they finish: a links file whose 2,048-row chunks of
+        two ranges of groups interleave.
+        """
+        self.con.execute("SET preserve_insertion_order = true")
+        try:
+            yield
+        finally:
+            self.con.execute("SET preserve_insertion_order = false")
 
     def write_parquet(self, select_sql: str, path: Path) -> None:
         """Write a query's result as Parquet (exact types), straight from DuckDB."""
