@@ -220,14 +220,27 @@ class MatchStore(ThreeWaySql, KeylessSql):
             if not self.scalar(f"SELECT count(*) FROM outcome WHERE side = '{side}'"):
                 return self._rule_scoped(side, f"(SELECT * FROM rows_{side} WHERE _scope)")
             self.run(f"CREATE OR REPLACE TABLE {name} AS {self.unmatched_sql(side)}")
-        elif self.scalar(f"SELECT count(*) FROM outcome WHERE side = '{side}' AND _step > {taken}"):
+        elif self._step > taken:
+            self._forget_decided(name, side, taken)
+        self._snapshots[side] = self._step
+        return self._rule_scoped(side, name)
+
+    def _forget_decided(self, name: str, side: str, taken: int) -> None:
+        """Take the rows decided after step ``taken`` out of the snapshot ``name``.
+
+        Why DELETE where the back-end has it: a rule decides few rows of a big snapshot (a batch rule
+        takes 9,000 of 900,000 credits), and a DELETE marks just those, where copying the others into a
+        new table cost 0.1-0.6 s at a million rows. Spark tables cannot delete rows: there the
+        snapshot is rebuilt without them (after a cheap count, so an untouched side costs nothing)."""
+        decided = f"SELECT _rid FROM outcome WHERE side = '{side}' AND _step > {taken}"
+        if isinstance(self.backend, DuckDBBackend):
+            self.run(f"DELETE FROM {name} WHERE _rid IN ({decided})")
+        elif self.scalar(f"SELECT count(*) FROM ({decided}) d"):
             self.run(f"""
                 CREATE OR REPLACE TABLE {name}_next AS SELECT * FROM {name} x WHERE NOT EXISTS
                   (SELECT 1 FROM outcome o WHERE o.side = '{side}' AND o._step > {taken} AND o._rid = x._rid);
                 DROP TABLE {name};
                 ALTER TABLE {name}_next RENAME TO {name};""")
-        self._snapshots[side] = self._step
-        return self._rule_scoped(side, name)
 
     def _rule_scoped(self, side: str, source: str) -> str:
         """The undecided rows a rule may see: all of them, or those its ``where`` condition keeps."""
