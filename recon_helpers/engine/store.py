@@ -337,14 +337,32 @@ class MatchStore(ThreeWaySql, KeylessSql):
             if not self.scalar(f"SELECT count(*) FROM outcome WHERE side = '{side}'"):
                 return self._rule_scoped(side, f"(SELECT * FROM rows_{side} WHERE _scope)")
             self.run(f"CREATE OR REPLACE TABLE {name} AS {self.unmatched_sql(side)}")
-        elif self.scalar(f"SELECT count(*) FROM outcome WHERE side = '{side}' AND _step > {taken}"):
-            self.run(f"""
-                CREATE OR REPLACE TABLE {name}_next AS SELECT * FROM {name} x WHERE NOT EXISTS
-                  (SELECT 1 FROM outcome o WHERE o.side = '{side}' AND o._step > {taken} AND o._rid = x._rid);
-                DROP TABLE {name};
-                ALTER TABLE {name}_next RENAME TO {name};""")
+        elif self._step > taken:
+            self._forget_decided(name, side, taken)
         self._snapshots[side] = self._step
         return self._rule_scoped(side, name)
+
+    def _forget_decided(self, name: str, side: str, taken: int) -> None:
+        """Take the rows decided after step ``taken`` out of the snapshot ``name``.
+
+        Why DELETE when a rule decided at most half of the snapshot: a batch rule takes 9,000 of
+        900,000 credits, and a DELETE marks just those, where copying the others into a new table
+        cost 0.1-0.6 s at a million rows. When a rule decided most of it (a keyless rule pairs 890,000
+        of 900,000 lines), copying the few left is as cheap, and the deleted rows would otherwise stay
+        in memory until the end of the match (~190 MiB more peak on ambiguity1 at 1M). Spark tables
+        cannot delete rows: there the snapshot is always rebuilt."""
+        decided = f"SELECT _rid FROM outcome WHERE side = '{side}' AND _step > {taken}"
+        gone = self.scalar(f"SELECT count(*) FROM ({decided}) d")
+        if not gone:
+            return
+        if isinstance(self.backend, DuckDBBackend) and 2 * gone <= self.scalar(f"SELECT count(*) FROM {name}"):
+            self.run(f"DELETE FROM {name} WHERE _rid IN ({decided})")
+            return
+        self.run(f"""
+            CREATE OR REPLACE TABLE {name}_next AS SELECT * FROM {name} x WHERE NOT EXISTS
+              (SELECT 1 FROM outcome o WHERE o.side = '{side}' AND o._step > {taken} AND o._rid = x._rid);
+            DROP TABLE {name};
+            ALTER TABLE {name}_next RENAME TO {name};""")
 
     def _rule_scoped(self, side: str, source: str) -> str:
         """The undecided rows a rule may see: all of them, or those its ``where`` condition keeps."""
@@ -567,6 +585,8 @@ class MatchStore(ThreeWaySql, KeylessSql):
         """Every undecided row of a side becomes an exception of ``category`` (detail: SQL over alias x)."""
         self._insert(f"""SELECT '{side}', x._rid, FALSE, NULL, NULL, NULL, NULL, {literal(category)}, {detail_sql}
             FROM {self.snapshot_unmatched(side)} x""")
+        self.drop(f"un_{side}")  # every row of the side is decided now: its snapshot only holds memory
+        self._snapshots.pop(side, None)
 
     # -- three-way -------------------------------------------------------------------------------
     def finish(self, sides: Sequence[str], category_names: dict[str, str],

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 import pyarrow as pa
 
 from recon_helpers.engine.one_to_one import BlockResult, one_to_one
-from recon_helpers.engine.sql import _blank_key, dialect_day_number, dialect_ordered_concat, ident, literal
+from recon_helpers.engine.sql import _blank_key, dialect_day_number, ident, literal
 from recon_helpers.engine.taxonomy import AMBIGUOUS
 from recon_helpers.engine.windows import Days, between_sql, bounds
 
@@ -85,10 +85,14 @@ class KeylessSql:
         # concat, not ||: one string built per piece instead of one per operator (all parts non-null)
         piece = (f"concat(k.cside, ':', coalesce(CASE WHEN k.cside = 'left' THEN {label('a')} ELSE {label('b')} END, "
                  "concat(k.cside, ' row')), k.tail)")
+        # a row's candidates in rank order: one max(CASE) per rank and concat_ws (which skips the ranks a
+        # row lacks) cost a third less than an ordered string_agg, which sorts inside every row's group
+        ranks = int(lines.column("rank").to_numpy().max()) + 1 if lines.num_rows else 1
+        saw = ", ".join(f"max(CASE WHEN k.rank = {n} THEN {piece} END)" for n in range(ranks))
         self._insert(f"""
             SELECT p.side, p.rid, FALSE, NULL, {literal(rule)}, NULL, NULL, {literal(AMBIGUOUS)},
                    concat(h.text, p.saw, '. Not linked - choose one')
-            FROM (SELECT k.side, k.rid, k.head, {dialect_ordered_concat(piece, '; ', 'k.rank')} AS saw
+            FROM (SELECT k.side, k.rid, k.head, concat_ws('; ', {saw}) AS saw
                   FROM _klines k
                   LEFT JOIN rows_left a ON k.cside = 'left' AND a._rid = k.crid
                   LEFT JOIN rows_right b ON k.cside = 'right' AND b._rid = k.crid

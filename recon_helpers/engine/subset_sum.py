@@ -186,26 +186,63 @@ def _screen_no_fit(targets: np.ndarray, owner: np.ndarray, amounts: np.ndarray, 
 
 def _any_pair_sums_to(table: np.ndarray, target: np.ndarray, half: int, rest: int) -> np.ndarray:
     """Per row: does some ``half``-combination sum plus some ``rest``-combination sum equal the target?
-    (Overlapping combinations included: a superset of the real fits, so False proves there is none.)"""
+    (Overlapping combinations included: a superset of the real fits, so False proves there is none.)
+
+    Why a hash filter first: at a million rows this asks tens of millions of "is this value among
+    that row's sums?" questions, nearly all answered no. Each row's sums set bits in a small table of
+    its own (32 bits per sum, so nearly every absent value finds its bit clear); only values whose bit
+    is set are looked up exactly. With blocks small enough to stay in cache this halved the size-5
+    screen of a million-row month (0.35 -> 0.15 s) against looking up every value in one sorted line."""
     n = table.shape[1]
     first, second = _combinations(n, half), _combinations(n, rest)
     found = np.zeros(len(table), dtype=bool)
-    step = max(1, 2_000_000 // (len(first) * half + len(second) * rest))
+    bits = max(6, int(np.ceil(np.log2(32 * len(second)))))  # at most one bit in 32 set
+    step = max(1, 500_000 // (len(first) + len(second) + (1 << bits) // 8))  # blocks that stay in cache
     for a in range(0, len(table), step):
         block, goal = table[a:a + step], target[a:a + step]
-        need = goal[:, None] - block[:, first].sum(axis=2)          # (rows, C(n, half))
-        have = np.sort(block[:, second].sum(axis=2), axis=1)          # (rows, C(n, rest))
-        lo, hi = have[:, :1], have[:, -1:]
-        span = int((hi - lo).max()) + 3  # each row's values shifted into its own range of the line
-        if span * len(block) >= 2 ** 62:
-            found[a:a + step] = [bool(np.isin(need[i], have[i]).any()) for i in range(len(block))]
-            continue
-        shift = lo - 1 - np.arange(len(block))[:, None] * span
-        keys = (np.clip(need, lo - 1, hi + 1) - shift).ravel()
-        line = (have - shift).ravel()  # ascending: rows in order, each sorted
-        pos = np.minimum(np.searchsorted(line, keys), line.size - 1)
-        found[a:a + step] = (line[pos] == keys).reshape(need.shape).any(axis=1)
+        need = goal[:, None] - _combination_sums(block, first)   # (rows, C(n, half))
+        have = _combination_sums(block, second)                   # (rows, C(n, rest))
+        rows, cols = np.nonzero(_maybe_among(need, have, bits))
+        if rows.size:
+            hit = _among(need[rows, cols], rows, np.sort(have, axis=1))
+            found[a + rows[hit]] = True
     return found
+
+
+def _combination_sums(block: np.ndarray, combos: np.ndarray) -> np.ndarray:
+    """Per row of ``block``, the sum of each combination of its columns (one column of the result
+    per row of ``combos``), added column by column: cheaper than gathering (rows, C, k) and summing."""
+    sums = block[:, combos[:, 0]]
+    for j in range(1, combos.shape[1]):
+        sums = sums + block[:, combos[:, j]]
+    return sums
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: spreads fen amounts (often multiples of 100)
+
+
+def _maybe_among(values: np.ndarray, sets: np.ndarray, bits: int) -> np.ndarray:
+    """Per cell of ``values``: False when the value is surely not in its row of ``sets`` (a bit table
+    of ``2**bits`` entries per row); True where it may be (then an exact look-up decides)."""
+    shift = np.uint64(64 - bits)
+    rows = np.arange(len(sets))[:, None]
+    table = np.zeros((len(sets), 1 << bits), dtype=bool)
+    table[rows, (sets.view(np.uint64) * _GOLDEN) >> shift] = True
+    return table[rows, (values.view(np.uint64) * _GOLDEN) >> shift]
+
+
+def _among(values: np.ndarray, rows: np.ndarray, sets: np.ndarray) -> np.ndarray:
+    """Is ``values[i]`` among ``sets[rows[i]]``? (``sets``: each row sorted ascending.)"""
+    lo, hi = sets[:, 0], sets[:, -1]
+    span = int((hi - lo).max()) + 3  # each row's values shifted into its own range of one line
+    if span * len(sets) >= 2 ** 62:
+        return np.array([bool(np.isin(v, sets[r]).any()) for v, r in zip(values.tolist(), rows.tolist())],
+                        dtype=bool)
+    shift = lo - 1 - np.arange(len(sets)) * span
+    line = (sets - shift[:, None]).ravel()  # ascending: rows in order, each sorted
+    keys = np.clip(values, lo[rows] - 1, hi[rows] + 1) - shift[rows]
+    pos = np.minimum(np.searchsorted(line, keys), line.size - 1)
+    return line[pos] == keys
 
 
 def _subset_items(target_fen: int, items: Sequence[tuple[int, int]]) -> tuple[list[int], list[int]]:
