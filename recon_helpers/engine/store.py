@@ -355,7 +355,7 @@ class MatchStore(ThreeWaySql, KeylessSql):
         gone = self.scalar(f"SELECT count(*) FROM ({decided}) d")
         if not gone:
             return
-        if isinstance(self.backend, DuckDBBackend) and 2 * gone <= self.scalar(f"SELECT count(*) FROM {name}"):
+        if getattr(self.backend, "deletes_rows", False) and 2 * gone <= self.scalar(f"SELECT count(*) FROM {name}"):
             self.run(f"DELETE FROM {name} WHERE _rid IN ({decided})")
             return
         self.run(f"""

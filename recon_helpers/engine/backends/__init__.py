@@ -8,7 +8,9 @@ statements, rendered into Spark SQL, where the data already live.
 A back-end offers ``register`` / ``unregister`` (an Arrow table as a named relation), ``run`` (statements
 without a result), ``arrow`` (a query's result as Arrow), ``scalar``, ``relation`` (something
 :func:`recon_helpers.export.write_csv` can write), ``write_parquet``, ``close`` and ``errors`` (the
-exception classes a bad user-written condition raises, so the cascade can name the rule).
+exception classes a bad user-written condition raises, so the cascade can name the rule). Optional:
+``deletes_rows`` (tables take ``DELETE``; without it a snapshot is rebuilt) and ``keeping_order()``
+(a context in which a writer's projection of a sorted query keeps its order).
 """
 from __future__ import annotations
 

@@ -15,6 +15,8 @@ class DuckDBBackend:
     """Runs the store's SQL on an in-memory DuckDB; inputs are Arrow tables scanned zero-copy."""
 
     name = "duckdb"
+    #: tables take ``DELETE`` (a snapshot of undecided rows drops a rule's few decisions in place)
+    deletes_rows = True
     errors: tuple[type[BaseException], ...] = (duckdb.Error,)
 
     def __init__(self, *, threads: int | None = None):

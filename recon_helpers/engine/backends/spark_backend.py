@@ -43,6 +43,8 @@ class SparkBackend:
     """Runs the store's statements in a SparkSession (local, a cluster, or Spark Connect)."""
 
     name = "spark"
+    #: Spark's tables cannot delete rows: a snapshot of undecided rows is always rebuilt
+    deletes_rows = False
 
     def __init__(self, spark: Any):
         self.spark = spark
