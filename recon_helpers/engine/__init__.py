@@ -8,7 +8,7 @@ Modules: ``recipe`` (schema and the built-in recipes) with ``rules`` (its parts:
 rule types), ``units`` (money and measures, exact conversion) and ``windows`` (date windows),
 ``steps`` and ``prepare`` (data-only preparation), ``cascade`` (``match``, the rules in order),
 ``result`` (MatchResult and its summary), ``taxonomy`` (exception categories and their labels),
-``sql`` and ``store`` with ``store_keyless`` and ``store_threeway`` (all SQL, run in embedded
+``sql`` and ``store`` with ``store_inputs``, ``store_keyless``, ``store_threeway`` and ``store_results`` (all SQL, run in embedded
 DuckDB), ``one_to_one``, ``keyless`` (what a keyless pair's evidence is, why a tie is refused),
 ``subset_sum``, ``fuzzy`` (the small-block decisions, in Python), ``explain`` (one row per
 difference with the money at stake).

@@ -43,7 +43,8 @@ from recon_helpers.engine.recipe import (
 )
 from recon_helpers.engine.result import MatchResult
 from recon_helpers.engine.sql import CompareSpec, SidePrep, literal
-from recon_helpers.engine.store import MatchStore, ParquetInput
+from recon_helpers.engine.store import MatchStore
+from recon_helpers.engine.store_inputs import ParquetInput
 from recon_helpers.engine.subset_sum import subset_sum_many
 from recon_helpers.engine.taxonomy import missing_on
 from recon_helpers.errors import MatchInputError
@@ -79,7 +80,7 @@ def _as_arrow(table: Any, side: str) -> pa.Table:
 
 
 def _read_parquet_input(table: Any, recipe: Recipe, side: str) -> Any:
-    """A Parquet file's path becomes a :class:`~.store.ParquetInput` of the columns the recipe reads,
+    """A Parquet file's path becomes a :class:`~.store_inputs.ParquetInput` of the columns the recipe reads,
     which the store reads itself (an Arrow table of all columns when the recipe has ``prepare:`` or
     ``units:`` steps, which run on pandas); any other input is returned as it is.
 

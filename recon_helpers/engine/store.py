@@ -1,5 +1,7 @@
 """The relational layer of the matcher: every SQL statement the engine runs is built in :mod:`.sql` or
-here (and :mod:`.store_threeway` for the third side), and run by :class:`MatchStore`.
+here and in its mixins (:mod:`.store_keyless` for keyless candidates, :mod:`.store_threeway` for the
+third side, :mod:`.store_results` for the result views and the check's figures), and run by
+:class:`MatchStore`; :mod:`.store_inputs` says how input rows get their ids.
 
 Why here: the bulk work of matching (preparing rows, normalising keys, joining, summing groups,
 building candidate pairs inside tolerances and windows, assembling links and exceptions) is set-based
@@ -23,20 +25,14 @@ State during a match, all in the store:
 """
 from __future__ import annotations
 
-import contextlib
-from dataclasses import dataclass
-from decimal import Decimal
-from pathlib import Path
-from typing import TYPE_CHECKING, ContextManager, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from recon_helpers.engine.backends.duckdb_backend import DuckDBBackend
 from recon_helpers.engine.sql import (
     OUTCOME_COLUMNS,
-    SIDE_NO,
     SIDES,
     CompareSpec,
     SidePrep,
@@ -52,113 +48,17 @@ from recon_helpers.engine.sql import (
     normalised_key_expr,
     plain_key_condition,
 )
+from recon_helpers.engine.store_inputs import ParquetInput, content_rank
 from recon_helpers.engine.store_keyless import KeylessSql
+from recon_helpers.engine.store_results import ResultSql
 from recon_helpers.engine.store_threeway import ThreeWaySql
 from recon_helpers.engine.taxonomy import AMBIGUOUS, OUT_OF_SCOPE, duplicate_on
 
 if TYPE_CHECKING:
     import pandas as pd
 
-#: link rows per part when the links are written part by part (see ``MatchStore.link_parts``): a part's
-#: sort holds ~50 MiB
-LINK_PART_ROWS = 250_000
 
-
-def content_rank(table: pa.Table) -> pa.Array:
-    """Row ids that depend on content, not input order: the rank by (source_file, source_row).
-
-    Cheap when the table is one file in row order (the usual case): then the rank is the position.
-    """
-    rank = content_order(table)
-    return pa.array(np.arange(table.num_rows, dtype=np.int64) if rank is None else rank)
-
-
-def content_order(table: pa.Table) -> np.ndarray | None:
-    """Each row's rank by (source_file, source_row) (ties and NULLs last in input order), or None
-    when the rows already are in that order, i.e. the rank is the position: one file (a NULL file
-    counts as one more value) whose source_row never decreases - checked without sorting."""
-    n = table.num_rows
-    files, rows = table.column("source_file"), table.column("source_row")
-    if n < 2 or (pc.count_distinct(files, mode="all").as_py() <= 1 and rows.null_count == 0
-                 and pc.all(pc.greater_equal(rows.slice(1), rows.slice(0, n - 1))).as_py()):
-        return None
-    order = pc.sort_indices(table.select(["source_file", "source_row"]),
-                            sort_keys=[("source_file", "ascending"), ("source_row", "ascending")])
-    rank = np.empty(n, dtype=np.int64)
-    rank[order.to_numpy()] = np.arange(n, dtype=np.int64)
-    return rank
-
-
-@dataclass(frozen=True)
-class ParquetInput:
-    """A Parquet file that the store reads itself, straight into ``rows_<side>`` (DuckDB back-end).
-
-    Why: read by DuckDB, only the columns a match needs are read, into DuckDB's own table, with no
-    Arrow copy of the input held beside it. ``schema``: the table as the match sees it (the
-    file's ``columns``, plus ``source_file`` - the file's name - and ``source_row`` - 1..n - when
-    the file lacks them).
-    """
-
-    path: Path
-    columns: tuple[str, ...]
-    schema: pa.Schema
-    num_rows: int
-
-    @property
-    def column_names(self) -> list[str]:
-        return list(self.schema.names)
-
-    @classmethod
-    def open(cls, path: Path, columns: Sequence[str] | None = None) -> "ParquetInput":
-        """The file's metadata and schema (``columns``: the ones to read, default all); OSError or
-        ArrowException when it is no Parquet file."""
-        import pyarrow.parquet as pq
-
-        meta = pq.ParquetFile(path)
-        file_schema = meta.schema_arrow
-        names = [c for c in (file_schema.names if columns is None else columns) if c in file_schema.names]
-        fields = [file_schema.field(c) for c in names]
-        if "source_file" not in names:
-            fields.append(pa.field("source_file", pa.string()))
-        if "source_row" not in names:
-            fields.append(pa.field("source_row", pa.int64()))
-        return cls(Path(path), tuple(names), pa.schema(fields), meta.metadata.num_rows)
-
-    def content_order(self) -> np.ndarray | None:
-        """:func:`content_order` of the file's rows, reading only what it must: nothing when the
-        file has neither column, source_row alone when its statistics say one source_file."""
-        import pyarrow.parquet as pq
-
-        keys = [c for c in ("source_file", "source_row") if c in self.columns]
-        if "source_file" in keys and self._one_source_file():
-            keys.remove("source_file")
-        if not keys:
-            return None  # one file, its rows numbered 1..n in file order
-        table = pq.read_table(self.path, columns=keys)
-        if "source_file" not in keys:
-            table = table.append_column("source_file", pa.nulls(table.num_rows, pa.string()))
-        if "source_row" not in keys:  # numbered 1..n in file order, as a loaded table without them is
-            table = table.append_column("source_row", pa.array(np.arange(1, table.num_rows + 1, dtype=np.int64)))
-        return content_order(table)
-
-    def _one_source_file(self) -> bool:
-        """Whether the row groups' statistics show a single, never-empty source_file value."""
-        import pyarrow.parquet as pq
-
-        meta = pq.read_metadata(self.path)
-        values = set()
-        for g in range(meta.num_row_groups):
-            group = meta.row_group(g)
-            chunk = next(group.column(j) for j in range(group.num_columns)
-                         if group.column(j).path_in_schema == "source_file")
-            stats = chunk.statistics
-            if stats is None or not stats.has_min_max or not stats.has_null_count or stats.null_count:
-                return False
-            values |= {stats.min, stats.max}
-        return len(values) == 1
-
-
-class MatchStore(ThreeWaySql, KeylessSql):
+class MatchStore(ResultSql, ThreeWaySql, KeylessSql):
     """Runs the matcher's SQL on a back-end (one embedded DuckDB connection unless given another).
 
     Inputs are registered as Arrow tables (zero-copy scans); results are fetched as Arrow and
@@ -587,202 +487,3 @@ class MatchStore(ThreeWaySql, KeylessSql):
             FROM {self.snapshot_unmatched(side)} x""")
         self.drop(f"un_{side}")  # every row of the side is decided now: its snapshot only holds memory
         self._snapshots.pop(side, None)
-
-    # -- three-way -------------------------------------------------------------------------------
-    def finish(self, sides: Sequence[str], category_names: dict[str, str],
-               ids: dict[str, Sequence[str]] | None = None) -> None:
-        """Create the result views over the outcome and the rows: ``links`` and ``exception_rows``
-        (the exceptions without their candidate texts); ``exceptions`` (with them) is created by
-        :meth:`exceptions_view` when first read or written.
-
-        Why not at match end: a match that is only summarised never needs the candidate texts (a few
-        seconds and most of the exceptions' bytes at a million rows). They are built once, as a table
-        of their own before the first read, not inside the statement that sorts and writes the
-        exceptions: there the candidates' window, join and aggregate would stay in memory beside the
-        sort (~10% more peak memory at 1,000,000 rows). ``ids``: per side, the rows' own id columns
-        to carry (as text; empty on the other sides)."""
-        ids = ids or {}
-        self._sides = list(sides)
-        self._ids = {s: tuple(ids.get(s, ())) for s in sides}
-        self._id_names = list(dict.fromkeys(n for s in sides for n in self._ids[s]))
-        cat = "o.category"
-        if category_names:
-            cat = ("CASE " + " ".join(f"WHEN o.category = {literal(k)} THEN {literal(v)}"
-                                      for k, v in sorted(category_names.items())) + " ELSE o.category END")
-        # exceptions are few: keep them apart (exact statistics, so each join is built on the few rows)
-        self.run("CREATE OR REPLACE TABLE outcome_exc AS SELECT * FROM outcome WHERE NOT is_link")
-        excs = " UNION ALL ".join(f"""
-            SELECT o.side, a.source_file, a.source_row, a._key AS key, a._amount AS amount, {cat} AS category,
-                   o.detail, o.group_id, o.rule{self._id_columns(s)}, {SIDE_NO[s]} AS _side_no, a._rid AS _rid
-            FROM outcome_exc o JOIN rows_{s} a ON a._rid = o._rid
-            WHERE o.side = '{s}'""" for s in sides)
-        self._exceptions_ready = False
-        self.run("DROP VIEW IF EXISTS exceptions")
-        self.run(f"CREATE OR REPLACE VIEW links AS {self._links_sql('outcome')}; "
-                 f"CREATE OR REPLACE VIEW exception_rows AS {excs}")
-
-    def _id_columns(self, side: str) -> str:
-        """The select list's id columns for a side's rows (alias ``a``): as text; NULL where it has none."""
-        return "".join(f", CAST(a.{ident(n)} AS VARCHAR) AS {ident(n)}" if n in self._ids[side]
-                       else f", CAST(NULL AS VARCHAR) AS {ident(n)}" for n in self._id_names)
-
-    def _links_sql(self, source: str) -> str:
-        """The link rows of the outcome table ``source`` (``outcome``, or a part of it) joined to their
-        input rows: every column of the ``links`` view."""
-        diffs = "".join(f", o.{ident(n)}" for n, _ in self.diff_columns)
-        return " UNION ALL ".join(f"""
-            SELECT o.group_id, o.side, a.source_file, a.source_row, a._key AS key, a._amount AS amount,
-                   o.rule, o.score, o.status{diffs}{self._id_columns(s)}, {SIDE_NO[s]} AS _side_no, a._rid AS _rid
-            FROM {source} o JOIN rows_{s} a ON a._rid = o._rid WHERE o.side = '{s}' AND o.is_link"""
-                                  for s in self._sides)
-
-    def link_parts(self, columns: Sequence[str], order: str, *, rows: int | None = None) -> Iterator[str]:
-        """SELECTs of the ``links`` view's ``columns`` in ``order`` (which must begin with ``group_id``),
-        part after part: consecutive ranges of group ids of about ``rows`` (default
-        :data:`LINK_PART_ROWS`) link rows each, so the parts one after another are the links in that
-        order.
-
-        Why parts: one sort of every link row holds all of them at once (~400 MiB of DuckDB's sort
-        at 1,000,000 rows per side, most of the write's peak memory); a part's sort holds only its
-        own. Why each part's outcome rows are first copied to the small table ``link_part``: the
-        join then builds its hash table on the part (known to be small) and streams the input
-        rows past it, instead of building one on a million input rows for every part. The SQL of
-        part ``k`` is valid until part ``k + 1`` is asked for.
-        """
-        if not order.replace(" ", "").startswith("group_id,"):
-            raise ValueError(f"link parts are ranges of group ids: the order must begin with group_id, not {order!r}")
-        select = ", ".join(ident(c) for c in columns)
-        kept = ", ".join(["side", "_rid", "is_link", "group_id", "rule", "score", "status"]
-                         + [ident(n) for n, _ in self.diff_columns])  # what _links_sql reads
-        try:
-            for where in self._group_ranges(rows or LINK_PART_ROWS):
-                self.run(f"CREATE OR REPLACE TABLE link_part AS SELECT {kept} FROM outcome WHERE is_link AND ({where})")
-                yield f"SELECT {select} FROM ({self._links_sql('link_part')}) l ORDER BY {order}"
-        finally:
-            self.drop("link_part")
-
-    def _group_ranges(self, rows: int) -> list[str]:
-        """Conditions on ``group_id`` that cut the link rows into consecutive ranges of about ``rows``
-        rows (a range is never cut inside one group id, so a big group makes a big part; rows with
-        no group id, which ``ORDER BY`` puts last, belong to the last range).
-
-        Group ids are global row numbers (0 .. all rows - 1): their counts per 1/1024 of that span
-        say where to cut, in one aggregate.
-        """
-        total = self.scalar("SELECT count(*) FROM outcome WHERE is_link") or 0
-        if total <= rows:
-            return ["TRUE"]
-        width = max(1, -(-sum(self.side_rows.values()) // 1024))
-        counts = self.arrow(f"""
-            SELECT CAST(floor(group_id / {width}) AS BIGINT) AS bucket, count(*) AS n FROM outcome
-            WHERE is_link AND group_id IS NOT NULL GROUP BY 1 ORDER BY 1""").to_pydict()
-        cuts, held = [], 0
-        for bucket, n in zip(counts["bucket"], counts["n"]):
-            if held and held + n > rows:
-                cuts.append(bucket * width)
-                held = 0
-            held += n
-        if not cuts:
-            return ["TRUE"]
-        bounds = [f"group_id < {cuts[0]}"]
-        bounds += [f"group_id >= {lo} AND group_id < {hi}" for lo, hi in zip(cuts, cuts[1:])]
-        return bounds + [f"group_id >= {cuts[-1]} OR group_id IS NULL"]
-
-    def exceptions_view(self) -> str:
-        """The name of the ``exceptions`` view (``exception_rows`` with each row's ``candidates``),
-        built on first call: the candidate texts as the small table ``cand_text``, then the view."""
-        if self._exceptions_ready:
-            return "exceptions"
-        shown = "".join(f", e.{ident(n)}" for n in self._id_names)
-        self.run(f"""
-            CREATE OR REPLACE TABLE cand_text AS {self._candidate_texts_sql(self._sides)};
-            CREATE OR REPLACE VIEW exceptions AS
-            SELECT e.side, e.source_file, e.source_row, e.key, e.amount, e.category, e.detail,
-                   COALESCE(t.candidates, '') AS candidates, e.group_id, e.rule{shown}, e._side_no, e._rid
-            FROM exception_rows e LEFT JOIN cand_text t ON t.side = e.side AND t._rid = e._rid""")
-        self._exceptions_ready = True
-        return "exceptions"
-
-    def _candidate_texts_sql(self, sides: Sequence[str]) -> str:
-        """SELECT side, _rid, candidates: per excepted row, its best three candidates as
-        ``side:file:row (score)`` joined by '; ' (a candidate met twice keeps its best rank and score).
-
-        Why three ``max(CASE ...)`` and ``concat_ws`` rather than an ordered string aggregate: with
-        at most three pieces the order is the piece's place, and a plain aggregate is cheaper than
-        sorting inside every group (and reads the same on every back-end; ``concat_ws`` skips the
-        missing pieces)."""
-        rows = " UNION ALL ".join(
-            f"SELECT '{s}' AS side, _rid, source_file, source_row FROM rows_{s}" for s in sides)
-        pieces = ", ".join(f"max(CASE WHEN c.rn = {n} THEN c.piece END)" for n in (1, 2, 3))
-        return f"""
-            SELECT c.side, c._rid, concat_ws('; ', {pieces}) AS candidates
-            FROM (SELECT c.side, c._rid, c.rn,
-                         c.cside || ':' || a.source_file || ':' || CAST(a.source_row AS VARCHAR) || ' (' ||
-                         CAST(round(c.score, 2) AS VARCHAR) || ')' AS piece
-                  FROM (SELECT side, _rid, cside, crid, score,
-                               row_number() OVER (PARTITION BY side, _rid ORDER BY rank, score DESC, cside, crid) AS rn
-                        FROM (SELECT side, _rid, cside, crid, min(rank) AS rank, max(score) AS score
-                              FROM cands GROUP BY side, _rid, cside, crid) d) c
-                  JOIN ({rows}) a ON a.side = c.cside AND a._rid = c.crid
-                  WHERE c.rn <= 3) c
-            GROUP BY c.side, c._rid"""
-
-    def side_figures(self, sides: Sequence[str]) -> pa.Table:
-        """Per side: input rows, outcome rows, rows with no outcome, (row, outcome) pairs, and rows and
-        totals - all, matched, unmatched (exact decimals).
-
-        Every row is decided exactly once iff missing = 0 and joined = outcomes = rows: each row
-        has at least one outcome, there are as many pairs as rows (so exactly one each), and every
-        outcome names a real row. Why numpy: a side's ``_rid`` is a permutation of 0..n-1 (see
-        :func:`content_rank`), so counting each row's outcomes is one ``bincount`` over the outcome
-        ids instead of joining a million rows to their outcomes; money is summed by Arrow in decimal.
-        (A port to a distributed engine would do this as the one LEFT JOIN aggregate per side instead:
-        it fetches every outcome id.) An Arrow table, one row per side: the check runs on every match,
-        and a match of Arrow or Parquet inputs should not need pandas for it.
-        """
-        return pa.Table.from_pylist([self._side_figure(s) for s in sides])
-
-    def _side_figure(self, side: str) -> dict:
-        """One side's figures (see ``side_figures``); a row with k outcomes counts k times, like a join."""
-        rows = self.arrow(f"SELECT _rid, _amount FROM rows_{side}")
-        out = self.arrow(f"SELECT _rid, is_link FROM outcome WHERE side = '{side}'")
-        n = rows.num_rows
-        rid = pc.fill_null(out.column("_rid"), -1).to_numpy(zero_copy_only=False)
-        flag = out.column("is_link")
-        link = pc.fill_null(flag, False).to_numpy(zero_copy_only=False).astype(bool)
-        excepted = pc.fill_null(pc.invert(flag), False).to_numpy(zero_copy_only=False).astype(bool)
-        real = (rid >= 0) & (rid < n)
-        per_row = np.bincount(rid[real], minlength=n)  # per row id: its outcomes
-        links = np.bincount(rid[real & link], minlength=n)
-        others = np.bincount(rid[real & excepted], minlength=n)
-        row_ids = rows.column("_rid").to_numpy(zero_copy_only=False)
-        amount = rows.column("_amount")
-
-        def total(weight: np.ndarray) -> Decimal:  # sum of amounts, each row counted ``weight`` times
-            picked = [pc.filter(amount, pa.array(weight[row_ids] >= k)) for k in range(1, int(weight.max(initial=0)) + 1)]
-            return sum((pc.sum(p).as_py() or Decimal("0") for p in picked), Decimal("0"))
-
-        return {"side": side, "n_rows": n, "n_outcomes": len(rid), "n_missing": int((per_row == 0).sum()),
-                "n_joined": int(per_row.sum()), "total": pc.sum(amount).as_py() or Decimal("0"),
-                "matched_rows": int(links.sum()), "matched": total(links),
-                "unmatched_rows": int(others.sum()), "unmatched": total(others)}
-
-    def category_figures(self) -> pa.Table:
-        """Per exception category and side: rows and amount total."""
-        return self.arrow("""
-            SELECT category, side, count(*) AS rows, COALESCE(sum(amount), 0) AS amount
-            FROM exception_rows GROUP BY category, side ORDER BY category, side""")
-
-    def relation(self, select_sql: str):
-        """A query the back-end can hand to :func:`recon_helpers.export.write_csv` (lazy on DuckDB)."""
-        return self.backend.relation(select_sql)
-
-    def keeping_order(self) -> ContextManager[None]:
-        """Inside: what :meth:`relation` returns keeps its rows' order through a writer's projection
-        (the back-end's ``keeping_order``; a back-end without one hands over finished tables)."""
-        keep = getattr(self.backend, "keeping_order", None)
-        return keep() if keep is not None else contextlib.nullcontext()
-
-    def write_parquet(self, select_sql: str, path: Path) -> None:
-        """Write a query's result as Parquet (exact types), straight from the back-end."""
-        self.backend.write_parquet(select_sql, path)

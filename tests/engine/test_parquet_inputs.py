@@ -91,7 +91,7 @@ def test_one_source_file_in_row_groups_out_of_order_is_still_sorted(tmp_path):
 
 
 def test_rows_without_a_source_file_rank_after_the_named_ones_in_any_input_order():
-    from recon_helpers.engine.store import content_rank
+    from recon_helpers.engine.store_inputs import content_rank
 
     rows = pa.table({"source_file": ["a.csv", None, "a.csv"], "source_row": [1, 1, 2]})
     assert content_rank(rows).to_pylist() == [0, 2, 1]

@@ -9,7 +9,7 @@ import random
 import pytest
 
 from recon_helpers.engine import match
-from recon_helpers.engine import store as store_module
+from recon_helpers.engine import store_results as store_module
 from recon_helpers.engine.recipe import recipe_from_dict
 from recon_helpers.testing import canonical_frame as table
 
