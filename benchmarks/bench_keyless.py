@@ -28,7 +28,7 @@ of the engine, by alternating paths in the candidate graph (same amount, 0..3 da
 undecidable when another complete pairing inside the window contradicts it (see ``undecidable``).
 Counted for both pools (with and without the unpaid batch lines).
 
-Run:  /work/main/.venv/bin/python benchmarks/bench_keyless.py [--days 30] [--singles 300] [--batches 60]
+Run:  PYTHONPATH=. .venv/bin/python benchmarks/bench_keyless.py [--days 30] [--singles 300] [--batches 60]
 """
 from __future__ import annotations
 
