@@ -1,4 +1,5 @@
-"""The package's shape: layers only import downwards, no import cycles, no module over ~600 lines.
+"""The package's shape: layers only import downwards, no import cycles, no module over ~600 lines,
+back-ends use only the public names of the engine.
 
 core (errors, canonical, periods, catalog, export, testing) < sources < engine < scenarios < review < demo < report < cli.
 review (workspace, journal, the app, close) sits above the scenarios whose checks it reviews and below the
@@ -94,3 +95,14 @@ def test_a_verb_never_shares_its_name_with_a_module():
     for verb in ("load", "match"):
         assert f"recon_helpers.{verb}" not in MODULES
         assert callable(getattr(recon_helpers, verb))
+
+
+def test_backends_use_only_the_public_names_of_the_engine():
+    """A back-end decides blocks in its own tasks with the engine's functions (Spark calls one_to_one's
+    pieces there); a private name may change without notice and silently split the two engines."""
+    private = [f"{m} imports {node.module}.{a.name}"
+               for m, p in MODULES.items() if m.startswith("recon_helpers.engine.backends.")
+               for node in ast.walk(ast.parse(p.read_text(encoding="utf-8")))
+               if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("recon_helpers")
+               for a in node.names if a.name.startswith("_")]
+    assert private == []

@@ -8,6 +8,13 @@ candidates, so the row becomes an exception with suggestions instead of a guess.
 
 All functions are pure (no DuckDB, no I/O) and deterministic: the same candidates in any order give the
 same answer, because every block is sorted by row id before it is solved.
+
+Public besides :func:`one_to_one` and :class:`BlockResult` are the pieces it is built from that the
+Spark back-end (:mod:`recon_helpers.engine.backends.spark_blocks`) calls inside its tasks to decide
+blocks there: :func:`edge_arrays`, :func:`cheapest_edge_per_pair`, :func:`rank_open_rows`,
+:func:`pair_frame` and :func:`ranked_frame`. ``one_to_one`` calls the same functions, so both engines
+give the same pairs, candidates and refusals; a change to one of them is a change to both engines.
+Names with an underscore are this module's own and may change without notice.
 """
 from __future__ import annotations
 
@@ -21,6 +28,7 @@ from recon_helpers.errors import MatchInputError
 
 if TYPE_CHECKING:
     import pandas as pd
+    from numpy.typing import ArrayLike
 
 #: two costs closer than this are a tie (costs are small sums such as days + fen/100)
 COST_TIE = 1e-9
@@ -51,8 +59,8 @@ class BlockResult:
     later rules (or the final sweep) deal with them.
     """
 
-    pair_frame: pd.DataFrame = field(default_factory=lambda: _pair_frame([], [], []), repr=False, compare=False)
-    ranked: pd.DataFrame = field(default_factory=lambda: _ranked_frame([], [], [], [], [], []), repr=False,
+    pair_frame: pd.DataFrame = field(default_factory=lambda: pair_frame([], [], []), repr=False, compare=False)
+    ranked: pd.DataFrame = field(default_factory=lambda: ranked_frame([], [], [], [], [], []), repr=False,
                                  compare=False)
 
     @cached_property
@@ -98,7 +106,7 @@ def one_to_one(candidates: pd.DataFrame, *, max_block: int = 200) -> BlockResult
     MatchInputError
         A column is missing, a row id is null, or a cost is negative or not finite.
     """
-    left, right, cost = _edge_arrays(candidates)
+    left, right, cost = edge_arrays(candidates)
     if left.size == 0:
         return BlockResult()
 
@@ -107,10 +115,10 @@ def one_to_one(candidates: pd.DataFrame, *, max_block: int = 200) -> BlockResult
     if alone.all():
         return BlockResult(pair_frame=_sorted_pairs(pair_parts))
     rest = ~alone
-    *edges, edge_of = _cheapest_edge_per_pair(left[rest], right[rest], cost[rest], np.flatnonzero(rest))
+    *edges, edge_of = cheapest_edge_per_pair(left[rest], right[rest], cost[rest], np.flatnonzero(rest))
     pairs, open_left, open_right = _decide_blocks(*edges, max_block=max_block)
     return BlockResult(pair_frame=_sorted_pairs(pair_parts + pairs),
-                       ranked=_ranked_candidates(*edges, edge_of, open_left, open_right))
+                       ranked=rank_open_rows(*edges, edge_of, open_left, open_right))
 
 
 def _decide_blocks(left: np.ndarray, right: np.ndarray, cost: np.ndarray, *, max_block: int):
@@ -159,8 +167,11 @@ def _decide_blocks(left: np.ndarray, right: np.ndarray, cost: np.ndarray, *, max
     return pair_parts, _dense_codes(np.concatenate(open_left))[0], _dense_codes(np.concatenate(open_right))[0]
 
 
-def _edge_arrays(candidates: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Check the candidate frame and return its columns as numpy arrays (int64, int64, float64)."""
+def edge_arrays(candidates: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Check the candidate frame and return its columns as numpy arrays (int64, int64, float64).
+
+    Public because the Spark back-end reads a task's candidates with it: the same checks, the same
+    messages and the same dtypes as :func:`one_to_one` on the driver."""
     missing = [c for c in ("left_rid", "right_rid", "cost") if c not in candidates.columns]
     if missing:
         raise MatchInputError(
@@ -181,10 +192,13 @@ def _edge_arrays(candidates: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.n
     return left, right, cost
 
 
-def _cheapest_edge_per_pair(left: np.ndarray, right: np.ndarray, cost: np.ndarray,
+def cheapest_edge_per_pair(left: np.ndarray, right: np.ndarray, cost: np.ndarray,
                             index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Sort edges by (left, right, cost) and keep the cheapest of each (left, right): order-free.
-    ``index`` (each edge's row in the candidates) is carried along."""
+    ``index`` (each edge's row in the candidates) is carried along.
+
+    Public because :func:`rank_open_rows` expects its edges in this order and without duplicates,
+    and the Spark back-end prepares a task's edges for it with this function, as ``one_to_one`` does."""
     order = np.lexsort((cost, right, left))
     left, right, cost, index = left[order], right[order], cost[order], index[order]
     first = np.ones(left.size, dtype=bool)
@@ -282,10 +296,14 @@ def _sorted_pairs(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> pd.
     right = np.concatenate([p[1] for p in parts]).astype(np.int64)
     cost = np.concatenate([p[2] for p in parts]).astype(np.float64)
     order = np.argsort(left, kind="stable")
-    return _pair_frame(left[order], right[order], cost[order])
+    return pair_frame(left[order], right[order], cost[order])
 
 
-def _pair_frame(left, right, cost) -> pd.DataFrame:
+def pair_frame(left: ArrayLike, right: ArrayLike, cost: ArrayLike) -> pd.DataFrame:
+    """The accepted-pairs frame of a :class:`BlockResult` with its dtypes (int64, int64, float64).
+
+    Public because the Spark back-end builds the BlockResult of the whole graph from its tasks'
+    decisions, and it must hold the same frame ``one_to_one`` gives."""
     import pandas as pd
 
     return pd.DataFrame({"left_rid": np.asarray(left, dtype=np.int64), "right_rid": np.asarray(right, dtype=np.int64),
@@ -370,16 +388,20 @@ def _row_in_some_optimum(matrix: np.ndarray, is_edge: np.ndarray, k: int, best: 
     return False
 
 
-def _ranked_candidates(left: np.ndarray, right: np.ndarray, cost: np.ndarray, edge_of: np.ndarray,
-                       open_left: np.ndarray, open_right: np.ndarray) -> pd.DataFrame:
+def rank_open_rows(left: np.ndarray, right: np.ndarray, cost: np.ndarray, edge_of: np.ndarray,
+                   open_left: np.ndarray, open_right: np.ndarray) -> pd.DataFrame:
     """Up to three ranked candidates (cheapest, then lowest row id) for each open row, all rows at once:
     a frame side, rid, cside, crid, cost, rank, edge (the pair's row in the candidates), sorted by
     side (left first), rid and rank.
 
     A row's edges all lie inside its own block, so ranking its edges over the whole graph gives the
     same candidates as ranking them block by block. The edges come sorted by (left, right) (see
-    :func:`_cheapest_edge_per_pair`), so a stable sort by (row, cost) leaves the other row ascending
+    :func:`cheapest_edge_per_pair`), so a stable sort by (row, cost) leaves the other row ascending
     among equal costs: two sort keys, not three (a third of the time on 800,000 edges).
+
+    Public because the Spark back-end ranks the rows of blocks too big to solve with it, row by row
+    in its tasks, and must rank them exactly as ``one_to_one`` does: the edges as
+    :func:`cheapest_edge_per_pair` returns them, ``open_left`` / ``open_right`` the open rows' ids.
     """
     parts = []
     for side_code, own, other, rows in ((0, left, right, open_left), (1, right, left, open_right)):
@@ -392,14 +414,18 @@ def _ranked_candidates(left: np.ndarray, right: np.ndarray, cost: np.ndarray, ed
         parts.append((np.full(keep.size, side_code, dtype=np.int8), own[keep], other[keep], cost[keep],
                       rank[rank < MAX_CANDIDATES], edge_of[keep]))
     side, rid, crid, cost_, rank_, edge = (np.concatenate(cols) for cols in zip(*parts))
-    return _ranked_frame(side, rid, 1 - side, crid, cost_, rank_, edge)
+    return ranked_frame(side, rid, 1 - side, crid, cost_, rank_, edge)
 
 
-def _ranked_frame(side, rid, cside, crid, cost, rank, edge=()) -> pd.DataFrame:
+def ranked_frame(side: ArrayLike, rid: ArrayLike, cside: ArrayLike, crid: ArrayLike, cost: ArrayLike,
+                 rank: ArrayLike, edge: ArrayLike = ()) -> pd.DataFrame:
     """The ranked-candidates frame with its dtypes. Sides are categories of "left" and "right"
     (``side`` / ``cside`` given as their names or as codes 0 = left, 1 = right): a million open
     rows' side names as Python strings cost a second to build and to convert. ``edge``: each
-    candidate pair's row in the candidates given to :func:`one_to_one` (-1 when not known)."""
+    candidate pair's row in the candidates given to :func:`one_to_one` (-1 when not known).
+
+    Public for the same reason as :func:`pair_frame`: the Spark back-end's BlockResult must hold
+    the same frame, with the same dtypes, as the one ``one_to_one`` gives."""
     import pandas as pd
 
     rid = np.asarray(rid, dtype=np.int64)

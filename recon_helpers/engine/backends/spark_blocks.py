@@ -1,5 +1,6 @@
 """Decisions on Spark: candidate pairs stay in Spark, are grouped into blocks there, and every block is
-decided in a Spark task by the very functions the DuckDB path calls on the driver.
+decided in a Spark task by the very functions the DuckDB path calls on the driver (``one_to_one`` and
+the public pieces of :mod:`~recon_helpers.engine.one_to_one` it is built from; never its private ones).
 
 Why: on DuckDB the keyless rules collect their candidate pairs and decide them in Python
 (:func:`~recon_helpers.engine.one_to_one.one_to_one`, :func:`~recon_helpers.engine.subset_sum.subset_sum_many`).
@@ -12,8 +13,8 @@ that were refused.
   in Spark. ``one_to_one`` decides each component on its own exactly as it does inside the whole
   graph, so running it per component (``groupBy(block).applyInPandas``) gives the same links and
   the same refusals. A component with more rows than ``one_to_one`` would solve is all open there;
-  here its rows are ranked row by row (each row's candidates are one small group), so no task ever
-  holds a block bigger than one row's candidates.
+  here its rows are ranked row by row with ``rank_open_rows`` (each row's candidates are one small
+  group), so no task ever holds a block bigger than one row's candidates.
 * Subset sums: each problem (one row of the 'one' side and its nearest candidates) is already a
   block; problems are hashed into buckets so one task solves many at once, as ``subset_sum_many`` expects.
 """
@@ -26,12 +27,12 @@ import pandas as pd
 
 from recon_helpers.engine.one_to_one import (
     BlockResult,
-    _cheapest_edge_per_pair,
-    _edge_arrays,
-    _pair_frame,
-    _ranked_candidates,
-    _ranked_frame,
+    cheapest_edge_per_pair,
+    edge_arrays,
     one_to_one,
+    pair_frame,
+    rank_open_rows,
+    ranked_frame,
 )
 from recon_helpers.engine.subset_sum import SubsetResult
 
@@ -137,7 +138,7 @@ def decide_one_to_one(cand: SparkCandidates, costs: Costs, *, left: str = "left_
     rows = (big.select(*columns, F.lit("left").alias("_side"), F.col(left).cast("bigint").alias("_row"))
             .union(big.select(*columns, F.lit("right").alias("_side"), F.col(right).cast("bigint").alias("_row"))))
     ranked_big = (rows.groupBy(F.pmod(F.xxhash64("_side", "_row"), n).alias("_bucket"))
-                  .applyInPandas(lambda part: _rank_open_rows(part, columns, costs), DECISION_SCHEMA))
+                  .applyInPandas(lambda part: _rank_rows_of_big_blocks(part, columns, costs), DECISION_SCHEMA))
     decisions = small.union(ranked_big).localCheckpoint()
     decided = decisions.toArrow().to_pandas()
     if not (decided["kind"] == "rank").any():
@@ -159,15 +160,15 @@ def _decide_blocks(part: pd.DataFrame, costs: Costs, max_block: int) -> pd.DataF
                             ignore_index=True))
 
 
-def _rank_open_rows(part: pd.DataFrame, columns: list[str], costs: Costs) -> pd.DataFrame:
+def _rank_rows_of_big_blocks(part: pd.DataFrame, columns: list[str], costs: Costs) -> pd.DataFrame:
     """The ranked candidates of rows of components too big to solve (all their rows are open, as in
     ``one_to_one``). ``part`` holds every candidate of each of its rows (``_side``, ``_row``); an
     edge may come twice (once for each of its rows): it is the same pair at the same cost."""
-    left, right, cost = _edge_arrays(costs(part[columns]))
-    edges = _cheapest_edge_per_pair(left, right, cost, np.arange(left.size))
+    left, right, cost = edge_arrays(costs(part[columns]))
+    edges = cheapest_edge_per_pair(left, right, cost, np.arange(left.size))
     side, row = part["_side"].to_numpy(dtype=object), part["_row"].to_numpy(dtype=np.int64)
     open_left, open_right = np.unique(row[side == "left"]), np.unique(row[side == "right"])
-    return _plain(_rank_rows(_ranked_candidates(*edges, open_left, open_right)))
+    return _plain(_rank_rows(rank_open_rows(*edges, open_left, open_right)))
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
@@ -207,10 +208,10 @@ def _block_result(decisions: pd.DataFrame, shown: pd.DataFrame, *, left: str, ri
     asked = pd.DataFrame({"l": np.where(is_left, rid, crid), "r": np.where(is_left, crid, rid)})
     edge = asked.merge(where, how="left", on=["l", "r"], sort=False)["edge"].fillna(-1).to_numpy(dtype=np.int64)
     return BlockResult(
-        pair_frame=_pair_frame(pairs["left_rid"].to_numpy(dtype=np.int64), pairs["right_rid"].to_numpy(dtype=np.int64),
-                               pairs["cost"].to_numpy(dtype=np.float64)),
-        ranked=_ranked_frame(ranked["side"].to_numpy(dtype=object), rid, ranked["cside"].to_numpy(dtype=object), crid,
-                             ranked["cost"].to_numpy(dtype=np.float64), ranked["rank"].to_numpy(dtype=np.int64), edge))
+        pair_frame=pair_frame(pairs["left_rid"].to_numpy(dtype=np.int64), pairs["right_rid"].to_numpy(dtype=np.int64),
+                              pairs["cost"].to_numpy(dtype=np.float64)),
+        ranked=ranked_frame(ranked["side"].to_numpy(dtype=object), rid, ranked["cside"].to_numpy(dtype=object), crid,
+                            ranked["cost"].to_numpy(dtype=np.float64), ranked["rank"].to_numpy(dtype=np.int64), edge))
 
 
 # ---------------------------------------------------------------------------------------------------
