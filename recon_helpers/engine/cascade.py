@@ -589,18 +589,17 @@ def _loaded_parquet(path: Path, *, as_frame: bool) -> tuple[Any, dict[str, Any]]
     try:
         with pq.ParquetFile(path) as file:
             rows = file.metadata.num_rows
-            table = file.read().to_pandas(types_mapper=_arrow_dtype()) if as_frame else path
+            if as_frame:
+                import pandas as pd
+
+                table = file.read().to_pandas(types_mapper=pd.ArrowDtype)
+            else:
+                table = path
     except (OSError, pa.ArrowException) as exc:
         raise MatchInputError(f"{path} cannot be read as a Parquet file ({exc}); give the table `recon load "
                               "--out x.parquet` wrote, or the export itself") from None
     return table, {"file": str(path), "template": "parquet (already loaded)", "rows_loaded": int(rows),
                    "rows_rejected": 0}
-
-
-def _arrow_dtype():
-    import pandas as pd
-
-    return pd.ArrowDtype
 
 
 def match_files(left_path: str | Path, right_path: str | Path, recipe: "str | Path | Recipe", *,
