@@ -222,6 +222,14 @@ class ResultSql:
         keep = getattr(self.backend, "keeping_order", None)
         return keep() if keep is not None else contextlib.nullcontext()
 
+    def compact(self) -> None:
+        """Make the tables of the finished match smaller where the back-end can (its ``compact``,
+        see :class:`recon_helpers.engine.backends.duckdb_backend.DuckDBBackend`); a result is held
+        while it is written, reviewed and shown."""
+        compact = getattr(self.backend, "compact", None)
+        if compact is not None:
+            compact()
+
     def write_parquet(self, select_sql: str, path: Path) -> None:
         """Write a query's result as Parquet (exact types), straight from the back-end."""
         self.backend.write_parquet(select_sql, path)

@@ -9,8 +9,9 @@ A back-end offers ``register`` / ``unregister`` (an Arrow table as a named relat
 without a result), ``arrow`` (a query's result as Arrow), ``scalar``, ``relation`` (something
 :func:`recon_helpers.export.write_csv` can write), ``write_parquet``, ``close`` and ``errors`` (the
 exception classes a bad user-written condition raises, so the cascade can name the rule). Optional:
-``deletes_rows`` (tables take ``DELETE``; without it a snapshot is rebuilt) and ``keeping_order()``
-(a context in which a writer's projection of a sorted query keeps its order).
+``deletes_rows`` (tables take ``DELETE``; without it a snapshot is rebuilt), ``keeping_order()``
+(a context in which a writer's projection of a sorted query keeps its order) and ``compact()``
+(make the tables written so far smaller: a match calls it once its rules are done).
 """
 from __future__ import annotations
 
