@@ -76,3 +76,19 @@ def test_shuffled_input_gives_the_same_links_and_exceptions(left, right, seed):
     second = match(L.sample(frac=1, random_state=seed), R.sample(frac=1, random_state=seed + 1), RECIPE)
     pd.testing.assert_frame_equal(first.links.reset_index(drop=True), second.links.reset_index(drop=True))
     pd.testing.assert_frame_equal(first.exceptions.reset_index(drop=True), second.exceptions.reset_index(drop=True))
+
+
+def test_totals_stay_exact_where_a_sum_of_fen_passes_64_bits():
+    """Amounts near the largest the store holds (DECIMAL(18,2)): 2,000 of them sum past int64 in fen,
+    and the every-row check and the summary still add them exactly."""
+    big = ["9999999999999999.99", "-9999999999999999.98", "9999999999999999.97", "12.34"] * 500
+    left = [{"txn_id": f"K{i}", "amount": a, "day": 1, "batch_id": None, "counterparty": None} for i, a in enumerate(big)]
+    right = [dict(r, txn_id=f"K{i}" if i % 3 else f"X{i}") for i, r in enumerate(left)]
+    L, R = frame("l.csv", left), frame("r.csv", right)
+    res = match(L, R, RECIPE)
+    for side in ("left", "right"):
+        s = res.summary.sides[side]
+        assert s.total == sum((Decimal(a) for a in big), Decimal("0.00")) == s.matched_total + s.unmatched_total
+    unmatched = sum((Decimal(a) for i, a in enumerate(big) if i % 3 == 0), Decimal("0.00"))
+    assert res.summary.sides["left"].unmatched_total == unmatched
+    assert sum(Decimal(a) for a in big if not a.startswith("-")) * 100 > 2 ** 63, "the sum in fen must pass int64"
