@@ -46,8 +46,8 @@ from recon_helpers.errors import SourceFileError, TemplateError
 from recon_helpers.sources import limits, structured
 from recon_helpers.sources.detection import HeaderFit, pick_candidate
 from recon_helpers.sources.mapping import (
+    CellProblem,
     Columns,
-    _Problem,
     build_fields,
     constant_column,
     flagged_cells,
@@ -235,10 +235,10 @@ def merge_counted(warnings: list[str]) -> list[str]:
     return [key if count is None else f"{count} {key}" for key, count in merged.items()]
 
 
-def too_long_problems(look: Columns) -> list[_Problem]:
+def too_long_problems(look: Columns) -> list[CellProblem]:
     """Cells past ``max_cell_chars`` (a 1,000,000-character cell is damage, not data) reject their row."""
     reason = "the cell is too long to be a value (a damaged or hostile file); " + limits.how_to_raise("max_cell_chars")
-    return [_Problem(mask, j, "too_long", reason) for j, mask in long_cells(look.body)]
+    return [CellProblem(mask, j, "too_long", reason) for j, mask in long_cells(look.body)]
 
 
 def _physical_records(cand: Candidate) -> int:

@@ -91,7 +91,11 @@ class Columns:
 
 
 @dataclass
-class _Problem:
+class CellProblem:
+    """Rows of one column that break a rule of the template: which (``mask``), where (``column``), the
+    reject code and the reason a person reads; shared by the field mapping and the loader's own checks
+    (e.g. cells too long), which turn them into rejects or flags."""
+
     mask: Any
     column: int | None
     code: str
@@ -161,10 +165,10 @@ def constant_column(value: str | None, n: int):
     return pa.array([value] * n, pa.string())
 
 
-def build_fields(template: SourceTemplate, look: Columns) -> tuple[dict[str, Any], list[_Problem], list[str]]:
+def build_fields(template: SourceTemplate, look: Columns) -> tuple[dict[str, Any], list[CellProblem], list[str]]:
     n = look.body.n
     values: dict[str, Any] = {}
-    problems: list[_Problem] = []
+    problems: list[CellProblem] = []
     warnings: list[str] = []
     still_blank: dict[str, Any] = {}   # direction rows no word decided, for from_sign
     for fname in _field_order(template):
@@ -204,7 +208,7 @@ def build_fields(template: SourceTemplate, look: Columns) -> tuple[dict[str, Any
                     text = cells.strip_prefixes(text, spec.strip_prefix)
                 if spec.map:
                     parsed = cells.map_values(text, spec.map, unmapped=spec.unmapped)
-                    problems.append(_Problem(parsed.bad, col, parsed.code, parsed.reason))
+                    problems.append(CellProblem(parsed.bad, col, parsed.code, parsed.reason))
                     if spec.when_blank:
                         text, flags, notes, undecided = _words_when_blank(parsed.values, pc.is_null(text), spec,
                                                                           look, fname)
@@ -232,17 +236,17 @@ def build_fields(template: SourceTemplate, look: Columns) -> tuple[dict[str, Any
                     spaced, single = single_spaced(text, formats)
                     if spaced is not text or single != formats:
                         parsed = _parse_dates(spaced, single, spec, look, fname, date_only=kind == "date")
-                problems.append(_Problem(parsed.bad, col, parsed.code, parsed.reason))
+                problems.append(CellProblem(parsed.bad, col, parsed.code, parsed.reason))
                 result = parsed.values
             elif kind == "measure":
                 parsed = cells.parse_measure(text, allow_negative=spec.allow_negative,
                                              decimal_comma=template.decimal_comma)
-                problems.append(_Problem(parsed.bad, col, parsed.code, parsed.reason))
+                problems.append(CellProblem(parsed.bad, col, parsed.code, parsed.reason))
                 factor = _unit_factor(look, col, fname, headers.MEASURE_FAMILY.get(fname, "measure"))
                 result = _scaled(parsed.values, factor, canonical.MEASURE_TYPE)
             elif kind == "int":
                 parsed = cells.parse_int(text, allow_negative=spec.allow_negative)
-                problems.append(_Problem(parsed.bad, col, parsed.code, parsed.reason))
+                problems.append(CellProblem(parsed.bad, col, parsed.code, parsed.reason))
                 result = parsed.values
             else:  # pragma: no cover - canonical kinds are all handled above
                 raise TemplateError(f"field kind {kind!r} is not supported", template_file=template.path)
@@ -262,9 +266,9 @@ def build_fields(template: SourceTemplate, look: Columns) -> tuple[dict[str, Any
                 missing = pc.and_(missing, pc.invert(m))
             if kind == "id":
                 where = f"column {look.name(col)!r}" if col is not None else "the cell"
-                problems.append(_Problem(missing, col, FlagCode.MISSING_ID.value, f"{where} (field {fname!r}) is empty"))
+                problems.append(CellProblem(missing, col, FlagCode.MISSING_ID.value, f"{where} (field {fname!r}) is empty"))
             else:
-                problems.append(_Problem(missing, col if col is not None else _first_column(spec, look), "missing_value",
+                problems.append(CellProblem(missing, col if col is not None else _first_column(spec, look), "missing_value",
                                          f"field {fname!r} needs a value and the cell is empty"))
         values[fname] = result
     if "direction" in still_blank and "amount" in values:
@@ -306,7 +310,7 @@ def _words_when_blank(mapped, blank, spec, look: Columns, field_name: str):
     unknown = pc.and_(unknown, undecided)
     words_known = ", ".join(k for r in spec.when_blank for k in r.map)
     code = FlagCode.DIRECTION_UNKNOWN if field_name == "direction" else FlagCode.VALUE_UNKNOWN
-    flag = _Problem(unknown, own, code.value,
+    flag = CellProblem(unknown, own, code.value,
                     f"{field_name!r} cannot be known: its cell is empty and the status says something the template "
                     f"does not know (it knows {words_known})", reject=False)
     return result, [flag], notes, undecided
@@ -321,28 +325,28 @@ def _direction_from_sign(direction, blank, amount):
 
 def _with_fallback(text, names: list[str], look: Columns, col: int | None, field_name: str):
     """A blank id takes the template's fallback column (JD 交易订单号 empty -> 商家订单号); the rows are flagged."""
-    flags: list[_Problem] = []
+    flags: list[CellProblem] = []
     for name in names:
         j = look.find([name], field_name=field_name, optional=True)
         if j is None or j == col:
             continue
         other = look.clean(j)
         used = pc.and_(pc.is_null(text), pc.is_valid(other))
-        flags.append(_Problem(used, col, FlagCode.ID_FALLBACK.value,
+        flags.append(CellProblem(used, col, FlagCode.ID_FALLBACK.value,
                               f"{look.name(col) if col is not None else field_name!r} is empty; "
                               f"{look.name(j)!r} used as {field_name!r}", reject=False))
         text = pc.coalesce(text, other)
     return text, flags
 
 
-def _ids_on_money_rows(problems: list[_Problem], values: dict[str, Any]) -> list[_Problem]:
+def _ids_on_money_rows(problems: list[CellProblem], values: dict[str, Any]) -> list[CellProblem]:
     """A row without its id still loads (flagged) when it is real money; without an amount it is rejected.
 
     A blank 交易订单号 on a card spend is still money out: rejecting it would lose the money, while the
     flag tells the analyst the row cannot be matched by id.
     """
     amount = values.get("amount")
-    out: list[_Problem] = []
+    out: list[CellProblem] = []
     for prob in problems:
         if prob.code != FlagCode.MISSING_ID.value:
             out.append(prob)
@@ -351,9 +355,9 @@ def _ids_on_money_rows(problems: list[_Problem], values: dict[str, Any]) -> list
             money = pc.fill_null(pc.and_(prob.mask, False), False)
         else:
             money = pc.is_valid(amount)
-        out.append(_Problem(pc.and_(prob.mask, pc.invert(money)), prob.column, "missing_value",
+        out.append(CellProblem(pc.and_(prob.mask, pc.invert(money)), prob.column, "missing_value",
                             prob.reason + " and the row has no amount either"))
-        out.append(_Problem(pc.and_(prob.mask, money), prob.column, FlagCode.MISSING_ID.value,
+        out.append(CellProblem(pc.and_(prob.mask, money), prob.column, FlagCode.MISSING_ID.value,
                             prob.reason + "; kept because it has an amount, but it cannot be matched by this id",
                             reject=False))
     return out
@@ -453,7 +457,7 @@ def _first_column(spec, look: Columns) -> int | None:
 
 
 def _money_field(fname: str, spec, look: Columns, col: int | None, values: dict[str, Any], n: int):
-    problems: list[_Problem] = []
+    problems: list[CellProblem] = []
     notes: list[str] = []
 
     def parsed_of(index: int) -> cells.Parsed:
@@ -482,7 +486,7 @@ def _money_field(fname: str, spec, look: Columns, col: int | None, values: dict[
                 continue
             p = parsed_of(j)
             note(p, j)
-            problems.append(_Problem(p.bad, j, p.code, p.reason))
+            problems.append(CellProblem(p.bad, j, p.code, p.reason))
             v = p.values if sign > 0 else pc.negate(pc.abs(p.values))
             parts.append(v)
         if not parts:
@@ -501,13 +505,13 @@ def _money_field(fname: str, spec, look: Columns, col: int | None, values: dict[
     else:
         p = parsed_of(col)
         note(p, col)
-        problems.append(_Problem(p.bad, col, p.code, p.reason))
+        problems.append(CellProblem(p.bad, col, p.code, p.reason))
         result = p.values
         if spec.pattern:
             unmatched = pc.and_(pc.is_valid(look.clean(col)), pc.is_null(result))
-            problems.append(_Problem(pc.and_(unmatched, pc.invert(p.bad)), col, "bad_amount",
+            problems.append(CellProblem(pc.and_(unmatched, pc.invert(p.bad)), col, "bad_amount",
                                      f"the cell does not match the pattern {spec.pattern!r}")
-                            if spec.required else _Problem(pc.and_(unmatched, False), col, "", ""))
+                            if spec.required else CellProblem(pc.and_(unmatched, False), col, "", ""))
     if spec.negate:
         result = pc.negate(result)
     if spec.sign_from:
@@ -518,7 +522,7 @@ def _money_field(fname: str, spec, look: Columns, col: int | None, values: dict[
     return pc.cast(result, canonical.MONEY_TYPE), problems, notes
 
 
-def rejected_cells(problems: list[_Problem], look: Columns, n: int) -> tuple[Any, list[dict[str, Any]]]:
+def rejected_cells(problems: list[CellProblem], look: Columns, n: int) -> tuple[Any, list[dict[str, Any]]]:
     rejected = pa.array([False] * n) if n else pa.array([], pa.bool_())
     entries: list[dict[str, Any]] = []
     rows = look.body.rows
@@ -538,7 +542,7 @@ def rejected_cells(problems: list[_Problem], look: Columns, n: int) -> tuple[Any
     return rejected, entries
 
 
-def flagged_cells(problems: list[_Problem], look: Columns, keep: Any) -> list[dict[str, Any]]:
+def flagged_cells(problems: list[CellProblem], look: Columns, keep: Any) -> list[dict[str, Any]]:
     """Rows that load but carry a flag (blank id, fallback id used), in the rejects table's columns."""
     entries: list[dict[str, Any]] = []
     rows = look.body.rows
