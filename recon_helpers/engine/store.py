@@ -84,6 +84,7 @@ class MatchStore(ResultSql, ThreeWaySql, KeylessSql):
         self._id_names: list[str] = []
         self._ids: dict[str, tuple[str, ...]] = {}  # side -> its id columns
         self._exceptions_ready = False  # the ``exceptions`` view is built when first asked for
+        self._ktext_count: int | None = None  # pieces of keyless refusal texts kept (None: no table yet)
         self._inputs: dict[str, list[str]] = {}  # side -> what its input registered until rows_<side> exists
 
     # -- plumbing ------------------------------------------------------------------------------
