@@ -147,7 +147,8 @@ class KeylessSql:
         pair each group with undecided rows of the other side whose amount equals the sum (within
         tolerance) and whose date lies within ``days`` of the group's dates.
 
-        Creates ``gsum`` and ``gmembers(gid, _rid)``; returns columns gid, orid, cost.
+        Creates ``gsum`` and ``gmembers(gid, _rid)`` (for the rule's links and refusals: dropped by
+        :meth:`drop_group_tables`); returns columns gid, orid, cost.
         """
         one = "right" if many == "left" else "left"
         um, uo = self.snapshot_unmatched(many), self.snapshot_unmatched(one)
@@ -178,6 +179,7 @@ class KeylessSql:
               FROM gm0 WHERE {notnull} GROUP BY {', '.join(gcols)};
             CREATE OR REPLACE TABLE gmembers AS
               SELECT g.gid, m._rid FROM gm0 m JOIN gsum g ON {' AND '.join(f'm.{c} = g.{c}' for c in gcols)};""")
+        self.drop("gm0")  # every undecided row of the side: held to the end of the match, compressed, never read
         return self.candidate_frame(f"""
             SELECT g.gid, o._rid AS orid,
                    CAST(abs(o._amt - g.s) AS DOUBLE)
@@ -185,6 +187,10 @@ class KeylessSql:
                                WHEN o._day > g.d1 THEN o._day - g.d1 ELSE 0 END AS DOUBLE) AS cost
             FROM gsum g JOIN {uo} o ON {join}{window}{same_cond}
             WHERE o._amt IS NOT NULL""")
+
+    def drop_group_tables(self) -> None:
+        """Drop what :meth:`group_candidates` created, once its rule has recorded its decisions."""
+        self.drop("gsum", "gmembers")
 
     def record_group_links(self, links: pd.DataFrame, *, many: str, rule: str) -> None:
         """Record group links (columns gid, orid, score): every member of the group plus the one row.
