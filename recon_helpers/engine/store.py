@@ -20,6 +20,8 @@ State during a match, all in the store:
 * ``outcome`` - one row per input row once decided: link or exception, group, rule, category, detail;
 * ``cands`` - ranked candidates of rows that became exceptions (their texts are built when the
   ``exceptions`` view is read or written); ``suggest`` - fuzzy suggestions;
+* ``klines`` / ``ktexts`` - the numbered pieces of keyless refusals' texts (``outcome.detail`` is
+  NULL for those rows until the ``exceptions`` view puts the texts together);
 * group ids are integers derived from content (the group's smallest row number, left rows first), and
   each outcome row carries its group's differences (``diff_amount``, ``diff_<compare>``).
 """
