@@ -48,6 +48,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--top", type=int, default=20, help="slowest statements to print")
     parser.add_argument("--profile", action="store_true", help="also a cProfile of match (cumulative)")
+    parser.add_argument("--cpu", action="store_true",
+                        help="also the process's CPU seconds of match and write (steadier than wall time on a shared machine)")
     args = parser.parse_args()
     data = HERE / "data" / f"{args.workload}_{args.rows}"
     if not (data / "left.parquet").exists():
@@ -66,9 +68,10 @@ def main() -> None:
         import cProfile
         profiler = cProfile.Profile()
         profiler.enable()
+    cpu0 = time.process_time()
     start = time.perf_counter()
     result = recon_helpers.match(data / "left.parquet", data / "right.parquet", RECIPES[args.workload])
-    matched = time.perf_counter()
+    matched, cpu1 = time.perf_counter(), time.process_time()
     if profiler is not None:
         profiler.disable()
     in_match = len(times)
@@ -77,12 +80,14 @@ def main() -> None:
         result.write(out)
     finally:
         shutil.rmtree(out, ignore_errors=True)
-    written = time.perf_counter()
+    written, cpu2 = time.perf_counter(), time.process_time()
     sql_match = sum(t for t, _ in times[:in_match])
     sql_write = sum(t for t, _ in times[in_match:])
     print(f"{args.workload} {args.rows:,} rows, load {os.getloadavg()[0]:.1f}: match {matched - start:.2f} s "
           f"(statements {sql_match:.2f} s), write {written - matched:.2f} s (statements {sql_write:.2f} s), "
           f"peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB, {len(times)} statements")
+    if args.cpu:
+        print(f"CPU seconds: match {cpu1 - cpu0:.2f}, write {cpu2 - cpu1:.2f}")
     for seconds, sql in sorted(times, reverse=True)[:args.top]:
         print(f"{seconds:7.3f}  {sql[:200]}")
     if profiler is not None:

@@ -381,14 +381,22 @@ def _amount_date(ws: MatchStore, recipe: Recipe, rule: AmountDateRule, compares:
 
 
 def _group_sum(ws: MatchStore, recipe: Recipe, rule: GroupSumRule, compares: list[CompareSpec]) -> None:
-    import pandas as pd
-
     many = rule.many_side
     groups = [(g.date, True) if isinstance(g, DateGroup) else (g, False) for g in rule.groups]
     cand = ws.group_candidates(many=many, groups=groups, days=rule.days, abs_tol=rule.abs_tol,
                                rel_tol=rule.rel_tol, same=_same(rule))
-    if cand.empty:
-        return
+    try:
+        if not cand.empty:
+            _record_group_decisions(ws, rule, cand)
+    finally:
+        ws.drop_group_tables()
+
+
+def _record_group_decisions(ws: MatchStore, rule: GroupSumRule, cand: pd.DataFrame) -> None:
+    """Decide the group candidates one to one: links, and refusals naming the groups' members."""
+    import pandas as pd
+
+    many = rule.many_side
     _, decided = ws.decide_one_to_one(cand, partial(_group_edges, many=many),
                                       left="gid" if many == "left" else "orid", right="orid" if many == "left" else "gid")
     pairs = _pairs_frame(decided)

@@ -39,22 +39,24 @@ def decide(cand: pd.DataFrame, prefer: str):
     return one_to_one(candidate_costs(cand, prefer)[["left_rid", "right_rid", "cost"]])
 
 
-def explanation_lines(ranked: pd.DataFrame, cand: pd.DataFrame, *, rule: Any) -> tuple[pa.Table, list[str]]:
+def explanation_lines(ranked: pd.DataFrame, cand: pd.DataFrame, *, rule: Any
+                      ) -> tuple[pa.Table, list[str], list[str]]:
     """Everything of :func:`explain`'s text for every ambiguous row at once but the candidates'
-    ``file:row``, which the store adds in SQL while it joins a row's candidates into one text
-    (:meth:`~recon_helpers.engine.store_keyless.KeylessSql.record_keyless_ambiguous`).
+    ``file:row``, which the store adds in SQL when it joins a row's candidates into one text
+    (:meth:`~recon_helpers.engine.store_keyless.KeylessSql.keyless_detail_sql`).
 
     Why so: a month with 30% ambiguous lines has half a million such rows with a few hundred
     characters each. Each candidate's "score 0.50 (amount +0.00, +1 days)" takes a handful of
     distinct values across a month, so each distinct one is formatted once here, exactly as
     :func:`explain` does; so is each refusal (it depends on the number of candidates and whether
-    they tie). The texts themselves are only ever built in the store.
+    they tie). Lines carry only the numbers of their pieces: the texts themselves are only ever
+    built in the store, and only when the exceptions are read or written.
 
     ``ranked``: :meth:`BlockResult.ranked_candidates` of ``cand`` (side, rid, cside, crid, cost, rank,
     edge), grouped by row, best first; ``cand``: the candidate pairs (left_rid, right_rid, ddays,
     dfen) given to :func:`decide`. Returns one line per (row, candidate) - side, rid, cside, crid,
-    score, rank, tail (the text after the candidate's ``file:row``), head (index into ``heads``) -
-    and ``heads``.
+    score, rank, tail (index into ``tails``: the text after the candidate's ``file:row``), head
+    (index into ``heads``: the refusal before the candidates) - and ``heads`` and ``tails``.
     """
     import pandas as pd
 
@@ -72,17 +74,19 @@ def explanation_lines(ranked: pd.DataFrame, cand: pd.DataFrame, *, rule: Any) ->
     edge = ranked["edge"].to_numpy(dtype=np.int64)  # the candidate pair's row in ``cand``
     fen = cand["dfen"].to_numpy(dtype=np.int64)[edge]
     days = cand["ddays"].to_numpy(dtype=np.int64)[edge]
+    tail, tails = _tails(score, fen, days)
     lines = pa.table({
         "side": pc.if_else(pa.array(is_left), "left", "right"), "rid": rid,
         "cside": pc.if_else(pa.array(other_left), "left", "right"), "crid": crid, "score": score,
-        "rank": ranked["rank"].to_numpy(dtype=np.int64), "tail": _tails(score, fen, days),
+        "rank": ranked["rank"].to_numpy(dtype=np.int64), "tail": tail,
         "head": np.repeat(which, count).astype(np.int64)})
-    return lines, heads
+    return lines, heads, tails
 
 
-def _tails(score: np.ndarray, fen: np.ndarray, days: np.ndarray) -> pa.Array:
-    """" score S (amount +A, +D days)" of each line, as :func:`explain` words it; each distinct
-    (score, amount, days) formatted once (found by hashing, not sorting: a million lines)."""
+def _tails(score: np.ndarray, fen: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """(per line an index into the texts, the texts): " score S (amount +A, +D days)" of each line,
+    as :func:`explain` words it; each distinct (score, amount, days) formatted once (found by
+    hashing, not sorting: a million lines)."""
     import pandas as pd
 
     codes = [pd.factorize(v) for v in (score, fen, days)]
@@ -95,7 +99,7 @@ def _tails(score: np.ndarray, fen: np.ndarray, days: np.ndarray) -> pa.Array:
         amount = _yuan(int(codes[1][1][a]))
         sign = "+" if not amount.startswith("-") else ""
         texts.append(f" score {float(codes[0][1][s]):.2f} (amount {sign}{amount}, {int(codes[2][1][d]):+d} days)")
-    return pa.array(texts, pa.string()).take(pa.array(combined))
+    return combined.astype(np.int64), texts
 
 
 def _yuan(fen: int) -> str:

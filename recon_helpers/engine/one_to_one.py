@@ -307,7 +307,7 @@ def pair_frame(left: ArrayLike, right: ArrayLike, cost: ArrayLike) -> pd.DataFra
     import pandas as pd
 
     return pd.DataFrame({"left_rid": np.asarray(left, dtype=np.int64), "right_rid": np.asarray(right, dtype=np.int64),
-                         "cost": np.asarray(cost, dtype=np.float64)})
+                         "cost": np.asarray(cost, dtype=np.float64)}, copy=False)  # see ranked_frame
 
 
 @dataclass(frozen=True)
@@ -425,14 +425,16 @@ def ranked_frame(side: ArrayLike, rid: ArrayLike, cside: ArrayLike, crid: ArrayL
     candidate pair's row in the candidates given to :func:`one_to_one` (-1 when not known).
 
     Public for the same reason as :func:`pair_frame`: the Spark back-end's BlockResult must hold
-    the same frame, with the same dtypes, as the one ``one_to_one`` gives."""
+    the same frame, with the same dtypes, as the one ``one_to_one`` gives. ``copy=False``: the
+    frame keeps the given arrays as its columns instead of copying them into one block per dtype
+    (~0.25 s for ambiguity30's 1.4M ranked candidates at 1,000,000 rows)."""
     import pandas as pd
 
     rid = np.asarray(rid, dtype=np.int64)
     edge = np.asarray(edge, dtype=np.int64) if len(edge) else np.full(rid.size, -1, dtype=np.int64)
     return pd.DataFrame({"side": _sides(side), "rid": rid, "cside": _sides(cside),
                          "crid": np.asarray(crid, dtype=np.int64), "cost": np.asarray(cost, dtype=np.float64),
-                         "rank": np.asarray(rank, dtype=np.int64), "edge": edge})
+                         "rank": np.asarray(rank, dtype=np.int64), "edge": edge}, copy=False)
 
 
 def _sides(values) -> pd.Categorical:

@@ -20,6 +20,8 @@ State during a match, all in the store:
 * ``outcome`` - one row per input row once decided: link or exception, group, rule, category, detail;
 * ``cands`` - ranked candidates of rows that became exceptions (their texts are built when the
   ``exceptions`` view is read or written); ``suggest`` - fuzzy suggestions;
+* ``klines`` / ``ktexts`` - the numbered pieces of keyless refusals' texts (``outcome.detail`` is
+  NULL for those rows until the ``exceptions`` view puts the texts together);
 * group ids are integers derived from content (the group's smallest row number, left rows first), and
   each outcome row carries its group's differences (``diff_amount``, ``diff_<compare>``).
 """
@@ -84,6 +86,7 @@ class MatchStore(ResultSql, ThreeWaySql, KeylessSql):
         self._id_names: list[str] = []
         self._ids: dict[str, tuple[str, ...]] = {}  # side -> its id columns
         self._exceptions_ready = False  # the ``exceptions`` view is built when first asked for
+        self._ktext_count: int | None = None  # pieces of keyless refusal texts kept (None: no table yet)
         self._inputs: dict[str, list[str]] = {}  # side -> what its input registered until rows_<side> exists
 
     # -- plumbing ------------------------------------------------------------------------------

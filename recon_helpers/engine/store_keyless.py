@@ -66,41 +66,80 @@ class KeylessSql:
                  AND {between_sql('r._day', 'l._day', days)}{self._same_join(same, 'l', 'r')}
             WHERE l._amt IS NOT NULL AND r._amt IS NOT NULL""")
 
-    def record_keyless_ambiguous(self, lines: pa.Table, heads: Sequence[str], *, rule: str) -> None:
+    def record_keyless_ambiguous(self, lines: pa.Table, heads: Sequence[str], tails: Sequence[str], *,
+                                 rule: str) -> None:
         """Record rows a keyless one-to-one rule refused as 'ambiguous' exceptions with their ranked
-        candidates, each with :func:`recon_helpers.engine.keyless.explain`'s text, joined here.
+        candidates; their texts (:func:`recon_helpers.engine.keyless.explain`'s words) are kept as
+        numbered pieces and put together by :meth:`keyless_detail_sql` when exceptions are read.
 
-        ``lines``, ``heads``: :func:`recon_helpers.engine.keyless.explanation_lines` (one line per
-        row and candidate with the text that follows the candidate's ``file:row``, and the refusals);
-        the ``file:row`` comes from the rows. The rows are undecided until now (they come from this
-        rule's snapshot and are not among the pairs it linked), so no check against the outcome.
+        Why not the texts here: at 30% ambiguous lines they are 520,000 texts of ~450 characters,
+        built in ~1.8 s and compressed with the store at match end, while a match that is only
+        summarised or checked never shows them. The pieces are small: per line of a row's candidate
+        two numbers, and each distinct refusal and tail once.
+
+        ``lines``, ``heads``, ``tails``: :func:`recon_helpers.engine.keyless.explanation_lines` (one
+        line per row and candidate). The rows are undecided until now (they come from this rule's
+        snapshot and are not among the pairs it linked), so no check against the outcome.
         """
+        first = self._ktext_count
+        at = first or 0  # this rule's pieces are numbered after those of an earlier keyless rule
+        texts = pa.table({"id": pa.array(range(at, at + len(heads) + len(tails)), pa.int64()),
+                          "text": pa.array([*heads, *tails], pa.string())})
         self.register("_klines", lines)
-        self.register("_kheads", pa.table({"head": pa.array(range(len(heads)), pa.int64()),
-                                           "text": pa.array(list(heads), pa.string())}))
+        self.register("_ktexts", texts)
+        keep = (f"SELECT side, rid AS _rid, cside, crid, CAST(rank AS INTEGER) AS rank, tail + {at + len(heads)} AS tail, "
+                f"head + {at} AS head FROM _klines")
+        if first is None:
+            self.run(f"CREATE OR REPLACE TABLE klines AS {keep}; CREATE OR REPLACE TABLE ktexts AS SELECT * FROM _ktexts")
+        else:
+            self.run(f"INSERT INTO klines {keep}; INSERT INTO ktexts SELECT * FROM _ktexts")
+        self._ktext_count = at + texts.num_rows
+        self._insert(f"""
+            SELECT side, rid, FALSE, NULL, {literal(rule)}, NULL, NULL, {literal(AMBIGUOUS)}, NULL
+            FROM _klines GROUP BY side, rid""")
+        self.run("INSERT INTO cands SELECT side, rid, cside, crid, score, rank FROM _klines")
+        self.unregister("_klines")
+        self.unregister("_ktexts")
+
+    def keyless_detail_sql(self, pieces: str | None = None) -> str | None:
+        """SELECT side, _rid, detail: the texts of the rows keyless rules refused (see
+        :meth:`record_keyless_ambiguous`), each the refusal, the ranked candidates as
+        ``side:file:row`` and their tails joined by '; ', and '. Not linked - choose one'; None when
+        no keyless rule refused a row. ``pieces``: a table of :meth:`keyless_pieces_sql` to read
+        instead of that query."""
+        source = pieces or self.keyless_pieces_sql()
+        if source is None:
+            return None
+        return f"""
+            SELECT p.side, p._rid, concat(h.text, p.saw, '. Not linked - choose one') AS detail
+            FROM {source if pieces else f'({source})'} p JOIN ktexts h ON h.id = p.head"""
+
+    def keyless_pieces_sql(self) -> str | None:
+        """SELECT side, _rid, head, saw: per refused row its refusal's number in ``ktexts`` and its
+        ranked candidates as one text (see :meth:`keyless_detail_sql`); None when no keyless rule
+        refused a row.
+
+        Why apart: the refusal is the longer half of a text and one of a few; a table of these
+        pieces holds it once per row as a number."""
+        if self._ktext_count is None:
+            return None
 
         def label(a: str) -> str:  # as row_label_series names a row; NULL when the row is unknown
             return (f"CASE WHEN {a}.source_row IS NOT NULL THEN concat(coalesce({a}.source_file, 'None'), ':', "
                     f"CAST({a}.source_row AS VARCHAR)) END")
         # concat, not ||: one string built per piece instead of one per operator (all parts non-null)
         piece = (f"concat(k.cside, ':', coalesce(CASE WHEN k.cside = 'left' THEN {label('a')} ELSE {label('b')} END, "
-                 "concat(k.cside, ' row')), k.tail)")
+                 "concat(k.cside, ' row')), t.text)")
         # a row's candidates in rank order: one max(CASE) per rank and concat_ws (which skips the ranks a
         # row lacks) cost a third less than an ordered string_agg, which sorts inside every row's group
-        ranks = int(lines.column("rank").to_numpy().max()) + 1 if lines.num_rows else 1
+        ranks = int(self.scalar("SELECT COALESCE(max(rank), 0) FROM klines")) + 1
         saw = ", ".join(f"max(CASE WHEN k.rank = {n} THEN {piece} END)" for n in range(ranks))
-        self._insert(f"""
-            SELECT p.side, p.rid, FALSE, NULL, {literal(rule)}, NULL, NULL, {literal(AMBIGUOUS)},
-                   concat(h.text, p.saw, '. Not linked - choose one')
-            FROM (SELECT k.side, k.rid, k.head, concat_ws('; ', {saw}) AS saw
-                  FROM _klines k
-                  LEFT JOIN rows_left a ON k.cside = 'left' AND a._rid = k.crid
-                  LEFT JOIN rows_right b ON k.cside = 'right' AND b._rid = k.crid
-                  GROUP BY k.side, k.rid, k.head) p
-            JOIN _kheads h ON h.head = p.head""")
-        self.run("INSERT INTO cands SELECT side, rid, cside, crid, score, rank FROM _klines")
-        self.unregister("_klines")
-        self.unregister("_kheads")
+        return f"""
+            SELECT k.side, k._rid, k.head, concat_ws('; ', {saw}) AS saw
+            FROM klines k JOIN ktexts t ON t.id = k.tail
+            LEFT JOIN rows_left a ON k.cside = 'left' AND a._rid = k.crid
+            LEFT JOIN rows_right b ON k.cside = 'right' AND b._rid = k.crid
+            GROUP BY k.side, k._rid, k.head"""
 
     def group_candidates(self, *, many: str, groups: Sequence[tuple[str, bool]], days: Days | None,
                          abs_tol: Decimal, rel_tol: Decimal, same: Sequence[tuple[str, str]]) -> pd.DataFrame:
@@ -108,7 +147,8 @@ class KeylessSql:
         pair each group with undecided rows of the other side whose amount equals the sum (within
         tolerance) and whose date lies within ``days`` of the group's dates.
 
-        Creates ``gsum`` and ``gmembers(gid, _rid)``; returns columns gid, orid, cost.
+        Creates ``gsum`` and ``gmembers(gid, _rid)`` (for the rule's links and refusals: dropped by
+        :meth:`drop_group_tables`); returns columns gid, orid, cost.
         """
         one = "right" if many == "left" else "left"
         um, uo = self.snapshot_unmatched(many), self.snapshot_unmatched(one)
@@ -139,6 +179,7 @@ class KeylessSql:
               FROM gm0 WHERE {notnull} GROUP BY {', '.join(gcols)};
             CREATE OR REPLACE TABLE gmembers AS
               SELECT g.gid, m._rid FROM gm0 m JOIN gsum g ON {' AND '.join(f'm.{c} = g.{c}' for c in gcols)};""")
+        self.drop("gm0")  # every undecided row of the side: held to the end of the match, compressed, never read
         return self.candidate_frame(f"""
             SELECT g.gid, o._rid AS orid,
                    CAST(abs(o._amt - g.s) AS DOUBLE)
@@ -146,6 +187,10 @@ class KeylessSql:
                                WHEN o._day > g.d1 THEN o._day - g.d1 ELSE 0 END AS DOUBLE) AS cost
             FROM gsum g JOIN {uo} o ON {join}{window}{same_cond}
             WHERE o._amt IS NOT NULL""")
+
+    def drop_group_tables(self) -> None:
+        """Drop what :meth:`group_candidates` created, once its rule has recorded its decisions."""
+        self.drop("gsum", "gmembers")
 
     def record_group_links(self, links: pd.DataFrame, *, many: str, rule: str) -> None:
         """Record group links (columns gid, orid, score): every member of the group plus the one row.

@@ -128,17 +128,32 @@ class ResultSql:
         return bounds + [f"group_id >= {cuts[-1]} OR group_id IS NULL"]
 
     def exceptions_view(self) -> str:
-        """The name of the ``exceptions`` view (``exception_rows`` with each row's ``candidates``),
-        built on first call: the candidate texts as the small table ``cand_text``, then the view."""
+        """The name of the ``exceptions`` view (``exception_rows`` with each row's ``candidates``, and
+        the texts of keyless refusals), built on first call: the candidate texts as the small table
+        ``cand_text``, the refusal texts' pieces as ``kpieces`` (see
+        :meth:`~recon_helpers.engine.store_keyless.KeylessSql.keyless_pieces_sql`), then the view.
+
+        Why the refusal texts here and not when the rule refused: see
+        :meth:`~recon_helpers.engine.store_keyless.KeylessSql.record_keyless_ambiguous`. Why the
+        pieces as a table and the text put together in the view: the whole texts as a table held
+        ~200 MiB more at the write's peak (30% ambiguous lines at 1,000,000 rows), the pieces'
+        aggregate inside the write's sort was slower, and the refusal, the longer half of a text,
+        is one of a few."""
         if self._exceptions_ready:
             return "exceptions"
         shown = "".join(f", e.{ident(n)}" for n in self._id_names)
+        detail, kjoin = "e.detail", ""
+        pieces = self.keyless_pieces_sql()
+        if pieces is not None:  # a keyless rule refused rows: their texts, from pieces
+            self.run(f"CREATE OR REPLACE TABLE kpieces AS {pieces}")
+            detail = "COALESCE(k.detail, e.detail)"
+            kjoin = f" LEFT JOIN ({self.keyless_detail_sql('kpieces')}) k ON k.side = e.side AND k._rid = e._rid"
         self.run(f"""
             CREATE OR REPLACE TABLE cand_text AS {self._candidate_texts_sql(self._sides)};
             CREATE OR REPLACE VIEW exceptions AS
-            SELECT e.side, e.source_file, e.source_row, e.key, e.amount, e.category, e.detail,
+            SELECT e.side, e.source_file, e.source_row, e.key, e.amount, e.category, {detail} AS detail,
                    COALESCE(t.candidates, '') AS candidates, e.group_id, e.rule{shown}, e._side_no, e._rid
-            FROM exception_rows e LEFT JOIN cand_text t ON t.side = e.side AND t._rid = e._rid""")
+            FROM exception_rows e LEFT JOIN cand_text t ON t.side = e.side AND t._rid = e._rid{kjoin}""")
         self._exceptions_ready = True
         return "exceptions"
 
@@ -149,15 +164,17 @@ class ResultSql:
         Why three ``max(CASE ...)`` and ``concat_ws`` rather than an ordered string aggregate: with
         at most three pieces the order is the piece's place, and a plain aggregate is cheaper than
         sorting inside every group (and reads the same on every back-end; ``concat_ws`` skips the
-        missing pieces)."""
+        missing pieces). Why ``concat`` under a ``CASE`` rather than ``||``: one string per piece
+        instead of one per operator (~12% of the statement), NULL where ``||`` gives NULL."""
         rows = " UNION ALL ".join(
             f"SELECT '{s}' AS side, _rid, source_file, source_row FROM rows_{s}" for s in sides)
         pieces = ", ".join(f"max(CASE WHEN c.rn = {n} THEN c.piece END)" for n in (1, 2, 3))
         return f"""
             SELECT c.side, c._rid, concat_ws('; ', {pieces}) AS candidates
             FROM (SELECT c.side, c._rid, c.rn,
-                         c.cside || ':' || a.source_file || ':' || CAST(a.source_row AS VARCHAR) || ' (' ||
-                         CAST(round(c.score, 2) AS VARCHAR) || ')' AS piece
+                         CASE WHEN a.source_file IS NOT NULL AND a.source_row IS NOT NULL AND c.score IS NOT NULL
+                              THEN concat(c.cside, ':', a.source_file, ':', CAST(a.source_row AS VARCHAR), ' (',
+                                          CAST(round(c.score, 2) AS VARCHAR), ')') END AS piece
                   FROM (SELECT side, _rid, cside, crid, score,
                                row_number() OVER (PARTITION BY side, _rid ORDER BY rank, score DESC, cside, crid) AS rn
                         FROM (SELECT side, _rid, cside, crid, min(rank) AS rank, max(score) AS score

@@ -216,7 +216,8 @@ def test_every_ambiguous_row_reads_as_the_one_row_explanation(prefer):
         store.register(f"rows_{side}", pa.table({"_rid": list(named), "source_file": [v.split(":")[0] for v in named.values()],
                                                  "source_row": [int(v.split(":")[1]) for v in named.values()]}))
     store.record_keyless_ambiguous(*keyless.explanation_lines(decided.ranked_candidates(), cand, rule=rule), rule="one")
-    said = {(s, int(r)): d for s, r, d in store.pandas("SELECT side, _rid, detail FROM outcome").itertuples(index=False)}
+    assert store.scalar("SELECT count(*) FROM outcome WHERE detail IS NOT NULL") == 0, "texts wait for the exceptions"
+    said = {(s, int(r)): d for s, r, d in store.pandas(store.keyless_detail_sql()).itertuples(index=False)}
     listed = store.pandas("SELECT side, _rid, crid FROM cands ORDER BY side, _rid, rank")
     # the exact difference as the store writes a decimal: -1.25, 0.50, 0.00
     diffs = {(int(a), int(b)): (str((Decimal(int(f)) / 100).quantize(Decimal("0.01"))), int(d)) for a, b, f, d in
@@ -227,3 +228,24 @@ def test_every_ambiguous_row_reads_as_the_one_row_explanation(prefer):
         assert list(mine["crid"]) == [c[1] for c in cands]
         assert said[(side, rid)] == keyless.explain(side, rid, cands, diffs, rule=rule, labels=labels)
     assert any(f"{first[0][0]}:{first[0][0]} row" in text for text in said.values())
+
+
+def test_two_keyless_rules_each_refuse_in_their_own_words():
+    """Refusal texts are put together when exceptions are read: a second keyless rule's refusals read
+    as that rule's, with its own candidates, beside the first rule's."""
+    left = table("s.csv", amount=["10.00", "10.00", "20.00", "20.00"], txn_time=["10-05"] * 4,
+                 channel=["shop", "shop", "app", "app"])
+    right = table("b.csv", amount=["10.00", "10.00", "20.00", "20.00"], txn_time=["10-06"] * 4,
+                  channel=["shop", "shop", "app", "app"])
+    res = match(left, right, recipe(
+        {"name": "first", "type": "amount_date", "days": 3, "prefer": "none", "where": {"left": "channel = 'shop'"}},
+        {"name": "second", "type": "amount_date", "days": 5, "prefer": "nearest_date"}))
+    exc = res.exceptions.set_index(["side", "source_row"])
+    assert res.links.empty and len(exc) == 8
+    for row, rule, window in ((2, "first", "within 3 days"), (4, "second", "within 5 days")):
+        text = exc.loc[("left", row), "detail"]
+        assert text.startswith(f"rule {rule} (amount_date, prefer: ") and f"window {window})" in text, text
+        assert text.endswith(". Not linked - choose one")
+    assert "Saw: right:b.csv:2 score 1.00 (amount +0.00, +1 days); right:b.csv:3 score 1.00" in exc.loc[("left", 2), "detail"]
+    assert "Saw: right:b.csv:4 score 0.50 (amount +0.00, +1 days); right:b.csv:5 score 0.50" in exc.loc[("left", 4), "detail"]
+    assert "Saw: left:s.csv:4 score 0.50" in exc.loc[("right", 5), "detail"]
