@@ -306,6 +306,7 @@ def _run(recipe: Recipe, tables: dict[str, pa.Table], ws: MatchStore) -> MatchRe
             tables[side] = table.schema.empty_table()
         del table  # so a table only this match held is freed here, not when the match ends
     pa.default_memory_pool().release_unused()  # Arrow's pool keeps freed memory unless asked: ~200 MiB at 1M rows
+    ws.compact()  # the input rows are in: held compressed through the rules, whose peak they are part of
     resolved = [_resolve_compare(c, recipe, tables) for c in recipe.compare]
     two_way = [c for c in resolved if {c.a_side, c.b_side} == {"left", "right"}]
     three_way = [c for c in resolved if "third" in (c.a_side, c.b_side)]

@@ -223,9 +223,10 @@ class ResultSql:
         return keep() if keep is not None else contextlib.nullcontext()
 
     def compact(self) -> None:
-        """Make the tables of the finished match smaller where the back-end can (its ``compact``,
-        see :class:`recon_helpers.engine.backends.duckdb_backend.DuckDBBackend`); a result is held
-        while it is written, reviewed and shown."""
+        """Make the tables written so far smaller where the back-end can (its ``compact``, see
+        :class:`recon_helpers.engine.backends.duckdb_backend.DuckDBBackend`): a match calls it once
+        its inputs are in and once its rules are done. A result is held while it is written,
+        reviewed and shown."""
         compact = getattr(self.backend, "compact", None)
         if compact is not None:
             compact()
