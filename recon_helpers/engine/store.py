@@ -114,7 +114,7 @@ class MatchStore(ResultSql, ThreeWaySql, KeylessSql):
 
     def home(self, table: str) -> str:
         """The name to create one of the store's tables under: where the back-end keeps it (its
-        ``home``: DuckDB keeps the long-lived ``outcome`` in a compressed database), else the name."""
+        ``home``: DuckDB keeps the input rows and the outcome in a compressed database), else the name."""
         home = getattr(self.backend, "home", None)
         return home(table) if home is not None else table
 
