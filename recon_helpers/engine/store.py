@@ -222,9 +222,9 @@ class MatchStore(ResultSql, ThreeWaySql, KeylessSql):
         self.run(f"""
             CREATE OR REPLACE TABLE {self.home("outcome")} (side VARCHAR, _rid BIGINT, is_link BOOLEAN, group_id BIGINT,
                 rule VARCHAR, score DOUBLE, status VARCHAR, category VARCHAR, detail VARCHAR{diffs}, _step INTEGER);
-            CREATE OR REPLACE TABLE cands (side VARCHAR, _rid BIGINT, cside VARCHAR, crid BIGINT,
+            CREATE OR REPLACE TABLE {self.home("cands")} (side VARCHAR, _rid BIGINT, cside VARCHAR, crid BIGINT,
                 score DOUBLE, rank INTEGER);
-            CREATE OR REPLACE TABLE suggest (side VARCHAR, _rid BIGINT, cside VARCHAR, crid BIGINT, score DOUBLE);""")
+            CREATE OR REPLACE TABLE {self.home("suggest")} (side VARCHAR, _rid BIGINT, cside VARCHAR, crid BIGINT, score DOUBLE);""")
 
     def _insert(self, select_sql: str, *, diffs: Sequence[str] = ()) -> None:
         """INSERT INTO outcome (the fixed columns [+ the named diff columns]) SELECT ...; each insert

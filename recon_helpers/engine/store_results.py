@@ -49,7 +49,7 @@ class ResultSql:
             cat = ("CASE " + " ".join(f"WHEN o.category = {literal(k)} THEN {literal(v)}"
                                       for k, v in sorted(category_names.items())) + " ELSE o.category END")
         # exceptions are few: keep them apart (exact statistics, so each join is built on the few rows)
-        self.run("CREATE OR REPLACE TABLE outcome_exc AS SELECT * FROM outcome WHERE NOT is_link")
+        self.create_table("outcome_exc", "SELECT * FROM outcome WHERE NOT is_link")  # compact: kept compressed
         excs = " UNION ALL ".join(f"""
             SELECT o.side, a.source_file, a.source_row, a._key AS key, a._amount AS amount, {cat} AS category,
                    o.detail, o.group_id, o.rule{self._id_columns(s)}, {SIDE_NO[s]} AS _side_no, a._rid AS _rid

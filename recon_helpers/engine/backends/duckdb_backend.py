@@ -12,8 +12,10 @@ from recon_helpers.engine.sql import dialect_copy, ident
 
 #: rows of an input whose text columns are looked at to tell keys (one value a row) from repeated words
 SAMPLE_ROWS = 20_000
-#: a text column with more distinct values than this share of the sampled rows is stored uncompressed
+#: a text column with more distinct values than this share of the sampled rows is stored uncompressed...
 UNIQUE_SHARE = 0.5
+#: ... when its values are this short on average (FSST pays on long texts even when each is unique)
+SHORT_TEXT = 24
 
 
 class DuckDBBackend:
@@ -38,7 +40,7 @@ class DuckDBBackend:
     name = "duckdb"
     #: the attached compressed database, and the tables created there (all others stay in the plain ``memory``)
     COMPRESSED_DB = "store"
-    COMPRESSED_TABLES = frozenset({"rows_left", "rows_right", "rows_third", "outcome"})
+    COMPRESSED_TABLES = frozenset({"rows_left", "rows_right", "rows_third", "outcome", "outcome_exc", "cands", "suggest"})
     #: tables take ``DELETE`` (a snapshot of undecided rows drops a rule's few decisions in place)
     deletes_rows = True
     errors: tuple[type[BaseException], ...] = (duckdb.Error,)
@@ -98,8 +100,8 @@ class DuckDBBackend:
 
     def create_table(self, name: str, select_sql: str) -> None:
         """``CREATE OR REPLACE TABLE name AS select_sql`` in the table's :meth:`home`. In the
-        compressed database, a text column whose first rows (:data:`SAMPLE_ROWS`) are nearly all
-        distinct is declared ``USING COMPRESSION uncompressed``.
+        compressed database, a short text column whose first rows (:data:`SAMPLE_ROWS`) are nearly
+        all distinct is declared ``USING COMPRESSION uncompressed``.
 
         Why: DuckDB's checkpoint tries a dictionary (with FSST) on every text column. On a column of
         one value per row - a waybill or order number - that costs ~0.25 s per million rows and
@@ -118,13 +120,15 @@ class DuckDBBackend:
 
     def _distinct_texts(self, select_sql: str, texts: list[str]) -> set[str]:
         """The ``texts`` columns of a query with more distinct values than :data:`UNIQUE_SHARE` of
-        its first :data:`SAMPLE_ROWS` rows."""
+        its first :data:`SAMPLE_ROWS` rows, shorter than :data:`SHORT_TEXT` bytes on average."""
         if not texts:
             return set()
         counts = self.con.execute(
-            f"SELECT count(*), {', '.join(f'approx_count_distinct({ident(c)})' for c in texts)} "
+            f"SELECT count(*), {', '.join(f'approx_count_distinct({ident(c)}), avg(strlen({ident(c)}))' for c in texts)} "
             f"FROM (SELECT * FROM ({select_sql}) q LIMIT {SAMPLE_ROWS}) s").fetchone()
-        return {c for c, n in zip(texts, counts[1:]) if counts[0] and n > UNIQUE_SHARE * counts[0]}
+        n, stats = counts[0], counts[1:]
+        return {c for c, distinct, length in zip(texts, stats[::2], stats[1::2])
+                if n and distinct > UNIQUE_SHARE * n and (length or 0) < SHORT_TEXT}
 
     def compact(self) -> None:
         """Compress what the compressed database got since the last call (a DuckDB checkpoint; the
