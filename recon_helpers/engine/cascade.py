@@ -306,6 +306,7 @@ def _run(recipe: Recipe, tables: dict[str, pa.Table], ws: MatchStore) -> MatchRe
             tables[side] = table.schema.empty_table()
         del table  # so a table only this match held is freed here, not when the match ends
     pa.default_memory_pool().release_unused()  # Arrow's pool keeps freed memory unless asked: ~200 MiB at 1M rows
+    ws.compact()  # the input rows are in: held compressed through the rules, whose peak they are part of
     resolved = [_resolve_compare(c, recipe, tables) for c in recipe.compare]
     two_way = [c for c in resolved if {c.a_side, c.b_side} == {"left", "right"}]
     three_way = [c for c in resolved if "third" in (c.a_side, c.b_side)]
@@ -341,6 +342,7 @@ def _run(recipe: Recipe, tables: dict[str, pa.Table], ws: MatchStore) -> MatchRe
     ws.finish(sides, recipe.category_names, ids={s: getattr(recipe.ids, s) for s in sides})
     result = MatchResult(recipe, ws, sides, diff_names)
     result.check()
+    ws.drop("gm0", "gsum", "gmembers")  # the group rules' tables: no later rule nor the result reads them
     ws.compact()  # after the check: its figures are read from the tables as the rules left them
     return result
 

@@ -115,6 +115,21 @@ class MatchStore(ResultSql, ThreeWaySql, KeylessSql):
     def scalar(self, sql: str):
         return self.backend.scalar(sql)
 
+    def home(self, table: str) -> str:
+        """The name to create one of the store's tables under: where the back-end keeps it (its
+        ``home``: DuckDB keeps the input rows and the outcome in a compressed database), else the name."""
+        home = getattr(self.backend, "home", None)
+        return home(table) if home is not None else table
+
+    def create_table(self, name: str, select_sql: str) -> None:
+        """``CREATE OR REPLACE TABLE name AS select_sql``, or where the back-end places and lays out
+        a table it keeps (its ``create_table``: DuckDB's compressed database, see ``home``)."""
+        create = getattr(self.backend, "create_table", None)
+        if create is not None:
+            create(name, select_sql)
+        else:
+            self.run(f"CREATE OR REPLACE TABLE {name} AS {select_sql}")
+
     def drop(self, *tables: str) -> None:
         for t in tables:
             self.run(f"DROP TABLE IF EXISTS {t}")
@@ -148,8 +163,7 @@ class MatchStore(ResultSql, ThreeWaySql, KeylessSql):
         day = dialect_day_number(ident(prep.date)) if prep.date else "CAST(NULL AS INTEGER)"
         scope = f"COALESCE(({prep.scope}), FALSE)" if prep.scope else "TRUE"
         extra = "".join(f", {ident(c)}" for c in prep.columns if c not in ("source_file", "source_row", "_rid"))
-        self.run(f"""
-            CREATE OR REPLACE TABLE rows_{prep.side} AS
+        self.create_table(f"rows_{prep.side}", f"""
             SELECT _rid, CAST(source_file AS VARCHAR) AS source_file, CAST(source_row AS BIGINT) AS source_row,
                    {key}, {amount} AS _amount, {amt} AS _amt, {day} AS _day, {scope} AS _scope{extra}
             FROM {src}""")
@@ -209,11 +223,11 @@ class MatchStore(ResultSql, ThreeWaySql, KeylessSql):
             ("diff_" + c.name, c.diff_type) for c in compares if c.name != "amount"]
         diffs = "".join(f", {ident(n)} {t}" for n, t in self.diff_columns)
         self.run(f"""
-            CREATE OR REPLACE TABLE outcome (side VARCHAR, _rid BIGINT, is_link BOOLEAN, group_id BIGINT,
+            CREATE OR REPLACE TABLE {self.home("outcome")} (side VARCHAR, _rid BIGINT, is_link BOOLEAN, group_id BIGINT,
                 rule VARCHAR, score DOUBLE, status VARCHAR, category VARCHAR, detail VARCHAR{diffs}, _step INTEGER);
-            CREATE OR REPLACE TABLE cands (side VARCHAR, _rid BIGINT, cside VARCHAR, crid BIGINT,
+            CREATE OR REPLACE TABLE {self.home("cands")} (side VARCHAR, _rid BIGINT, cside VARCHAR, crid BIGINT,
                 score DOUBLE, rank INTEGER);
-            CREATE OR REPLACE TABLE suggest (side VARCHAR, _rid BIGINT, cside VARCHAR, crid BIGINT, score DOUBLE);""")
+            CREATE OR REPLACE TABLE {self.home("suggest")} (side VARCHAR, _rid BIGINT, cside VARCHAR, crid BIGINT, score DOUBLE);""")
 
     def _insert(self, select_sql: str, *, diffs: Sequence[str] = ()) -> None:
         """INSERT INTO outcome (the fixed columns [+ the named diff columns]) SELECT ...; each insert

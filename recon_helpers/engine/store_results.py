@@ -49,7 +49,7 @@ class ResultSql:
             cat = ("CASE " + " ".join(f"WHEN o.category = {literal(k)} THEN {literal(v)}"
                                       for k, v in sorted(category_names.items())) + " ELSE o.category END")
         # exceptions are few: keep them apart (exact statistics, so each join is built on the few rows)
-        self.run("CREATE OR REPLACE TABLE outcome_exc AS SELECT * FROM outcome WHERE NOT is_link")
+        self.create_table("outcome_exc", "SELECT * FROM outcome WHERE NOT is_link")  # compact: kept compressed
         excs = " UNION ALL ".join(f"""
             SELECT o.side, a.source_file, a.source_row, a._key AS key, a._amount AS amount, {cat} AS category,
                    o.detail, o.group_id, o.rule{self._id_columns(s)}, {SIDE_NO[s]} AS _side_no, a._rid AS _rid
@@ -240,9 +240,10 @@ class ResultSql:
         return keep() if keep is not None else contextlib.nullcontext()
 
     def compact(self) -> None:
-        """Make the tables of the finished match smaller where the back-end can (its ``compact``,
-        see :class:`recon_helpers.engine.backends.duckdb_backend.DuckDBBackend`); a result is held
-        while it is written, reviewed and shown."""
+        """Make the tables written so far smaller where the back-end can (its ``compact``, see
+        :class:`recon_helpers.engine.backends.duckdb_backend.DuckDBBackend`): a match calls it once
+        its inputs are in and once its rules are done. A result is held while it is written,
+        reviewed and shown."""
         compact = getattr(self.backend, "compact", None)
         if compact is not None:
             compact()

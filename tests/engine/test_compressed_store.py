@@ -1,9 +1,10 @@
-"""A finished match keeps its tables compressed (issue #10: memory), and compressing changes no result.
+"""A match keeps its input rows and outcome compressed (issue #10: memory), and compressing changes no result.
 
 Why a test: a match's result is held while it is written, reviewed and shown, and its tables are most
 of its memory; DuckDB compresses a table only when it checkpoints, so the store asks for one when the
-rules are done (``MatchStore.compact``). If that call or the compressed database went missing, the
-results would stay right and only the memory would grow back: this test sees it.
+inputs are in and one when the rules are done (``MatchStore.compact``). If a call or the compressed
+database went missing, the results would stay right and only the memory would grow back; if a key of
+one value per row were dictionary-compressed again, only the time would: this test sees both.
 """
 from __future__ import annotations
 
@@ -32,10 +33,13 @@ def shipments_and_bill():
     return left, right
 
 
-def compressions(result, table_name: str) -> set[str]:
-    """How DuckDB stores the segments of one of the store's tables (DuckDB's storage_info)."""
+def compressions(result, table_name: str, column: str | None = None) -> set[str]:
+    """How DuckDB stores the segments of one of the store's tables, or of one of its columns
+    (DuckDB's storage_info)."""
+    only = f" AND column_name = '{column}'" if column else ""
     rows = result._ws.backend.con.execute(
-        f"SELECT DISTINCT compression FROM pragma_storage_info('{table_name}') WHERE segment_type <> 'VALIDITY'").fetchall()
+        f"SELECT DISTINCT compression FROM pragma_storage_info('{table_name}') "
+        f"WHERE segment_type <> 'VALIDITY'{only}").fetchall()
     return {r[0] for r in rows}
 
 
@@ -49,6 +53,17 @@ def test_the_store_tables_of_a_finished_match_are_compressed(tmp_path):
         assert compressions(result, name) - {"Uncompressed"}, f"{name} is stored uncompressed"
     unbilled = sum(1 for i in range(ROWS) if i % 50 == 0 and i % 40)
     assert result.summary.sides["left"].unmatched_rows == unbilled
+
+
+def test_a_key_of_one_value_per_row_is_kept_uncompressed_and_repeated_text_is_compressed():
+    """The checkpoint's dictionary is cheap and pays on text that repeats (the file name here), and
+    costs most and saves least on a key that differs on every row: that one is stored as it is."""
+    result = match(*shipments_and_bill(), recipe_from_dict(RECIPE, source="<test>"))
+    for side in ("left", "right"):
+        assert compressions(result, f"rows_{side}", "waybill_no") == {"Uncompressed"}
+        assert compressions(result, f"rows_{side}", "_key") == {"Uncompressed"}
+        assert "Uncompressed" not in compressions(result, f"rows_{side}", "source_file")
+    assert "Uncompressed" not in compressions(result, "outcome", "status")
 
 
 def test_compressing_changes_no_file_the_match_writes(tmp_path, monkeypatch):

@@ -10,8 +10,10 @@ without a result), ``arrow`` (a query's result as Arrow), ``scalar``, ``relation
 :func:`recon_helpers.export.write_csv` can write), ``write_parquet``, ``close`` and ``errors`` (the
 exception classes a bad user-written condition raises, so the cascade can name the rule). Optional:
 ``deletes_rows`` (tables take ``DELETE``; without it a snapshot is rebuilt), ``keeping_order()``
-(a context in which a writer's projection of a sorted query keeps its order) and ``compact()``
-(make the tables written so far smaller: a match calls it once its rules are done).
+(a context in which a writer's projection of a sorted query keeps its order), ``compact()``
+(make the tables written so far smaller: a match calls it once its inputs are in and once its
+rules are done), ``home(table)`` and ``create_table(name, select_sql)`` (where and how the store's
+long-lived tables are created; default: under their own name, by ``CREATE TABLE ... AS``).
 """
 from __future__ import annotations
 

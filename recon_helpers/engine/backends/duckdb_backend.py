@@ -8,23 +8,39 @@ from typing import Iterator
 import duckdb
 import pyarrow as pa
 
-from recon_helpers.engine.sql import dialect_copy
+from recon_helpers.engine.sql import dialect_copy, ident
+
+#: rows of an input whose text columns are looked at to tell keys (one value a row) from repeated words
+SAMPLE_ROWS = 20_000
+#: a text column with more distinct values than this share of the sampled rows is stored uncompressed...
+UNIQUE_SHARE = 0.5
+#: ... when its values are this short on average (FSST pays on long texts even when each is unique)
+SHORT_TEXT = 24
 
 
 class DuckDBBackend:
     """Runs the store's SQL on an in-memory DuckDB; inputs are Arrow tables scanned zero-copy.
 
-    The store's tables live in a *compressed* in-memory database (``compressed``, the default), and
-    :meth:`compact` compresses them once the rules are done. Why: a match's result is held while it
-    is written, reviewed and shown (a notebook holds several), and its tables are most of a match's
-    memory: at 1,000,000 rows per side 494 MiB, 60 MiB once compressed (dictionary, FSST, bit
-    packing; the engine's own words and the few files repeat on every row). DuckDB compresses a
-    table when it checkpoints; the automatic checkpoint is held back (``checkpoint_threshold``), so
-    it does not fall in the middle of a rule and the rules run on the plain tables they just wrote.
-    Compressing costs about 1 s per million rows per side; ``compressed=False`` keeps the tables plain.
+    The store's long-lived tables (:attr:`COMPRESSED_TABLES`: the input rows and the outcome) live in
+    a *compressed* in-memory database (``compressed``, the default); the rules' intermediate tables
+    (pairs, snapshots, candidates, the parts of a write) stay in the plain one. A match calls
+    :meth:`compact` (a DuckDB checkpoint) once its input rows are in and once its rules are done.
+
+    Why: a match's result is held while it is written, reviewed and shown (a notebook holds
+    several), and its tables are most of a match's memory; the input rows are also held through
+    every rule, so compressing them first lowers the match's own peak. Why not everything: a
+    checkpoint compresses every table of its database, on one thread per row group, and a table
+    the next rule drops is not worth it. What it costs, at 1,000,000 rows per side (courier): input
+    rows 250 -> 90 MiB for ~0.5 s, the outcome 241 -> 14 MiB for ~0.6 s (see :meth:`create_table`
+    for why an input's keys are left uncompressed). The automatic checkpoint is held back
+    (``checkpoint_threshold``), so it never falls in the middle of a rule; ``compressed=False``
+    keeps every table plain.
     """
 
     name = "duckdb"
+    #: the attached compressed database, and the tables created there (all others stay in the plain ``memory``)
+    COMPRESSED_DB = "store"
+    COMPRESSED_TABLES = frozenset({"rows_left", "rows_right", "rows_third", "outcome", "outcome_exc", "cands", "suggest"})
     #: tables take ``DELETE`` (a snapshot of undecided rows drops a rule's few decisions in place)
     deletes_rows = True
     errors: tuple[type[BaseException], ...] = (duckdb.Error,)
@@ -36,7 +52,8 @@ class DuckDBBackend:
         self.con.execute("SET preserve_insertion_order = false")
         self.compressed = compressed
         if compressed:  # DIALECT: DuckDB's compressed in-memory database, checkpointed when compact() says
-            self.con.execute("ATTACH ':memory:' AS store (COMPRESS); USE store; SET checkpoint_threshold = '1TB'")
+            self.con.execute(f"ATTACH ':memory:' AS {self.COMPRESSED_DB} (COMPRESS); SET checkpoint_threshold = '1TB'; "
+                             f"SET search_path = 'memory.main,{self.COMPRESSED_DB}.main'")
 
     def register(self, name: str, table: pa.Table) -> None:
         self.con.register(name, table)
@@ -74,11 +91,50 @@ class DuckDBBackend:
         finally:
             self.con.execute("SET preserve_insertion_order = false")
 
+    def home(self, table: str) -> str:
+        """The name to create a store table under: in the compressed database when it is one of
+        :attr:`COMPRESSED_TABLES`; queries find it by its bare name (``search_path``)."""
+        if self.compressed and table in self.COMPRESSED_TABLES:
+            return f"{self.COMPRESSED_DB}.{table}"  # DIALECT: a table of an attached database
+        return table
+
+    def create_table(self, name: str, select_sql: str) -> None:
+        """``CREATE OR REPLACE TABLE name AS select_sql`` in the table's :meth:`home`. In the
+        compressed database, a short text column whose first rows (:data:`SAMPLE_ROWS`) are nearly
+        all distinct is declared ``USING COMPRESSION uncompressed``.
+
+        Why: DuckDB's checkpoint tries a dictionary (with FSST) on every text column. On a column of
+        one value per row - a waybill or order number - that costs ~0.25 s per million rows and
+        saves ~12 bytes a row; on a column that repeats (a channel, a batch id, the file name) it is
+        cheap and saves most of the column. The first rows tell them apart cheaply (a Parquet input
+        reads only its first pages for them); a wrong guess costs memory or time, never a result."""
+        home = self.home(name)
+        if home == name:
+            self.con.execute(f"CREATE OR REPLACE TABLE {name} AS {select_sql}")
+            return
+        columns = [(c[0], c[1]) for c in self.con.execute(f"DESCRIBE {select_sql}").fetchall()]  # binds, reads no rows
+        keys = self._distinct_texts(select_sql, [c for c, t in columns if t == "VARCHAR"])
+        definition = ", ".join(f"{ident(c)} {t}" + (" USING COMPRESSION uncompressed" if c in keys else "")
+                               for c, t in columns)  # DIALECT: DuckDB's per-column compression
+        self.con.execute(f"CREATE OR REPLACE TABLE {home} ({definition}); INSERT INTO {home} {select_sql}")
+
+    def _distinct_texts(self, select_sql: str, texts: list[str]) -> set[str]:
+        """The ``texts`` columns of a query with more distinct values than :data:`UNIQUE_SHARE` of
+        its first :data:`SAMPLE_ROWS` rows, shorter than :data:`SHORT_TEXT` bytes on average."""
+        if not texts:
+            return set()
+        counts = self.con.execute(
+            f"SELECT count(*), {', '.join(f'approx_count_distinct({ident(c)}), avg(strlen({ident(c)}))' for c in texts)} "
+            f"FROM (SELECT * FROM ({select_sql}) q LIMIT {SAMPLE_ROWS}) s").fetchone()
+        n, stats = counts[0], counts[1:]
+        return {c for c, distinct, length in zip(texts, stats[::2], stats[1::2])
+                if n and distinct > UNIQUE_SHARE * n and (length or 0) < SHORT_TEXT}
+
     def compact(self) -> None:
-        """Compress the tables written so far (a DuckDB checkpoint of the compressed database); a
-        no-op when the tables are kept plain."""
+        """Compress what the compressed database got since the last call (a DuckDB checkpoint; the
+        plain tables are not touched); a no-op when the tables are kept plain."""
         if self.compressed:
-            self.con.execute("CHECKPOINT store")
+            self.con.execute(f"CHECKPOINT {self.COMPRESSED_DB}")
 
     def write_parquet(self, select_sql: str, path: Path) -> None:
         """Write a query's result as Parquet (exact types), straight from DuckDB."""
