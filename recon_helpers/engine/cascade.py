@@ -342,7 +342,6 @@ def _run(recipe: Recipe, tables: dict[str, pa.Table], ws: MatchStore) -> MatchRe
     ws.finish(sides, recipe.category_names, ids={s: getattr(recipe.ids, s) for s in sides})
     result = MatchResult(recipe, ws, sides, diff_names)
     result.check()
-    ws.drop("gm0", "gsum", "gmembers")  # the group rules' tables: no later rule nor the result reads them
     ws.compact()  # after the check: its figures are read from the tables as the rules left them
     return result
 
