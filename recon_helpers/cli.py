@@ -194,7 +194,7 @@ def templates() -> None:
 def match(ctx: click.Context, left_path: Path, right_path: Path, third_path: Path | None, recipe: str, out_dir: Path,
           rate_card: str | None, engine: str, out_format: str) -> None:
     """Match two (or three) files with a recipe; exit 1 on differences."""
-    from recon_helpers.engine.cascade import match_files
+    from recon_helpers.engine.files import match_files
 
     prepare_left = None
     if rate_card:

@@ -6,7 +6,7 @@
 
 Modules: ``recipe`` (schema and the built-in recipes) with ``rules`` (its parts: sides, compares,
 rule types), ``units`` (money and measures, exact conversion) and ``windows`` (date windows),
-``steps`` and ``prepare`` (data-only preparation), ``cascade`` (``match``, the rules in order),
+``steps`` and ``prepare`` (data-only preparation), ``cascade`` (``match``, the rules in order), ``files`` (``match_files``: from files on disk),
 ``result`` (MatchResult and its summary), ``taxonomy`` (exception categories and their labels),
 ``sql`` and ``store`` with ``store_inputs``, ``store_keyless``, ``store_threeway`` and ``store_results`` (all SQL, run in embedded
 DuckDB), ``one_to_one``, ``keyless`` (what a keyless pair's evidence is, why a tie is refused),
@@ -15,7 +15,8 @@ difference with the money at stake).
 """
 from __future__ import annotations
 
-from recon_helpers.engine.cascade import input_columns, match, match_files
+from recon_helpers.engine.cascade import input_columns, match
+from recon_helpers.engine.files import match_files
 from recon_helpers.engine.prepare import prepare, prepare_tables
 from recon_helpers.engine.recipe import Recipe, get_recipe, list_recipes, recipe_from_dict
 from recon_helpers.engine.result import MatchResult, MatchSummary

@@ -19,7 +19,7 @@ import re
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import numpy as np
 import pyarrow as pa
@@ -48,7 +48,6 @@ from recon_helpers.engine.store_inputs import ParquetInput
 from recon_helpers.engine.subset_sum import subset_sum_many
 from recon_helpers.engine.taxonomy import missing_on
 from recon_helpers.errors import MatchInputError
-from recon_helpers.export import write_csv
 
 if TYPE_CHECKING:  # pandas is imported where a frame is made: an Arrow or Parquet match of a keyed recipe needs none
     import pandas as pd
@@ -577,78 +576,3 @@ def _sweep(ws: MatchStore, recipe: Recipe) -> None:
         detail = (f"{literal('no ' + label + ' row found')} || "
                   f"CASE WHEN x._key IS NULL OR trim(x._key) = '' THEN '' ELSE ' for key ' || x._key END")
         ws.record_leftovers(side, missing_on(other), detail)
-
-
-# ---------------------------------------------------------------------------------------------------
-# files
-# ---------------------------------------------------------------------------------------------------
-def _is_parquet(path: str | Path) -> bool:
-    return Path(path).suffix.lower() == ".parquet"
-
-
-def _loaded_parquet(path: Path, *, as_frame: bool) -> tuple[Any, dict[str, Any]]:
-    """A ``.parquet`` file is a table already loaded (``recon load --out x.parquet`` writes one: canonical
-    columns, exact decimals, its rejects beside it), so it is matched as it is, not loaded again.
-
-    Why: the matcher then reads only the recipe's columns straight from the file, which at a million
-    rows is the fast path; template detection only applies to exports as they come. ``as_frame``:
-    a pandas table for a ``prepare_left`` step (e.g. the rate card), which works on frames.
-    """
-    import pyarrow.parquet as pq
-
-    try:
-        with pq.ParquetFile(path) as file:
-            rows = file.metadata.num_rows
-            if as_frame:
-                import pandas as pd
-
-                table = file.read().to_pandas(types_mapper=pd.ArrowDtype)
-            else:
-                table = path
-    except (OSError, pa.ArrowException) as exc:
-        raise MatchInputError(f"{path} cannot be read as a Parquet file ({exc}); give the table `recon load "
-                              "--out x.parquet` wrote, or the export itself") from None
-    return table, {"file": str(path), "template": "parquet (already loaded)", "rows_loaded": int(rows),
-                   "rows_rejected": 0}
-
-
-def match_files(left_path: str | Path, right_path: str | Path, recipe: "str | Path | Recipe", *,
-                third_path: str | Path | None = None, out_dir: str | Path,
-                prepare_left: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
-                engine: str | None = None, format: str = "csv") -> MatchResult:
-    """Load each file (template auto-detected), match them by ``recipe`` and write the result to ``out_dir``.
-    A ``.parquet`` file is taken as a table already loaded (what ``recon load --out x.parquet`` writes)
-    and matched straight from the file.
-
-    Rows a loader rejected never reach the matcher; they are written to ``out_dir/rejects.csv`` (with
-    the side) and counted in summary.json under ``inputs``, so nothing disappears silently.
-    ``prepare_left`` turns the loaded left table into what the recipe expects (e.g. shipments priced
-    with a courier rate card for ``courier_bill``). ``engine``: see :func:`match`; ``format``: csv or parquet.
-    """
-    import pandas as pd
-
-    from recon_helpers.sources.loading import load
-
-    paths = {"left": left_path, "right": right_path}
-    if third_path is not None:
-        paths["third"] = third_path
-    tables, rejects, inputs = {}, [], {}
-    for side, path in paths.items():
-        if _is_parquet(path):
-            tables[side], inputs[side] = _loaded_parquet(Path(path), as_frame=side == "left" and prepare_left is not None)
-            continue
-        table, rej, report = load(path)
-        tables[side] = table
-        if rej is not None and len(rej):
-            rejects.append(rej.assign(side=side))
-        inputs[side] = {"file": str(path), "template": report.template,
-                        "rows_loaded": int(len(table)), "rows_rejected": int(report.rows_rejected)}
-    if prepare_left is not None:
-        tables["left"] = prepare_left(tables["left"])
-    result = match(tables["left"], tables["right"], recipe, third=tables.get("third"), engine=engine)
-    result.inputs = inputs
-    out = Path(out_dir)
-    result.write(out, format=format)
-    if rejects:
-        write_csv(pd.concat(rejects, ignore_index=True), out / "rejects.csv")
-    return result

@@ -169,7 +169,8 @@ def composite_key_expr(parts: Sequence[str]) -> str:
     return " || chr(31) || ".join(pieces)
 
 
-def _blank_key(expr: str) -> str:
+def blank_key_sql(expr: str) -> str:
+    """TRUE where the key ``expr`` is blank (NULL, empty or only spaces): such a key never joins."""
     return f"({expr} IS NULL OR trim({expr}) = '')"
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 import pyarrow as pa
 
 from recon_helpers.engine.one_to_one import BlockResult, one_to_one
-from recon_helpers.engine.sql import _blank_key, dialect_day_number, ident, literal
+from recon_helpers.engine.sql import blank_key_sql, dialect_day_number, ident, literal
 from recon_helpers.engine.taxonomy import AMBIGUOUS
 from recon_helpers.engine.windows import Days, between_sql, bounds
 
@@ -284,5 +284,5 @@ class KeylessSql:
         return self.candidate_frame(f"""
             SELECT l._rid AS left_rid, r._rid AS right_rid, {lt} AS ltext, {rt} AS rtext
             FROM {ul} l JOIN {ur} r ON {self._tolerance_join('l._amt', 'r._amt', abs_tol, rel_tol)}{window}{self._same_join(same, 'l', 'r')}
-            WHERE NOT {_blank_key(lt)} AND NOT {_blank_key(rt)}
+            WHERE NOT {blank_key_sql(lt)} AND NOT {blank_key_sql(rt)}
             ORDER BY left_rid, right_rid""", exact=True)
