@@ -26,18 +26,22 @@ RECIPES = {"courier": "courier_bill", "collections": "collections_settlement_ban
 
 
 def timed_backend(times: list[tuple[float, str]]) -> None:
-    """Wrap the DuckDB back-end's statement methods so each statement's wall time lands in ``times``."""
+    """Wrap the DuckDB back-end's statement methods so each statement's wall time lands in ``times``
+    (also ``create_table`` and ``compact``: the compressed store's tables and checkpoints, which run
+    their own statements)."""
     from recon_helpers.engine.backends import duckdb_backend
 
-    for name in ("run", "arrow", "scalar"):
+    for name in ("run", "arrow", "scalar", "create_table", "compact"):
         original = getattr(duckdb_backend.DuckDBBackend, name)
 
-        def wrapped(self, sql, *args, _original=original, **kwargs):
+        def wrapped(self, *args, _original=original, _name=name, **kwargs):
             start = time.perf_counter()
             try:
-                return _original(self, sql, *args, **kwargs)
+                return _original(self, *args, **kwargs)
             finally:
-                times.append((time.perf_counter() - start, " ".join(sql.split())))
+                said = " ".join(" ".join(str(a).split()) for a in args)
+                times.append((time.perf_counter() - start, said if _name in ("run", "arrow", "scalar")
+                              else f"[{_name}] {said}".strip()))
 
         setattr(duckdb_backend.DuckDBBackend, name, wrapped)
 
