@@ -25,6 +25,7 @@ streams large results without a pandas copy, and formats decimals exactly.
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import re
 import secrets
@@ -154,7 +155,7 @@ def _is_text(duckdb_type: Any) -> bool:
 
 
 def write_csv(data: pd.DataFrame | pa.Table | duckdb.DuckDBPyRelation | Iterable[Any], path: str | Path, *,
-              plain: Collection[str] = ()) -> Path:
+              plain: Collection[str] = (), lanes: Sequence[Any] = (None,)) -> Path:
     """Write ``data`` as a CSV a person opens in Excel: UTF-8 with BOM, header, exact decimals, no formula.
 
     Text cells and header names are neutralised (:func:`neutralise`); number columns are written as
@@ -168,31 +169,135 @@ def write_csv(data: pd.DataFrame | pa.Table | duckdb.DuckDBPyRelation | Iterable
         tables with the same columns, written one after another under one header. Why parts: a large
         result sorted part by part needs the memory of one part's sort, not of the whole (see
         ``MatchStore.link_parts``); a part is taken from the iterable once the previous one is written.
+        A part may also be a *job*: a callable that takes a lane and returns a context manager
+        yielding the part's table (a query prepared on that lane, undone when the block ends).
     plain : text columns that hold only the engine's own words (a side, a status), never a user's
         text, so no cell of them can start a formula: written without the test.
+    lanes : what jobs run on (e.g. one database connection each); see :func:`write_csv_files`.
     """
-    out = Path(path)
-    one = isinstance(data, (pa.Table, duckdb.DuckDBPyRelation)) or _is_frame(data)
-    parts = iter([data] if one else data)
-    with atomic_path(out) as temp:
-        first = next(parts, None)
-        if first is None or not _write_part(first, temp, header=True, plain=plain):
-            temp.write_text(BOM, encoding="utf-8")
-            return out
-        piece = temp.with_name(temp.name + ".part.csv")
-        try:
-            with temp.open("ab") as target:
-                for part in parts:
-                    _write_part(part, piece, header=False, plain=plain)
-                    with piece.open("rb") as source:
-                        shutil.copyfileobj(source, target, _COPY_BUFFER)
-        finally:
+    return write_csv_files({path: data}, plain=plain, lanes=lanes)[Path(path)]
+
+
+def write_csv_files(files: Mapping[str | Path, Any], *, plain: Collection[str] = (),
+                    lanes: Sequence[Any] = (None,)) -> dict[Path, Path]:
+    """Write several CSV files as :func:`write_csv` does, their parts side by side on ``lanes``.
+
+    ``files`` maps each path to its data or parts (as ``data`` of :func:`write_csv`). With one lane
+    the parts are written one after another, file after file. With more, up to one part per lane
+    is written at once, each to a piece of its own, in the order the files and their parts are
+    given (so a long part given first starts first); every file gets its pieces appended in its
+    parts' order, the same bytes as one after another. Why: DuckDB writes a sorted query's CSV on
+    about one thread, so on two cores two parts at once take little more than one. At most one
+    part more than there are lanes is taken ahead, so the memory is that of ``len(lanes)`` parts.
+    The files appear when all are whole; a part that fails leaves every file as it was.
+    """
+    writing = [_FileBeingWritten(Path(path), data) for path, data in files.items()]
+    with contextlib.ExitStack() as stack:
+        for file in writing:
+            file.temp = stack.enter_context(atomic_path(file.path))
+            stack.callback(file.discard_pieces)
+        jobs = ((file, k, part) for file in writing for k, part in enumerate(file.parts))
+        if len(lanes) == 1:
+            for file, k, part in jobs:
+                file.done(k, _write_job(part, lanes[0], file.piece(k), header=k == 0, plain=plain))
+        else:
+            _run_side_by_side(jobs, lanes, plain)
+        for file in writing:
+            file.finish()
+    return {file.path: file.path for file in writing}
+
+
+class _FileBeingWritten:
+    """One file of :func:`write_csv_files`: its parts' pieces, appended to its temporary file in order."""
+
+    def __init__(self, path: Path, data: Any):
+        self.path = path
+        one = isinstance(data, (pa.Table, duckdb.DuckDBPyRelation)) or _is_frame(data)
+        self.parts = iter([data] if one else data)
+        self.temp = path
+        self.written: dict[int, bool] = {}  # part -> it had columns; pieces not yet appended
+        self.appended = 0
+        self.has_columns: bool | None = None  # the first part decides: no column, no table (a BOM only)
+
+    def piece(self, k: int) -> Path:
+        return self.temp if k == 0 else self.temp.with_name(f"{self.temp.name}.part{k}.csv")
+
+    def done(self, k: int, wrote: bool) -> None:
+        """Part ``k`` is in its piece: append it, and every later one already there, to the file."""
+        self.written[k] = wrote
+        while self.appended in self.written:
+            n = self.appended
+            if n == 0:
+                self.has_columns = self.written.pop(0)
+            else:
+                self.written.pop(n)
+                if self.has_columns:
+                    with self.temp.open("ab") as target:
+                        _append(self.piece(n), target)
+                self.piece(n).unlink(missing_ok=True)
+            self.appended += 1
+
+    def finish(self) -> None:
+        if not self.has_columns:
+            self.temp.write_text(BOM, encoding="utf-8")
+
+    def discard_pieces(self) -> None:
+        """Remove the pieces a failed write left (the temporary file itself is :func:`atomic_path`'s)."""
+        for piece in self.temp.parent.glob(f"{glob.escape(self.temp.name)}.part*.csv"):
             piece.unlink(missing_ok=True)
-    return out
 
 
 #: bytes per read when a part is appended to the file
 _COPY_BUFFER = 1 << 22
+
+
+def _append(piece: Path, target: Any) -> None:
+    with piece.open("rb") as source:
+        shutil.copyfileobj(source, target, _COPY_BUFFER)
+
+
+def _write_job(part: Any, lane: Any, path: Path, *, header: bool, plain: Collection[str]) -> bool:
+    """Write one part (a table, or a job run on ``lane``) as CSV at ``path``; False when it has no column."""
+    if not callable(part):
+        return _write_part(part, path, header=header, plain=plain)
+    with part(lane) as table:
+        return _write_part(table, path, header=header, plain=plain)
+
+
+def _run_side_by_side(jobs: Iterator[tuple[Any, int, Any]], lanes: Sequence[Any], plain: Collection[str]) -> None:
+    """Run ``(file, part number, part)`` jobs on the lanes at once, each lane one job at a time."""
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+    from queue import SimpleQueue
+
+    free: SimpleQueue = SimpleQueue()
+    for lane in lanes:
+        free.put(lane)
+
+    def run(file: _FileBeingWritten, k: int, part: Any) -> bool:
+        lane = free.get()
+        try:
+            return _write_job(part, lane, file.piece(k), header=k == 0, plain=plain)
+        finally:
+            free.put(lane)
+
+    pool = ThreadPoolExecutor(len(lanes), thread_name_prefix="write_csv")
+    running: dict = {}
+    try:
+        for file, k, part in jobs:
+            running[pool.submit(run, file, k, part)] = (file, k)
+            while len(running) > len(lanes):
+                _settle(running, wait(running, return_when=FIRST_COMPLETED).done)
+        while running:
+            _settle(running, wait(running, return_when=FIRST_COMPLETED).done)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # a part that failed: the others not begun never run
+
+
+def _settle(running: dict, finished: Iterable[Any]) -> None:
+    """Hand each finished job's piece to its file (a failed job raises here)."""
+    for future in finished:
+        file, k = running.pop(future)
+        file.done(k, future.result())
 
 
 def _write_part(data: Any, path: Path, *, header: bool, plain: Collection[str]) -> bool:

@@ -15,7 +15,7 @@ from recon_helpers.engine.recipe import Recipe
 from recon_helpers.engine.sql import ident
 from recon_helpers.engine.store import MatchStore
 from recon_helpers.errors import InvariantError, UsageError
-from recon_helpers.export import atomic_path, write_csv
+from recon_helpers.export import atomic_path, write_csv_files
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -201,7 +201,8 @@ class MatchResult:
         row; exceptions by category, key, group, side, row. Files are written by DuckDB directly
         from the result tables, without a pandas copy; links.csv part by part (consecutive ranges of
         groups, each sorted on its own, see ``MatchStore.link_parts``), so its sort never holds every
-        link row at once. Each file is written atomically (a temporary
+        link row at once; the parts and the exceptions are written side by side where the back-end
+        runs on more than one thread (``MatchStore.writers``). Each file is written atomically (a temporary
         file beside it, renamed when whole), so a write that fails part-way keeps the previous file.
         """
         if format not in WRITE_FORMATS:
@@ -210,13 +211,13 @@ class MatchResult:
         out.mkdir(parents=True, exist_ok=True)
         paths = {"links": out / f"links.{format}", "exceptions": out / f"exceptions.{format}",
                  "summary": out / "summary.json"}
-        exceptions = self._select(self._ws.exceptions_view(), self.exception_columns, _EXC_ORDER)
         if format == "csv":
-            with self._ws.keeping_order():
-                parts = (self._ws.relation(select) for select in self._ws.link_parts(self.link_columns, _LINK_ORDER))
-                write_csv(parts, paths["links"], plain=_ENGINE_WORDS)
-                write_csv(self._ws.relation(exceptions), paths["exceptions"], plain=_ENGINE_WORDS)
+            with self._ws.writers() as lanes:  # the exceptions first: one part, the longest where texts are long
+                write_csv_files({paths["exceptions"]: [self._ws.exceptions_part(self.exception_columns, _EXC_ORDER)],
+                                 paths["links"]: self._ws.link_parts(self.link_columns, _LINK_ORDER)},
+                                plain=_ENGINE_WORDS, lanes=lanes)
         else:
+            exceptions = self._select(self._ws.exceptions_view(), self.exception_columns, _EXC_ORDER)
             for name, select in (("links", self._select("links", self.link_columns, _LINK_ORDER)),
                                  ("exceptions", exceptions)):
                 with atomic_path(paths[name]) as temp:

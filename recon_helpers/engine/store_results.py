@@ -8,9 +8,10 @@ and counts what the check and the summary need.
 from __future__ import annotations
 
 import contextlib
+import functools
 from decimal import Decimal
 from pathlib import Path
-from typing import ContextManager, Iterator, Sequence
+from typing import Any, Callable, ContextManager, Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -75,30 +76,53 @@ class ResultSql:
             FROM {source} o JOIN rows_{s} a ON a._rid = o._rid WHERE o.side = '{s}' AND o.is_link"""
                                   for s in self._sides)
 
-    def link_parts(self, columns: Sequence[str], order: str, *, rows: int | None = None) -> Iterator[str]:
-        """SELECTs of the ``links`` view's ``columns`` in ``order`` (which must begin with ``group_id``),
-        part after part: consecutive ranges of group ids of about ``rows`` (default
+    def link_parts(self, columns: Sequence[str], order: str, *, rows: int | None = None) -> list[Callable]:
+        """The ``links`` view's ``columns`` in ``order`` (which must begin with ``group_id``), part
+        after part: consecutive ranges of group ids of about ``rows`` (default
         :data:`LINK_PART_ROWS`) link rows each, so the parts one after another are the links in that
-        order.
+        order. Each part is a job for :func:`recon_helpers.export.write_csv`: called with a lane (a
+        connection of :meth:`writers`; None: the store's own), it yields the part's relation. The
+        ranges are cut here, before any part runs: while they run, the store's own connection may
+        be busy with :meth:`exceptions_part`.
 
         Why parts: one sort of every link row holds all of them at once (~400 MiB of DuckDB's sort
         at 1,000,000 rows per side, most of the write's peak memory); a part's sort holds only its
-        own. Why each part's outcome rows are first copied to the small table ``link_part``: the
-        join then builds its hash table on the part (known to be small) and streams the input
-        rows past it, instead of building one on a million input rows for every part. The SQL of
-        part ``k`` is valid until part ``k + 1`` is asked for.
+        own. Why each part's outcome rows are first copied to a small table of its own
+        (``link_part_<k>``, dropped when its part is written): the join then builds its hash table
+        on the part (known to be small) and streams the input rows past it, instead of building one
+        on a million input rows for every part.
         """
         if not order.replace(" ", "").startswith("group_id,"):
             raise ValueError(f"link parts are ranges of group ids: the order must begin with group_id, not {order!r}")
         select = ", ".join(ident(c) for c in columns)
         kept = ", ".join(["side", "_rid", "is_link", "group_id", "rule", "score", "status"]
                          + [ident(n) for n, _ in self.diff_columns])  # what _links_sql reads
-        try:
-            for where in self._group_ranges(rows or LINK_PART_ROWS):
-                self.run(f"CREATE OR REPLACE TABLE link_part AS SELECT {kept} FROM outcome WHERE is_link AND ({where})")
-                yield f"SELECT {select} FROM ({self._links_sql('link_part')}) l ORDER BY {order}"
-        finally:
-            self.drop("link_part")
+
+        @contextlib.contextmanager
+        def part(lane, k: int, where: str):
+            lane = lane or self
+            table = f"link_part_{k}"
+            lane.run(f"CREATE OR REPLACE TABLE {table} AS SELECT {kept} FROM outcome WHERE is_link AND ({where})")
+            try:
+                yield lane.relation(f"SELECT {select} FROM ({self._links_sql(table)}) l ORDER BY {order}")
+            finally:
+                lane.run(f"DROP TABLE IF EXISTS {table}")
+
+        return [functools.partial(part, k=k, where=where) for k, where in enumerate(self._group_ranges(rows or LINK_PART_ROWS))]
+
+    def exceptions_part(self, columns: Sequence[str], order: str) -> Callable:
+        """The ``exceptions`` view's ``columns`` in ``order`` as one job for
+        :func:`recon_helpers.export.write_csv_files` (see :meth:`link_parts`): the view is built (its
+        candidate and refusal texts) when the job runs, so beside the links' parts where they are
+        written side by side."""
+        select = ", ".join(ident(c) for c in columns)
+
+        @contextlib.contextmanager
+        def part(lane):
+            view = self.exceptions_view()
+            yield (lane or self).relation(f"SELECT {select} FROM {view} ORDER BY {order}")
+
+        return part
 
     def _group_ranges(self, rows: int) -> list[str]:
         """Conditions on ``group_id`` that cut the link rows into consecutive ranges of about ``rows``
@@ -238,6 +262,19 @@ class ResultSql:
         (the back-end's ``keeping_order``; a back-end without one hands over finished tables)."""
         keep = getattr(self.backend, "keeping_order", None)
         return keep() if keep is not None else contextlib.nullcontext()
+
+    @contextlib.contextmanager
+    def writers(self) -> Iterator[Sequence[Any]]:
+        """Inside: the lanes :func:`recon_helpers.export.write_csv` writes :meth:`link_parts` on,
+        every relation keeping its order. The back-end's ``writers`` (DuckDB: a connection per
+        thread, each query on one thread), else the store alone (``(None,)``)."""
+        writers = getattr(self.backend, "writers", None)
+        if writers is None:
+            with self.keeping_order():
+                yield (None,)
+            return
+        with writers() as lanes:
+            yield lanes
 
     def compact(self) -> None:
         """Make the tables written so far smaller where the back-end can (its ``compact``, see

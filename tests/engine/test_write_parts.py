@@ -1,6 +1,7 @@
 """links.csv is written part by part (ranges of groups, each sorted on its own, so the write never sorts
-every link at once): the file is still the one deterministic order, every link row once, and a formula
-in a user's text is still neutralised in every part."""
+every link at once), two parts at a time where the engine runs on two threads: the file is still the
+one deterministic order, every link row once, the same bytes on one thread as on two, and a formula in
+a user's text is still neutralised in every part."""
 from __future__ import annotations
 
 import csv
@@ -58,3 +59,23 @@ def test_the_parts_cut_between_groups_into_ranges_of_at_most_the_rows_asked_for(
     assert len(ranges) >= 12 and sum(counts) == 2 * ROWS and all(0 < n <= 1_000 for n in counts)
     assert ranges[-1].endswith("OR group_id IS NULL"), "links without a group id (sorted last) are in the last part"
     assert res._ws._group_ranges(2 * ROWS) == ["TRUE"]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_parts_written_side_by_side_are_the_bytes_written_one_after_another(tmp_path, monkeypatch, threads):
+    monkeypatch.setattr(store_module, "LINK_PART_ROWS", 700)
+    left, right = shipments_and_bill()
+    files = {}
+    for lanes in (1, threads):
+        res = match(left, right, recipe_from_dict(RECIPE, source="<test>"), threads=lanes)
+        files[lanes] = res.write(tmp_path / f"t{lanes}")["links"].read_bytes()
+        con = res._ws.backend.con
+        with res._ws.writers() as writers:
+            assert len(writers) == lanes, "a lane per thread"
+            assert con.execute("SELECT current_setting('threads')").fetchone()[0] == 1, "each part's query on one thread"
+        assert con.execute("SELECT current_setting('threads')").fetchone()[0] == lanes, "the engine's threads put back"
+        assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'link_part%'").fetchone()[0] == 0, \
+            "every part's table dropped"
+        assert con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0] is False
+    assert files[threads] == files[1]
+    assert files[1].count(b"\n") == 2 * ROWS + 1

@@ -128,6 +128,66 @@ def test_parts_are_written_one_after_another_under_one_header(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["parts.csv"], "no part file is left behind"
 
 
+def jobs(frames, log):
+    """Each frame as a job for write_csv: run on a lane, logging when it starts and ends there."""
+    import contextlib
+    import time
+
+    def job(frame, k):
+        @contextlib.contextmanager
+        def run(lane):
+            log.append(("start", k, lane))
+            time.sleep(0.02 * (len(frames) - k))  # the early parts are the slow ones: they end out of order
+            try:
+                yield frame
+            finally:
+                log.append(("end", k, lane))
+        return run
+    return [job(frame, k) for k, frame in enumerate(frames)]
+
+
+def test_parts_written_side_by_side_on_lanes_are_the_file_written_one_after_another(tmp_path):
+    frames = [pd.DataFrame({"memo": [f"r{k}", "=1+1" if k == 2 else f"s{k}"], "amount": [Decimal(k), Decimal("-0.50")]})
+              for k in range(7)]
+    one = export.write_csv(iter(frames), tmp_path / "one.csv").read_bytes()
+    log: list = []
+    side_by_side = export.write_csv(jobs(frames, log), tmp_path / "lanes.csv", lanes=("a", "b")).read_bytes()
+    assert side_by_side == one and one.count(b"memo,amount") == 1 and b"'=1+1" in one
+    assert {lane for _, _, lane in log} == {"a", "b"}, "both lanes wrote"
+    busy: dict = {}
+    for what, k, lane in log:
+        if what == "start":
+            assert lane not in busy, f"lane {lane} given part {k} while it wrote part {busy.get(lane)}"
+            busy[lane] = k
+        else:
+            del busy[lane]
+    assert sorted(k for what, k, _ in log if what == "end") == list(range(7)), "every job ended (its table undone)"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lanes.csv", "one.csv"], "no piece is left behind"
+
+
+def test_a_job_that_fails_on_a_lane_keeps_the_previous_file_and_leaves_no_piece_behind(tmp_path):
+    import contextlib
+
+    target = export.write_csv(pd.DataFrame({"memo": ["old"]}), tmp_path / "kept.csv")
+
+    @contextlib.contextmanager
+    def broken(lane):
+        raise OSError("No space left on device")
+        yield
+
+    parts = jobs([pd.DataFrame({"memo": [f"new{k}"]}) for k in range(3)], []) + [broken] + \
+        jobs([pd.DataFrame({"memo": ["later"]})], [])
+    with pytest.raises(OSError, match="No space left"):
+        export.write_csv(parts, target, lanes=(1, 2))
+    assert read_csv(target) == [{"memo": "old"}]
+    assert [p.name for p in tmp_path.iterdir()] == ["kept.csv"]
+
+
+def test_no_part_on_lanes_is_an_empty_file_excel_still_reads_as_utf8(tmp_path):
+    path = export.write_csv([], tmp_path / "none.csv", lanes=(1, 2))
+    assert path.read_text(encoding="utf-8") == export.BOM
+
+
 def test_a_part_that_fails_keeps_the_previous_file_and_leaves_no_part_behind(tmp_path):
     target = export.write_csv(pd.DataFrame({"memo": ["old"]}), tmp_path / "kept.csv")
 

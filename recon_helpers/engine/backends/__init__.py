@@ -13,7 +13,9 @@ exception classes a bad user-written condition raises, so the cascade can name t
 (a context in which a writer's projection of a sorted query keeps its order), ``compact()``
 (make the tables written so far smaller: a match calls it once its inputs are in and once its
 rules are done), ``home(table)`` and ``create_table(name, select_sql)`` (where and how the store's
-long-lived tables are created; default: under their own name, by ``CREATE TABLE ... AS``).
+long-lived tables are created; default: under their own name, by ``CREATE TABLE ... AS``),
+``writers()`` (a context yielding connections that write a result's parts side by side, each with
+``run`` and ``relation``; default: the store's own, one part after another).
 """
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from typing import Iterator
 import duckdb
 import pyarrow as pa
 
-from recon_helpers.engine.sql import dialect_copy, ident
+from recon_helpers.engine.sql import dialect_copy, ident, literal
 
 #: rows of an input whose text columns are looked at to tell keys (one value a row) from repeated words
 SAMPLE_ROWS = 20_000
@@ -91,6 +91,33 @@ class DuckDBBackend:
         finally:
             self.con.execute("SET preserve_insertion_order = false")
 
+    @contextlib.contextmanager
+    def writers(self) -> Iterator[list]:
+        """Inside: one connection (:class:`Lane`) per thread the back-end runs on, for parts written
+        side by side (:func:`recon_helpers.export.write_csv`); each query runs on one thread, and
+        every query's rows keep their order (as in :meth:`keeping_order`).
+
+        Why: DuckDB writes the CSV of a sorted query on about one thread, whatever ``threads`` says,
+        so the links' parts one after another leave a core idle; two parts at once on one thread
+        each take ~0.7 of the time at 1,000,000 courier rows per side, for ~100 MiB more. On one
+        thread this is the connection itself. ``threads`` is a setting of the whole database: it is
+        put back when the block ends.
+        """
+        threads = int(self.scalar("SELECT current_setting('threads')"))
+        if threads < 2:
+            with self.keeping_order():
+                yield [Lane(self.con)]
+            return
+        lanes = [Lane(self.con.cursor(), self.con) for _ in range(threads)]
+        self.con.execute("SET threads = 1")
+        try:
+            with self.keeping_order():
+                yield lanes
+        finally:
+            self.con.execute(f"SET threads = {threads}")
+            for lane in lanes:
+                lane.close()
+
     def home(self, table: str) -> str:
         """The name to create a store table under: in the compressed database when it is one of
         :attr:`COMPRESSED_TABLES`; queries find it by its bare name (``search_path``)."""
@@ -142,3 +169,27 @@ class DuckDBBackend:
 
     def close(self) -> None:
         self.con.close()
+
+
+class Lane:
+    """A connection to the back-end's database that one writer thread runs its part's statements on
+    (:meth:`DuckDBBackend.writers`): ``run`` and ``relation``, finding the store's tables by the same
+    ``search_path`` as the back-end's own connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, parent: duckdb.DuckDBPyConnection | None = None):
+        self.con = con
+        self._own = parent is not None
+        if parent is not None:  # a cursor starts with the defaults of its session settings
+            path = parent.execute("SELECT current_setting('search_path')").fetchone()[0]
+            if path:
+                con.execute(f"SET search_path = {literal(path)}")
+
+    def run(self, sql: str) -> None:
+        self.con.execute(sql)
+
+    def relation(self, select_sql: str):
+        return self.con.sql(select_sql)
+
+    def close(self) -> None:
+        if self._own:
+            self.con.close()
