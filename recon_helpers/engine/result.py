@@ -212,9 +212,10 @@ class MatchResult:
         paths = {"links": out / f"links.{format}", "exceptions": out / f"exceptions.{format}",
                  "summary": out / "summary.json"}
         if format == "csv":
+            exceptions_part = self._ws.exceptions_part(self.exception_columns, _EXC_ORDER)
             with self._ws.writers() as lanes:  # the exceptions first: one part, the longest where texts are long
-                write_csv_files({paths["exceptions"]: [self._ws.exceptions_part(self.exception_columns, _EXC_ORDER)],
-                                 paths["links"]: self._ws.link_parts(self.link_columns, _LINK_ORDER)},
+                links_parts = self._ws.link_parts(self.link_columns, _LINK_ORDER, lanes=len(lanes))
+                write_csv_files({paths["exceptions"]: [exceptions_part], paths["links"]: links_parts},
                                 plain=_ENGINE_WORDS, lanes=lanes)
         else:
             exceptions = self._select(self._ws.exceptions_view(), self.exception_columns, _EXC_ORDER)
