@@ -27,11 +27,11 @@ RECIPES = {"courier": "courier_bill", "collections": "collections_settlement_ban
 
 def timed_backend(times: list[tuple[float, str]]) -> None:
     """Wrap the DuckDB back-end's statement methods so each statement's wall time lands in ``times``
-    (also ``create_table`` and ``compact``: the compressed store's tables and checkpoints, which run
-    their own statements)."""
+    (also ``create_table``, ``create_tables`` and ``compact``: the compressed store's tables, the
+    input rows created side by side, and the checkpoints, which run their own statements)."""
     from recon_helpers.engine.backends import duckdb_backend
 
-    for name in ("run", "arrow", "scalar", "create_table", "compact"):
+    for name in ("run", "arrow", "scalar", "create_table", "create_tables", "compact"):
         original = getattr(duckdb_backend.DuckDBBackend, name)
 
         def wrapped(self, *args, _original=original, _name=name, **kwargs):
@@ -39,7 +39,8 @@ def timed_backend(times: list[tuple[float, str]]) -> None:
             try:
                 return _original(self, *args, **kwargs)
             finally:
-                said = " ".join(" ".join(str(a).split()) for a in args)
+                said = (" ".join(" ".join(str(a).split()) for a in args) if _name != "create_tables"
+                        else ", ".join(job[0] for job in args[0]))  # the tables, not their Arrow inputs
                 times.append((time.perf_counter() - start, said if _name in ("run", "arrow", "scalar")
                               else f"[{_name}] {said}".strip()))
 

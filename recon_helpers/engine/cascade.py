@@ -289,21 +289,22 @@ def match(left: Any, right: Any, recipe: "str | Path | Recipe", *, third: Any = 
 def _run(recipe: Recipe, tables: dict[str, pa.Table], ws: MatchStore) -> MatchResult:
     sides = list(tables)
     signs = {"left": recipe.sign.left, "right": recipe.sign.right, "third": recipe.sign.third}
+    preps = []
     for side, table in tables.items():
-        scope = getattr(recipe.filters, side)
         keys = tuple(recipe.key_fields(side))
-        columns = input_columns(recipe, side, available=table.column_names)
         amount = recipe.amount_field(side) if side != "third" or (
             recipe.amount is not None and not isinstance(recipe.amount, str) and recipe.amount.third) else None
-        ws.prepare_rows(table, SidePrep(
-            side=side, columns=tuple(dict.fromkeys(columns)),
+        preps.append((table, SidePrep(
+            side=side, columns=tuple(dict.fromkeys(input_columns(recipe, side, available=table.column_names))),
             key=keys if keys and all(k in table.column_names for k in keys) else None,
             amount=amount if amount in table.column_names else None,
             date=recipe.date_field(side) if (recipe.date_field(side) in table.column_names) else None,
-            sign=signs[side], scope=scope))
+            sign=signs[side], scope=getattr(recipe.filters, side))))
+    ws.prepare_rows(preps)  # the sides side by side where the back-end can
+    for side, table in tables.items():
         if isinstance(table, (pa.Table, ParquetInput)):  # its rows are in the store now; the rules need only its schema
             tables[side] = table.schema.empty_table()
-        del table  # so a table only this match held is freed here, not when the match ends
+    del preps, table  # so a table only this match held is freed here, not when the match ends
     pa.default_memory_pool().release_unused()  # Arrow's pool keeps freed memory unless asked: ~200 MiB at 1M rows
     ws.compact()  # the input rows are in: held compressed through the rules, whose peak they are part of
     resolved = [_resolve_compare(c, recipe, tables) for c in recipe.compare]

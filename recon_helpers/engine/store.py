@@ -27,7 +27,7 @@ State during a match, all in the store:
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -87,7 +87,6 @@ class MatchStore(ResultSql, ThreeWaySql, KeylessSql):
         self._ids: dict[str, tuple[str, ...]] = {}  # side -> its id columns
         self._exceptions_ready = False  # the ``exceptions`` view is built when first asked for
         self._ktext_count: int | None = None  # pieces of keyless refusal texts kept (None: no table yet)
-        self._inputs: dict[str, list[str]] = {}  # side -> what its input registered until rows_<side> exists
 
     # -- plumbing ------------------------------------------------------------------------------
     def register(self, name: str, data: "pd.DataFrame | pa.Table") -> None:
@@ -138,16 +137,41 @@ class MatchStore(ResultSql, ThreeWaySql, KeylessSql):
         self.backend.close()
 
     # -- setup -----------------------------------------------------------------------------------
-    def prepare_rows(self, table: pa.Table, prep: SidePrep) -> None:
-        """Create ``rows_<side>`` in one pass over the input (registered as Arrow, never copied to
-        pandas): the needed columns plus ``_rid`` (content rank), ``_key`` (the key as people read it;
-        blank -> NULL; a composite key's parts joined by '|'), ``_k`` (composite keys only: the
-        injective join key), ``_amount`` (as shown), ``_amt`` (signed for comparing), ``_day`` and
-        ``_scope``."""
+    def prepare_rows(self, items: Sequence[tuple["pa.Table | ParquetInput", SidePrep]]) -> None:
+        """Create ``rows_<side>`` for each ``(input, prep)``, each in one pass over its input
+        (registered as Arrow, never copied to pandas; see :meth:`rows_select`): side by side where
+        the back-end can (its ``create_tables``), else one after another.
+
+        Why side by side: a Parquet file of one row group (a million rows, as pyarrow writes them)
+        is read on one thread, so two sides one after another leave a core idle: 1,000,000 courier
+        rows per side load in ~0.5 s instead of ~0.9 s."""
+        jobs = []
+        for table, prep in items:
+            inputs: dict[str, pa.Table] = {}
+            jobs.append((f"rows_{prep.side}", self.rows_select(table, prep, inputs), inputs))
+        create_tables = getattr(self.backend, "create_tables", None)
+        if create_tables is not None and len(jobs) > 1:
+            create_tables(jobs)
+            return
+        for name, select, inputs in jobs:
+            for input_name, data in inputs.items():
+                self.register(input_name, data)
+            try:
+                self.create_table(name, select)
+            finally:
+                for input_name in inputs:
+                    self.unregister(input_name)
+
+    def rows_select(self, table: "pa.Table | ParquetInput", prep: SidePrep, inputs: dict[str, Any]) -> str:
+        """The SELECT of ``rows_<side>``: the needed columns plus ``_rid`` (content rank), ``_key``
+        (the key as people read it; blank -> NULL; a composite key's parts joined by '|'), ``_k``
+        (composite keys only: the injective join key), ``_amount`` (as shown), ``_amt`` (signed for
+        comparing), ``_day`` and ``_scope``. What it reads by name (the input as Arrow, a rank
+        table) is put in ``inputs``, to be registered where the statement runs."""
         own = tuple(c for c in (*prep.key_fields, prep.amount, prep.date) if c)  # what the prepared row is built from
         needed = [c for c in dict.fromkeys(("source_file", "source_row") + tuple(prep.columns) + own)
                   if c in table.column_names]
-        src = self._input_source(prep.side, table, needed)
+        src = self._input_source(prep.side, table, needed, inputs)
         parts = prep.key_fields
         raw = [key_text_expr(ident(f)) for f in parts]
         if not parts:
@@ -163,21 +187,19 @@ class MatchStore(ResultSql, ThreeWaySql, KeylessSql):
         day = dialect_day_number(ident(prep.date)) if prep.date else "CAST(NULL AS INTEGER)"
         scope = f"COALESCE(({prep.scope}), FALSE)" if prep.scope else "TRUE"
         extra = "".join(f", {ident(c)}" for c in prep.columns if c not in ("source_file", "source_row", "_rid"))
-        self.create_table(f"rows_{prep.side}", f"""
-            SELECT _rid, CAST(source_file AS VARCHAR) AS source_file, CAST(source_row AS BIGINT) AS source_row,
-                   {key}, {amount} AS _amount, {amt} AS _amt, {day} AS _day, {scope} AS _scope{extra}
-            FROM {src}""")
-        for name in self._inputs.pop(prep.side, ()):
-            self.unregister(name)
         self.side_rows[prep.side] = table.num_rows
         self.offsets[prep.side] = sum(self.side_rows.get(x, 0) for x in SIDES[:SIDES.index(prep.side)])
+        return f"""
+            SELECT _rid, CAST(source_file AS VARCHAR) AS source_file, CAST(source_row AS BIGINT) AS source_row,
+                   {key}, {amount} AS _amount, {amt} AS _amt, {day} AS _day, {scope} AS _scope{extra}
+            FROM {src}"""
 
-    def _input_source(self, side: str, table: "pa.Table | ParquetInput", columns: Sequence[str]) -> str:
-        """A FROM item with the input's ``columns`` and ``_rid``: an Arrow table registered as
+    def _input_source(self, side: str, table: "pa.Table | ParquetInput", columns: Sequence[str],
+                      inputs: dict[str, Any]) -> str:
+        """A FROM item with the input's ``columns`` and ``_rid``: an Arrow table put in ``inputs`` as
         ``in_<side>``, or a Parquet file the back-end reads itself (see :class:`ParquetInput`)."""
         if not isinstance(table, ParquetInput):
-            self.register(f"in_{side}", self.with_rid(table, columns))
-            self._inputs[side] = [f"in_{side}"]
+            inputs[f"in_{side}"] = self.with_rid(table, columns)
             return f"in_{side}"
         cols = [f"{literal(table.path.name)} AS source_file" if c == "source_file" and c not in table.columns
                 else "p.file_row_number + 1 AS source_row" if c == "source_row" and c not in table.columns
@@ -185,8 +207,7 @@ class MatchStore(ResultSql, ThreeWaySql, KeylessSql):
         rank = table.content_order()
         if rank is None:  # the usual case: the file is in (source_file, source_row) order
             return f"(SELECT {', '.join(cols)}, p.file_row_number AS _rid FROM {dialect_parquet_scan(str(table.path))} p)"
-        self.register(f"rank_{side}", pa.table({"pos": np.arange(table.num_rows, dtype=np.int64), "_rid": rank}))
-        self._inputs[side] = [f"rank_{side}"]
+        inputs[f"rank_{side}"] = pa.table({"pos": np.arange(table.num_rows, dtype=np.int64), "_rid": rank})
         return (f"(SELECT {', '.join(cols)}, k._rid FROM {dialect_parquet_scan(str(table.path))} p "
                 f"JOIN rank_{side} k ON k.pos = p.file_row_number)")
 

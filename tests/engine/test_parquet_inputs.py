@@ -106,3 +106,30 @@ def test_a_parquet_file_of_several_sources_without_row_numbers_ranks_as_the_load
     pq.write_table(pa.Table.from_pandas(left, preserve_index=False), tmp_path / "left.parquet")
     got = match(tmp_path / "left.parquet", right, RECIPE)
     assert got.links.equals(match(left, right, RECIPE).links)
+
+
+def test_the_sides_loaded_side_by_side_give_the_result_they_give_one_after_another(tmp_path, monkeypatch):
+    """On two threads the inputs are created at once, each on a connection of its own, with what it
+    reads (an Arrow table, a Parquet file's rank table) registered there: the same result as on one."""
+    import threading
+
+    from recon_helpers.engine.backends.duckdb_backend import DuckDBBackend
+
+    left = table("ship.csv", waybill_no=[f"SF{i}" for i in range(8)], expected_fee=["10.00"] * 8)
+    right = table("bill.csv", waybill_no=[f"SF{i}" for i in (7, 6, 5, 4, 3, 2, 1, 9)],
+                  amount=["10.00"] * 6 + ["11.00", "7.00"])
+    pq.write_table(pa.Table.from_pandas(_shuffled(left), preserve_index=False), tmp_path / "left.parquet")
+    created = []
+    original = DuckDBBackend._create_with_inputs
+
+    def spy(self, con, name, select_sql, inputs):
+        created.append((name, threading.current_thread().name, sorted(inputs)))
+        return original(self, con, name, select_sql, inputs)
+
+    monkeypatch.setattr(DuckDBBackend, "_create_with_inputs", spy)
+    results = {threads: match(tmp_path / "left.parquet", right, RECIPE, threads=threads) for threads in (1, 2)}
+    assert results[2].links.equals(results[1].links) and results[2].exceptions.equals(results[1].exceptions)
+    assert results[2].summary == results[1].summary and results[2].links["group_id"].nunique() == 6
+    side_by_side = [(name, inputs) for name, thread, inputs in created if thread.startswith("create_tables")]
+    assert sorted(side_by_side) == [("rows_left", ["rank_left"]), ("rows_right", ["in_right"])]
+    assert len(created) == 4, "on one thread the same two tables, one after another"

@@ -135,22 +135,60 @@ class DuckDBBackend:
         saves ~12 bytes a row; on a column that repeats (a channel, a batch id, the file name) it is
         cheap and saves most of the column. The first rows tell them apart cheaply (a Parquet input
         reads only its first pages for them); a wrong guess costs memory or time, never a result."""
+        self._create_on(self.con, name, select_sql)
+
+    def create_tables(self, jobs: "list[tuple[str, str, dict[str, pa.Table]]]") -> None:
+        """Each ``(name, select_sql, inputs)`` as :meth:`create_table` does, the Arrow ``inputs``
+        registered under their names for its statement only; side by side, on a connection each,
+        when the back-end runs on more than one thread.
+
+        Why: an input read from a Parquet file of one row group is read on one thread, so the
+        sides one after another leave a core idle (see ``MatchStore.prepare_rows``)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        threads = int(self.scalar("SELECT current_setting('threads')"))
+        if threads < 2 or len(jobs) < 2:
+            for name, select_sql, inputs in jobs:
+                self._create_with_inputs(self.con, name, select_sql, inputs)
+            return
+        lanes = [Lane(self.con.cursor(), self.con) for _ in jobs]
+        try:
+            with ThreadPoolExecutor(len(jobs), thread_name_prefix="create_tables") as pool:
+                futures = [pool.submit(self._create_with_inputs, lane.con, *job) for lane, job in zip(lanes, jobs)]
+                for future in futures:
+                    future.result()
+        finally:
+            for lane in lanes:
+                lane.close()
+
+    def _create_with_inputs(self, con: duckdb.DuckDBPyConnection, name: str, select_sql: str,
+                            inputs: "dict[str, pa.Table]") -> None:
+        for input_name, table in inputs.items():
+            con.register(input_name, table)
+        try:
+            self._create_on(con, name, select_sql)
+        finally:
+            for input_name in inputs:
+                con.unregister(input_name)
+
+    def _create_on(self, con: duckdb.DuckDBPyConnection, name: str, select_sql: str) -> None:
         home = self.home(name)
         if home == name:
-            self.con.execute(f"CREATE OR REPLACE TABLE {name} AS {select_sql}")
+            con.execute(f"CREATE OR REPLACE TABLE {name} AS {select_sql}")
             return
-        columns = [(c[0], c[1]) for c in self.con.execute(f"DESCRIBE {select_sql}").fetchall()]  # binds, reads no rows
-        keys = self._distinct_texts(select_sql, [c for c, t in columns if t == "VARCHAR"])
+        columns = [(c[0], c[1]) for c in con.execute(f"DESCRIBE {select_sql}").fetchall()]  # binds, reads no rows
+        keys = self._distinct_texts(con, select_sql, [c for c, t in columns if t == "VARCHAR"])
         definition = ", ".join(f"{ident(c)} {t}" + (" USING COMPRESSION uncompressed" if c in keys else "")
                                for c, t in columns)  # DIALECT: DuckDB's per-column compression
-        self.con.execute(f"CREATE OR REPLACE TABLE {home} ({definition}); INSERT INTO {home} {select_sql}")
+        con.execute(f"CREATE OR REPLACE TABLE {home} ({definition}); INSERT INTO {home} {select_sql}")
 
-    def _distinct_texts(self, select_sql: str, texts: list[str]) -> set[str]:
+    @staticmethod
+    def _distinct_texts(con: duckdb.DuckDBPyConnection, select_sql: str, texts: list[str]) -> set[str]:
         """The ``texts`` columns of a query with more distinct values than :data:`UNIQUE_SHARE` of
         its first :data:`SAMPLE_ROWS` rows, shorter than :data:`SHORT_TEXT` bytes on average."""
         if not texts:
             return set()
-        counts = self.con.execute(
+        counts = con.execute(
             f"SELECT count(*), {', '.join(f'approx_count_distinct({ident(c)}), avg(strlen({ident(c)}))' for c in texts)} "
             f"FROM (SELECT * FROM ({select_sql}) q LIMIT {SAMPLE_ROWS}) s").fetchone()
         n, stats = counts[0], counts[1:]
