@@ -267,8 +267,8 @@ class ResultSql:
 
     @contextlib.contextmanager
     def writers(self) -> Iterator[Sequence[Any]]:
-        """Inside: the lanes :func:`recon_helpers.export.write_csv` writes :meth:`link_parts` on,
-        every relation keeping its order. The back-end's ``writers`` (DuckDB: a connection per
+        """Inside: the lanes :func:`recon_helpers.export.write_csv_files` writes :meth:`link_parts`
+        and :meth:`exceptions_part` on, every relation keeping its order. The back-end's ``writers`` (DuckDB: a connection per
         thread, each query on one thread), else the store alone (``(None,)``)."""
         writers = getattr(self.backend, "writers", None)
         if writers is None:

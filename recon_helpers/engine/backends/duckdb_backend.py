@@ -211,9 +211,10 @@ class DuckDBBackend:
 
 
 class Lane:
-    """A connection to the back-end's database that one writer thread runs its part's statements on
-    (:meth:`DuckDBBackend.writers`): ``run`` and ``relation``, finding the store's tables by the same
-    ``search_path`` as the back-end's own connection."""
+    """A connection to the back-end's database that one thread runs its statements on (a part
+    written by :meth:`DuckDBBackend.writers`, an input created by :meth:`DuckDBBackend.create_tables`):
+    ``run`` and ``relation``, finding the store's tables by the same ``search_path`` as the
+    back-end's own connection."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, parent: duckdb.DuckDBPyConnection | None = None):
         self.con = con
