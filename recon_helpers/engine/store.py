@@ -150,7 +150,7 @@ class MatchStore(ResultSql, ThreeWaySql, KeylessSql):
             inputs: dict[str, pa.Table] = {}
             jobs.append((f"rows_{prep.side}", self.rows_select(table, prep, inputs), inputs))
         create_tables = getattr(self.backend, "create_tables", None)
-        if create_tables is not None and len(jobs) > 1:
+        if create_tables is not None:
             create_tables(jobs)
             return
         for name, select, inputs in jobs:

@@ -111,18 +111,12 @@ class ResultSql:
         ranges = self._group_ranges(rows or max(1, LINK_PART_ROWS // lanes))
         return [functools.partial(part, k=k, where=where) for k, where in enumerate(ranges)]
 
-    def exceptions_part(self, columns: Sequence[str], order: str) -> Callable:
-        """The ``exceptions`` view's ``columns`` in ``order`` as one job for
-        :func:`recon_helpers.export.write_csv_files` (see :meth:`link_parts`). The view (its
-        candidate and refusal texts) is built here, on every thread, before the job writes it beside
-        the links' parts: built inside the job, on one thread, its statements made the exceptions
-        the write's longest path (ambiguity30 at 1,000,000 rows: ~3 s of its ~5.4 s)."""
-        select = ", ".join(ident(c) for c in columns)
-        view = self.exceptions_view()
-
+    def query_part(self, select_sql: str) -> Callable:
+        """A query as one job for :func:`recon_helpers.export.write_csv_files` (see :meth:`link_parts`):
+        run on the lane it is given (None: the store's own connection)."""
         @contextlib.contextmanager
         def part(lane):
-            yield (lane or self).relation(f"SELECT {select} FROM {view} ORDER BY {order}")
+            yield (lane or self).relation(select_sql)
 
         return part
 
@@ -268,7 +262,7 @@ class ResultSql:
     @contextlib.contextmanager
     def writers(self) -> Iterator[Sequence[Any]]:
         """Inside: the lanes :func:`recon_helpers.export.write_csv_files` writes :meth:`link_parts`
-        and :meth:`exceptions_part` on, every relation keeping its order. The back-end's ``writers`` (DuckDB: a connection per
+        and :meth:`query_part` on, every relation keeping its order. The back-end's ``writers`` (DuckDB: a connection per
         thread, each query on one thread), else the store alone (``(None,)``)."""
         writers = getattr(self.backend, "writers", None)
         if writers is None:

@@ -91,6 +91,10 @@ class DuckDBBackend:
         finally:
             self.con.execute("SET preserve_insertion_order = false")
 
+    def threads(self) -> int:
+        """The threads DuckDB runs a query on (its ``threads`` setting: the machine's cores unless set)."""
+        return int(self.scalar("SELECT current_setting('threads')"))
+
     @contextlib.contextmanager
     def writers(self) -> Iterator[list]:
         """Inside: one connection (:class:`Lane`) per thread the back-end runs on, for parts written
@@ -104,7 +108,7 @@ class DuckDBBackend:
         On one thread this is the connection itself. ``threads`` is a setting of the whole
         database: it is put back when the block ends.
         """
-        threads = int(self.scalar("SELECT current_setting('threads')"))
+        threads = self.threads()
         if threads < 2:
             with self.keeping_order():
                 yield [Lane(self.con)]
@@ -147,7 +151,7 @@ class DuckDBBackend:
         sides one after another leave a core idle (see ``MatchStore.prepare_rows``)."""
         from concurrent.futures import ThreadPoolExecutor
 
-        threads = int(self.scalar("SELECT current_setting('threads')"))
+        threads = self.threads()
         if threads < 2 or len(jobs) < 2:
             for name, select_sql, inputs in jobs:
                 self._create_with_inputs(self.con, name, select_sql, inputs)
